@@ -1,0 +1,67 @@
+/*
+ * cmd_devices.c - `hmn devices`: the OpenCL platforms and devices this
+ * machine offers, with the index that --device and HMN_DEVICE take.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char hmn_devices_help[] =
+    "usage: hmn devices\n"
+    "\n"
+    "Lists the OpenCL platforms and devices. Select one for the opencl backend\n"
+    "with `hmn run --device SEL` or the environment variable HMN_DEVICE, where\n"
+    "SEL is the index shown here or part of the device or platform name.\n";
+
+int hmn_cmd_devices(int argc, char **argv) {
+  hmn_cli_args args;
+  hmn_cli_args_init(&args, "hmn devices", argc, argv);
+  while (hmn_cli_more(&args)) {
+    if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
+      fputs(hmn_devices_help, stdout);
+      return HMN_EXIT_OK;
+    }
+    hmn_cli_unknown(&args);
+  }
+  if (args.usage_error) return HMN_EXIT_USAGE;
+
+  hmn_error err;
+  size_t count = 0;
+  if (hmn_opencl_devices(NULL, 0, &count, &err) != HMN_OK) {
+    hmn_cli_error("hmn devices", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  if (count == 0) {
+    printf("No OpenCL device found. Install an OpenCL driver (for CPUs the Debian package\n"
+           "pocl-opencl-icd); until then `hmn run` uses the ref backend.\n");
+    return HMN_EXIT_OK;
+  }
+  hmn_device_info *devs = calloc(count, sizeof *devs);
+  if (devs == NULL) {
+    hmn_cli_error("hmn devices", "out of memory");
+    return HMN_EXIT_RUNTIME;
+  }
+  int rc = HMN_EXIT_OK;
+  if (hmn_opencl_devices(devs, count, &count, &err) != HMN_OK) {
+    hmn_cli_error("hmn devices", "%s", err.message);
+    rc = HMN_EXIT_RUNTIME;
+  } else {
+    const char *platform = NULL;
+    for (size_t k = 0; k < count; k++) {
+      const hmn_device_info *d = &devs[k];
+      if (platform == NULL || strcmp(platform, d->platform) != 0) {
+        printf("platform: %s\n", d->platform);
+        platform = d->platform;
+      }
+      printf("  %d  %s\n", d->index, d->name);
+      printf("       type %s, %u compute units, %.1f GiB, %s, driver %s%s\n",
+             hmn_device_type_name(d->type), (unsigned)d->compute_units,
+             (double)d->global_mem_bytes / (1024.0 * 1024.0 * 1024.0), d->version, d->driver,
+             d->compiler ? "" : ", no compiler (cannot build kernels)");
+    }
+  }
+  free(devs);
+  return rc;
+}

@@ -1,0 +1,113 @@
+/*
+ * cmd_info.c - `hmn ckpt info` and `hmn config`: commands that print what
+ * a checkpoint or a configuration holds.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char hmn_ckpt_help[] =
+    "usage: hmn ckpt info FILE\n"
+    "\n"
+    "Validates a checkpoint and prints its header (version, dims, step, seed) and one\n"
+    "line per section: name, length in bytes, CRC32. Exits 1 with a message naming\n"
+    "the file and the problem if anything is invalid.\n";
+
+int hmn_cmd_ckpt(int argc, char **argv) {
+  if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+    fputs(hmn_ckpt_help, stdout);
+    return HMN_EXIT_OK;
+  }
+  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    fputs(hmn_ckpt_help, stdout);
+    return HMN_EXIT_OK;
+  }
+  if (argc != 2 || strcmp(argv[0], "info") != 0) {
+    fputs(hmn_ckpt_help, stderr);
+    return HMN_EXIT_USAGE;
+  }
+  hmn_ckpt_info info;
+  hmn_error err;
+  if (hmn_ckpt_inspect(argv[1], &info, &err) != HMN_OK) {
+    hmn_cli_error("hmn ckpt info", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  printf("file      %s\n", argv[1]);
+  printf("version   %u\n", (unsigned)info.version);
+  printf("dims      n_in=%d n_out=%d n_mod=%d d_ctx=%d delay_len=%d\n", info.n_in, info.n_out,
+         info.n_mod, info.d_ctx, info.delay_len);
+  printf("step      %llu\n", (unsigned long long)info.step);
+  printf("seed      %llu\n", (unsigned long long)info.seed);
+  printf("sections  %u\n", (unsigned)info.n_sections);
+  for (uint32_t s = 0; s < info.n_sections; s++)
+    printf("  %-8s %12llu bytes  crc32 %08x\n", info.sections[s].name,
+           (unsigned long long)info.sections[s].length, (unsigned)info.sections[s].crc32);
+  return HMN_EXIT_OK;
+}
+
+static const char hmn_config_help[] =
+    "usage: hmn config [--defaults | --keys] [--config FILE] [--set KEY=VALUE]...\n"
+    "\n"
+    "Prints a full configuration as INI, which loads back unchanged.\n"
+    "  --defaults        the default configuration\n"
+    "  --keys            every key with its section, type, range and meaning\n"
+    "  --config FILE     start from this file instead of the defaults\n"
+    "  --set KEY=VALUE   override one key; may be repeated\n";
+
+static void hmn_print_keys(void) {
+  printf("%-12s %-20s %-7s %-28s %s\n", "section", "key", "type", "range", "meaning");
+  for (size_t k = 0; k < hmn_config_key_count(); k++) {
+    const hmn_config_key_info *info = hmn_config_key_at(k);
+    printf("%-12s %-20s %-7s %-28s %s\n", info->section, info->key, info->type, info->range,
+           info->meaning);
+  }
+}
+
+int hmn_cmd_config(int argc, char **argv) {
+  hmn_cli_args args;
+  hmn_config cfg;
+  hmn_error err;
+  hmn_cli_args_init(&args, "hmn config", argc, argv);
+  hmn_config_defaults(&cfg);
+  bool keys = false, defaults = false, changed = false;
+  while (hmn_cli_more(&args)) {
+    if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
+      fputs(hmn_config_help, stdout);
+      return HMN_EXIT_OK;
+    } else if (hmn_cli_flag(&args, "--defaults")) {
+      defaults = true;
+    } else if (hmn_cli_flag(&args, "--keys")) {
+      keys = true;
+    } else if (hmn_cli_option(&args, "--config")) {
+      changed = true;
+      if (hmn_config_load_file(&cfg, args.value, &err) != HMN_OK) {
+        hmn_cli_error(args.command, "%s", err.message);
+        return HMN_EXIT_RUNTIME;
+      }
+    } else if (hmn_cli_option(&args, "--set")) {
+      changed = true;
+      if (hmn_config_set_pair(&cfg, args.value, &err) != HMN_OK) {
+        hmn_cli_error(args.command, "--set %s: %s", args.value, err.message);
+        return HMN_EXIT_USAGE;
+      }
+    } else if (!args.usage_error) {
+      hmn_cli_unknown(&args);
+    }
+  }
+  if (args.usage_error) return HMN_EXIT_USAGE;
+  if (defaults && changed) {
+    hmn_cli_error(args.command, "--defaults cannot be combined with --config or --set");
+    return HMN_EXIT_USAGE;
+  }
+  if (keys) {
+    hmn_print_keys();
+    return HMN_EXIT_OK;
+  }
+  if (hmn_config_validate(&cfg, &err) != HMN_OK) {
+    hmn_cli_error(args.command, "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  return hmn_config_write(&cfg, stdout) == HMN_OK ? HMN_EXIT_OK : HMN_EXIT_RUNTIME;
+}

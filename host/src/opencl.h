@@ -1,0 +1,60 @@
+/*
+ * opencl.h - declarations shared by the OpenCL backend's modules:
+ * opencl_device.c (platforms, devices, selection), opencl_build.c (kernel
+ * sources and program builds), opencl_cache.c (the on-disk binary cache)
+ * and backend_opencl.c (the hmn__backend_ops).
+ */
+#ifndef HMN_OPENCL_H
+#define HMN_OPENCL_H
+
+#include "internal.h"
+
+#include <CL/cl.h>
+
+/* ---- devices (opencl_device.c) ---- */
+
+typedef struct {
+  cl_platform_id platform;
+  cl_device_id device;
+  hmn_device_info info;
+  char platform_version[HMN_DEVICE_TEXT_MAX];
+  bool correct_div_sqrt; /* supports -cl-fp32-correctly-rounded-divide-sqrt */
+} hmn__cl_device;
+
+/* Name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
+const char *hmn__cl_error_name(cl_int code);
+/* Pick the device `selector` names (index or name substring); NULL uses
+ * $HMN_DEVICE, else the first GPU, else the first device with a compiler. */
+int hmn__cl_device_select(const char *selector, hmn__cl_device *out, hmn_error *err);
+
+/* ---- kernel sources (kernels.c, generated from kernels/) ---- */
+
+typedef struct {
+  const char *name;
+  const unsigned char *text;
+  size_t length;
+} hmn__kernel_file;
+
+/* In the order they are concatenated: headers first, hmn_step.cl last. */
+extern const hmn__kernel_file hmn__kernel_files[];
+extern const size_t hmn__kernel_file_count;
+
+/* ---- program builds (opencl_build.c) ---- */
+
+/* Build the kernels for `dev` with `defines` prepended: from the binary
+ * cache when it holds this exact build, else from source (then cached). */
+int hmn__cl_build(cl_context ctx, const hmn__cl_device *dev, const char *defines,
+                  cl_program *out, hmn_error *err);
+
+/* ---- binary cache (opencl_cache.c) ---- */
+
+/* 64-bit FNV-1a, chained through `hash` (start with HMN__FNV_OFFSET). */
+#define HMN__FNV_OFFSET 0xcbf29ce484222325ULL
+uint64_t hmn__fnv1a(uint64_t hash, const void *data, size_t len);
+/* The cached binary for `key`, or false when there is none or it fails
+ * its checks (the caller then builds from source). Caller frees `*data`. */
+bool hmn__cl_cache_load(uint64_t key, unsigned char **data, size_t *len);
+/* Store a binary; the cache is an optimisation, so failures are silent. */
+void hmn__cl_cache_store(uint64_t key, const unsigned char *data, size_t len);
+
+#endif /* HMN_OPENCL_H */

@@ -1,0 +1,336 @@
+/*
+ * ref.c - the golden model: one HMN step written straight from SPEC
+ * section 3, one function per equation, named after it. It favours being
+ * obviously right over being fast: transcendentals and reductions are
+ * evaluated in double and rounded once to float.
+ */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+/* Large beta times large inputs can overflow float; clamping the logits
+ * keeps every softmax finite (the largest logit then gives exp(0) = 1). */
+static float hmn__finite_logit(double s) {
+  if (s > FLT_MAX) return FLT_MAX;
+  if (s < -FLT_MAX) return -FLT_MAX;
+  return (float)s;
+}
+
+/* Step 4: lambda = exp(-dt / tau). Exact exponential decay stays in (0, 1]
+ * for any dt, where 1 - dt/tau would turn negative once dt > tau. */
+float hmn__ref_decay(float dt, float tau) { return (float)exp(-(double)dt / (double)tau); }
+
+/* Eq 1, the nonlinearity: z = f(a). */
+float hmn__ref_activation(int activation, float a) {
+  switch (activation) {
+  case HMN_ACT_RELU:
+    return a > 0.0f ? a : 0.0f;
+  case HMN_ACT_SIGMOID:
+    return (float)(1.0 / (1.0 + exp(-(double)a)));
+  case HMN_ACT_TANH:
+    return (float)tanh((double)a);
+  default:
+    return a;
+  }
+}
+
+/* Eq 1, the noise: eps_j ~ N(0,1) by Box-Muller from one Philox block of
+ * the noise stream, counter (t, j, noise). 1 - u1 lies in (0, 1], so the
+ * logarithm is finite. */
+float hmn__ref_gaussian(uint64_t seed, uint64_t t, uint32_t neuron) {
+  uint32_t r[4];
+  hmn_philox(seed, t, neuron, HMN_STREAM_NOISE, r);
+  double u1 = hmn_uniform(r[0]), u2 = hmn_uniform(r[1]);
+  double radius = sqrt(-2.0 * log(1.0 - u1));
+  return (float)(radius * cos(HMN__TWO_PI * u2));
+}
+
+/* Eq 1, the drive: a_j = sum_i w_ji xhat_ji + b_j + sigma_n eps_j, where
+ * `noise` is sigma_n eps_j. */
+float hmn__ref_forward(const float *w_row, const float *xhat, int n_in, float b, float noise) {
+  double sum = 0.0;
+  for (int i = 0; i < n_in; i++) sum += (double)w_row[i] * (double)xhat[i];
+  return (float)(sum + (double)b + (double)noise);
+}
+
+/* App. 10.1: c_j <- (1 - delta_c) c_j + delta_c z_j, and likewise h_i. */
+float hmn__ref_ema(float old, float rate, float value) { return (1.0f - rate) * old + rate * value; }
+
+/* Eq 2: psi <- lambda psi + kappa_ji, for the fast and the slow component. */
+void hmn__ref_composite_trace(float *psi_f, float *psi_s, float lam_f, float lam_s, float kappa) {
+  *psi_f = lam_f * *psi_f + kappa;
+  *psi_s = lam_s * *psi_s + kappa;
+}
+
+/* Eq 2: e_ji = rho_f psi_f + rho_s psi_s. */
+float hmn__ref_eligibility(float rho_f, float psi_f, float rho_s, float psi_s) {
+  return rho_f * psi_f + rho_s * psi_s;
+}
+
+/* Eqs 10-11: s_ji = beta_a h_i c_j; alpha_j = softmax_i(s_j), computed
+ * with the row maximum subtracted. */
+void hmn__ref_local_attention(int mode, float beta, const float *h, float c_j, int n_in,
+                              float *alpha) {
+  if (mode == HMN_ATTN_OFF) {
+    for (int i = 0; i < n_in; i++) alpha[i] = 1.0f;
+    return;
+  }
+  float s_max = -FLT_MAX;
+  for (int i = 0; i < n_in; i++) {
+    alpha[i] = hmn__finite_logit((double)beta * (double)h[i] * (double)c_j);
+    if (alpha[i] > s_max) s_max = alpha[i];
+  }
+  double denom = 0.0;
+  for (int i = 0; i < n_in; i++) denom += exp((double)alpha[i] - (double)s_max);
+  /* softmax_n scales by N_in so that uniform attention is 1, not 1/N_in. */
+  double scale = mode == HMN_ATTN_SOFTMAX_N ? (double)n_in : 1.0;
+  for (int i = 0; i < n_in; i++)
+    alpha[i] = (float)(scale * exp((double)alpha[i] - (double)s_max) / denom);
+}
+
+/* Eq 6: r_k = sim(kappa_k, C_global): cosine, or dot product / sqrt(D_c).
+ * A zero vector has no direction, so its cosine similarity is 0. */
+float hmn__ref_similarity(int mode, const float *kappa_k, const float *ctx, int d_ctx) {
+  double dot = 0.0, nk = 0.0, nc = 0.0;
+  for (int d = 0; d < d_ctx; d++) {
+    dot += (double)kappa_k[d] * (double)ctx[d];
+    nk += (double)kappa_k[d] * (double)kappa_k[d];
+    nc += (double)ctx[d] * (double)ctx[d];
+  }
+  if (mode == HMN_SIM_DOT) return (float)(dot / sqrt((double)d_ctx));
+  if (nk == 0.0 || nc == 0.0) return 0.0f;
+  return (float)(dot / (sqrt(nk) * sqrt(nc)));
+}
+
+/* Eqs 6-7: gamma = softmax_k(beta_g r), G = sum_k gamma_k w_k E_k; with
+ * global attention off, G = sum_k w_k E_k. */
+float hmn__ref_global_modulation(const hmn_config *cfg, const float *kappa, const float *w_k,
+                                 const float *mod, const float *ctx) {
+  int n_mod = cfg->n_mod;
+  double g = 0.0;
+  if (!cfg->global_attention) {
+    for (int k = 0; k < n_mod; k++) g += (double)w_k[k] * (double)mod[k];
+    return (float)g;
+  }
+  float logit[64];
+  float l_max = -FLT_MAX;
+  for (int k = 0; k < n_mod; k++) {
+    float r = hmn__ref_similarity(cfg->similarity, kappa + (size_t)k * cfg->d_ctx, ctx, cfg->d_ctx);
+    logit[k] = hmn__finite_logit((double)cfg->beta_global * (double)r);
+    if (logit[k] > l_max) l_max = logit[k];
+  }
+  double denom = 0.0;
+  for (int k = 0; k < n_mod; k++) denom += exp((double)logit[k] - (double)l_max);
+  for (int k = 0; k < n_mod; k++) {
+    double gamma = exp((double)logit[k] - (double)l_max) / denom;
+    g += gamma * (double)w_k[k] * (double)mod[k];
+  }
+  return (float)g;
+}
+
+/* Step 6, astrocyte: A_j <- lambda_a A_j + k_a E_NE; returns
+ * M_astro,j = tanh(A_j). */
+float hmn__ref_astrocyte(float *astro_j, float decay, float gain, float e_ne) {
+  *astro_j = decay * *astro_j + gain * e_ne;
+  return (float)tanh((double)*astro_j);
+}
+
+/* Step 6, per neuron: G_j = s_j (G + lambda_astro M_astro,j). */
+float hmn__ref_neuron_modulation(float sign_j, float g, float astro_lambda, float m_astro) {
+  return sign_j * (g + astro_lambda * m_astro);
+}
+
+/* Eq 3: dw*_ji = (eta_local + eta_global G_j) etilde_ji. */
+float hmn__ref_preliminary_update(float eta_local, float eta_global, float g_j, float e_tilde) {
+  return (eta_local + eta_global * g_j) * e_tilde;
+}
+
+/* Eq 4: gate = max(0, cos(Phi(t) - phi_ji)), or 1 with the gate off. */
+float hmn__ref_phase_gate(int enabled, float phase, float phi_ji) {
+  if (!enabled) return 1.0f;
+  double g = cos((double)phase - (double)phi_ji);
+  return g > 0.0 ? (float)g : 0.0f;
+}
+
+/* Eq 5: p_ji = sigmoid(beta_p (|dw|| - theta_p)). */
+float hmn__ref_apply_probability(float beta_p, float theta_p, float dw) {
+  double x = (double)beta_p * ((double)fabsf(dw) - (double)theta_p);
+  return (float)(1.0 / (1.0 + exp(-x)));
+}
+
+/* Eq 5: apply dw when u < p; always with stochastic application off. */
+float hmn__ref_stochastic_apply(int enabled, float dw, float u, float p) {
+  if (!enabled) return dw;
+  return u < p ? dw : 0.0f;
+}
+
+/* Step 10: w <- clamp(w + dw, w_min, w_max), the only clamp of the step. */
+float hmn__ref_clamp_weight(float w, float dw, float w_min, float w_max) {
+  float v = w + dw;
+  if (v < w_min) return w_min;
+  if (v > w_max) return w_max;
+  return v;
+}
+
+/* Step 11: b_j <- b_j + eta_b (z* - c_j). */
+float hmn__ref_bias_homeostasis(float b, float eta_b, float target, float c_j) {
+  return b + eta_b * (target - c_j);
+}
+
+/* Inputs are checked before anything changes, so a bad input leaves the
+ * layer as it was. */
+static int hmn__check_vector(const float *v, int n, const char *name, uint64_t t, hmn_error *err) {
+  if (v == NULL) return hmn__fail(err, HMN_EINVAL, "step %llu: input '%s' is NULL",
+                                  (unsigned long long)t, name);
+  for (int i = 0; i < n; i++)
+    if (!isfinite(v[i]))
+      return hmn__fail(err, HMN_ENUMERIC, "step %llu: %s[%d] is not finite (%g)",
+                       (unsigned long long)t, name, i, (double)v[i]);
+  return HMN_OK;
+}
+
+int hmn__step_check_input(const hmn_config *cfg, const hmn_step_input *in, uint64_t t,
+                          hmn_error *err) {
+  int rc;
+  if (in == NULL) return hmn__fail(err, HMN_EINVAL, "step %llu: no input", (unsigned long long)t);
+  if ((rc = hmn__check_vector(in->x, cfg->n_in, "x", t, err)) != HMN_OK) return rc;
+  if ((rc = hmn__check_vector(in->mod, cfg->n_mod, "E", t, err)) != HMN_OK) return rc;
+  if ((rc = hmn__check_vector(in->ctx, cfg->d_ctx, "C_global", t, err)) != HMN_OK) return rc;
+  if (in->phase != NULL && (rc = hmn__check_vector(in->phase, 1, "phase", t, err)) != HMN_OK)
+    return rc;
+  return HMN_OK;
+}
+
+/* Step 1: xhat_ji = x_i(t - tau_ji), read from the ring buffer after x(t)
+ * was pushed into slot t mod D. */
+static void hmn__ref_delayed_row(const hmn__state *st, int j, float *xhat) {
+  const hmn_config *cfg = &st->cfg;
+  const uint8_t *tau = HMN__U8(st, TAU) + (size_t)j * cfg->n_in;
+  const float *x_hist = HMN__F32(st, X_HIST);
+  uint64_t d = (uint64_t)cfg->delay_len;
+  for (int i = 0; i < cfg->n_in; i++) {
+    uint64_t slot = (st->t + d - tau[i]) % d;
+    xhat[i] = x_hist[slot * (uint64_t)cfg->n_in + (uint64_t)i];
+  }
+}
+
+int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
+  const hmn_config *cfg = &st->cfg;
+  int n_in = cfg->n_in, n_out = cfg->n_out;
+  int rc = hmn__step_check_input(cfg, in, st->t, err);
+  if (rc != HMN_OK) return rc;
+  float *xhat = hmn__calloc((size_t)n_in, sizeof(float));
+  float *alpha = hmn__calloc((size_t)n_in, sizeof(float));
+  if (xhat == NULL || alpha == NULL) {
+    rc = hmn__fail(err, HMN_ENOMEM, "step %llu: out of memory for scratch rows",
+                   (unsigned long long)st->t);
+    goto done;
+  }
+
+  float *w = HMN__F32(st, W), *psi_f = HMN__F32(st, PSI_F), *psi_s = HMN__F32(st, PSI_S);
+  float *phi = HMN__F32(st, PHI), *b = HMN__F32(st, B), *c = HMN__F32(st, C);
+  float *h = HMN__F32(st, H), *z = HMN__F32(st, Z), *astro = HMN__F32(st, ASTRO);
+  const float *sign = HMN__F32(st, SIGN);
+  uint64_t t = st->t;
+
+  /* Step 1: push x(t). */
+  memcpy(HMN__F32(st, X_HIST) + (t % (uint64_t)cfg->delay_len) * (uint64_t)n_in, in->x,
+         (size_t)n_in * sizeof(float));
+  float phase = in->phase != NULL ? *in->phase : hmn__oscillator_phase(cfg, t);
+
+  /* Step 2, with the weights of before this step's update. */
+  for (int j = 0; j < n_out; j++) {
+    hmn__ref_delayed_row(st, j, xhat);
+    float noise = cfg->noise_sigma * hmn__ref_gaussian(cfg->seed, t, (uint32_t)j);
+    float a = hmn__ref_forward(w + (size_t)j * n_in, xhat, n_in, b[j], noise);
+    z[j] = hmn__ref_activation(cfg->activation, a);
+  }
+  /* Step 3. */
+  for (int j = 0; j < n_out; j++) c[j] = hmn__ref_ema(c[j], cfg->ctx_rate, z[j]);
+  for (int i = 0; i < n_in; i++) h[i] = hmn__ref_ema(h[i], cfg->emb_rate, in->x[i]);
+
+  /* Step 6, the part shared by all neurons. */
+  float g = hmn__ref_global_modulation(cfg, HMN__F32(st, KAPPA), HMN__F32(st, W_K), in->mod,
+                                       in->ctx);
+  float lam_f = hmn__ref_decay(cfg->dt, cfg->tau_fast);
+  float lam_s = hmn__ref_decay(cfg->dt, cfg->tau_slow);
+  uint64_t applied = 0, candidates = 0;
+  double g_sum = 0.0;
+
+  for (int j = 0; j < n_out; j++) {
+    float m_astro = hmn__ref_astrocyte(&astro[j], cfg->astro_decay, cfg->astro_gain,
+                                       in->mod[cfg->astro_source]);
+    float g_j = hmn__ref_neuron_modulation(sign[j], g, cfg->astro_lambda, m_astro);
+    g_sum += g_j;
+    hmn__ref_delayed_row(st, j, xhat);
+    hmn__ref_local_attention(cfg->attention, cfg->beta_attn, h, c[j], n_in, alpha);
+    for (int i = 0; i < n_in; i++) {
+      size_t e = (size_t)j * n_in + i;
+      /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
+      hmn__ref_composite_trace(&psi_f[e], &psi_s[e], lam_f, lam_s, xhat[i] * z[j]);
+      float elig = hmn__ref_eligibility(cfg->rho_fast, psi_f[e], cfg->rho_slow, psi_s[e]);
+      /* Steps 5, 7, 8. */
+      float dw = hmn__ref_preliminary_update(st->eta_local, st->eta_global, g_j, alpha[i] * elig);
+      dw *= hmn__ref_phase_gate(cfg->phase_gate, phase, phi[e]);
+      if (dw != 0.0f) candidates++;
+      /* Step 9: one Philox block of the stochastic stream serves the 4
+       * synapses 4*(e/4) .. 4*(e/4)+3. */
+      if (cfg->stochastic) {
+        uint32_t r[4];
+        hmn_philox(cfg->seed, t, (uint32_t)(e >> 2), HMN_STREAM_STOCHASTIC, r);
+        float u = hmn_uniform(r[e & 3]);
+        float p = hmn__ref_apply_probability(cfg->beta_p, cfg->theta_p, dw);
+        dw = hmn__ref_stochastic_apply(1, dw, u, p);
+      }
+      if (dw != 0.0f) applied++;
+      /* Step 10. */
+      w[e] = hmn__ref_clamp_weight(w[e], dw, cfg->w_min, cfg->w_max);
+    }
+  }
+  /* Step 11. */
+  for (int j = 0; j < n_out; j++)
+    b[j] = hmn__ref_bias_homeostasis(b[j], cfg->bias_rate, cfg->target_rate, c[j]);
+
+  /* Step 12. */
+  st->t = t + 1;
+  st->stats.t = st->t;
+  st->stats.applied = applied;
+  st->stats.candidates = candidates;
+  st->stats.g_mean = (float)(g_sum / n_out);
+  rc = HMN_OK;
+done:
+  hmn__free(xhat);
+  hmn__free(alpha);
+  return rc;
+}
+
+static int hmn__ref_init(hmn_layer *layer, hmn_error *err) {
+  (void)layer;
+  (void)err;
+  return HMN_OK;
+}
+
+static void hmn__ref_fini(hmn_layer *layer) { (void)layer; }
+
+static int hmn__ref_backend_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+  return hmn__ref_step(&layer->st, in, err);
+}
+
+/* The host copy is the ref backend's only copy, so syncing is a no-op. */
+static int hmn__ref_sync(hmn_layer *layer, hmn_array which, hmn_error *err) {
+  (void)layer;
+  (void)which;
+  (void)err;
+  return HMN_OK;
+}
+
+const hmn__backend_ops hmn__backend_ref = {
+    .name = "ref",
+    .init = hmn__ref_init,
+    .fini = hmn__ref_fini,
+    .step = hmn__ref_backend_step,
+    .pull = hmn__ref_sync,
+    .push = hmn__ref_sync,
+};

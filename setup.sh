@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# setup.sh - install hmn's build and test dependencies from Debian 12 packages.
+# Run as root. Each package and why:
+#   cmake gcc pkg-config           the build
+#   ocl-icd-opencl-dev opencl-headers  OpenCL ICD loader and headers
+#   pocl-opencl-icd                OpenCL on the CPU (development, CI)
+#   clinfo                         lists OpenCL platforms when debugging devices
+#   librandom123-dev               Philox4x32-10 counter-based RNG (host and kernels)
+#   zlib1g-dev                     CRC32 for checkpoint sections
+#   libinih-dev                    INI config parser
+#   libjansson-dev                 JSON output (hmn bench --json)
+#   libcriterion-dev               unit tests
+#   oclgrind                       OpenCL kernel checker (data races, uninitialised reads)
+#   gnuplot-nox                    benchmark figures
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs Debian packages)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+  cmake make gcc libc6-dev pkg-config \
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
+  librandom123-dev zlib1g-dev libinih-dev libjansson-dev \
+  libcriterion-dev oclgrind gnuplot-nox

@@ -1,0 +1,59 @@
+/*
+ * opencl_support.h - helpers of the OpenCL backend tests: pairs of layers
+ * (ref and opencl) with the same state, and the comparison of one step by
+ * SPEC section 5.
+ */
+#ifndef HMN_TEST_OPENCL_SUPPORT_H
+#define HMN_TEST_OPENCL_SUPPORT_H
+
+#include <stdbool.h>
+
+#include "hmn.h"
+
+/* True when at least one OpenCL device exists. */
+bool hmn_test_have_opencl(void);
+/* Skip the current test (cr_skip_test) when no OpenCL device exists. */
+#define HMN_TEST_REQUIRE_OPENCL()                                   \
+  do {                                                              \
+    if (!hmn_test_have_opencl()) cr_skip_test("no OpenCL device");  \
+  } while (0)
+
+/* Two layers of one config: the golden model and the backend under test. */
+typedef struct {
+  hmn_layer *ref, *ocl;
+} hmn_test_pair;
+
+void hmn_test_pair_create(const hmn_config *cfg, hmn_test_pair *pair);
+void hmn_test_pair_destroy(hmn_test_pair *pair);
+/* Write the same pseudo-random values into every state array of both
+ * layers and set both step counters to t. */
+void hmn_test_pair_randomize(hmn_test_pair *pair, uint32_t seed, uint64_t t);
+/* Copy every state array of `from` into `to` (hmn_layer_read/write). */
+void hmn_test_copy_state(hmn_layer *from, hmn_layer *to);
+
+/* Pseudo-random inputs of one step; `phase` NULL-or-not as asked. */
+typedef struct {
+  float *x, *mod, *ctx;
+  float phase;
+  hmn_step_input in;
+} hmn_test_inputs;
+
+void hmn_test_inputs_make(const hmn_config *cfg, uint32_t seed, bool with_phase,
+                          hmn_test_inputs *inputs);
+void hmn_test_inputs_free(hmn_test_inputs *inputs);
+
+/* Step both layers of `pair` once with `in` and compare every array and
+ * statistic by SPEC section 5. A weight that differs because one backend
+ * applied its update and the other did not is a borderline flip when
+ * |u - p| < 1e-6; it is counted (the return value), any other difference
+ * fails the test with a message naming `what`, the array and the index. */
+size_t hmn_test_step_and_compare(hmn_test_pair *pair, const hmn_step_input *in,
+                                 const char *what);
+
+/* Assert that two layers hold bit-identical state and step counters. */
+void hmn_test_assert_same_bits(hmn_layer *a, hmn_layer *b, const char *what);
+
+/* Run a shell command and return its exit status (-1 if it did not run). */
+int hmn_test_shell(const char *command);
+
+#endif

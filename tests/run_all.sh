@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# run_all.sh - the project's test command: a warnings-as-errors build and
+# its tests, then the same tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer. Run from the repository root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHMN_WERROR=ON
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure)
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DHMN_WERROR=ON -DHMN_SANITIZE=ON
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ctest --output-on-failure)
