@@ -8,10 +8,14 @@
 #   librandom123-dev               Philox4x32-10 counter-based RNG (host and kernels)
 #   zlib1g-dev                     CRC32 for checkpoint sections
 #   libinih-dev                    INI config parser
-#   libjansson-dev                 JSON output (hmn bench --json)
+#   libjansson-dev                 JSON: hmn bench --json, the bitstream manifest
 #   libcriterion-dev               unit tests
 #   oclgrind                       OpenCL kernel checker (data races, uninitialised reads)
 #   gnuplot-nox                    benchmark figures
+#   libxrt-dev uuid-dev            XRT (Alveo cards): its xclbin.h checks bitstreams, its C
+#                                  API runs the xrt backend; xclbin.h includes uuid/uuid.h.
+#                                  Optional (cmake -DHMN_XRT=AUTO builds without it), but CI
+#                                  needs it for the bitstream and no-card tests.
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (it installs Debian packages)" >&2
@@ -23,4 +27,5 @@ apt-get install -y --no-install-recommends \
   cmake make gcc libc6-dev pkg-config \
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
   librandom123-dev zlib1g-dev libinih-dev libjansson-dev \
-  libcriterion-dev oclgrind gnuplot-nox
+  libcriterion-dev oclgrind gnuplot-nox \
+  libxrt-dev uuid-dev

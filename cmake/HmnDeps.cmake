@@ -15,6 +15,12 @@ endmacro()
 
 hmn_require_pkg(ZLIB zlib zlib1g-dev)
 hmn_require_pkg(INIH inih libinih-dev)
+# JSON output of `hmn bench --json` (the CLI and its tests only).
+hmn_require_pkg(JANSSON jansson libjansson-dev)
+
+# The energy meters sample on a thread and load NVML with dlopen.
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
 
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h)
 if(NOT RANDOM123_INCLUDE_DIR)

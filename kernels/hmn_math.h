@@ -73,11 +73,14 @@ HMN_INLINE float hmnk_pow2i(hmnk_i32 n) { return hmnk_as_float((hmnk_u32)(n + 12
 
 /* p * 2^n for p in [0.5, 2] and -152 <= n <= 129. One multiplication where
  * the result is normal, so the scaling is exact; two steps at the ends of
- * the range, where the result overflows or becomes subnormal anyway. */
+ * the range, where the result overflows or becomes subnormal anyway. The
+ * second factor is exactly 1 in the normal range, so the same two
+ * multiplications serve every n without a branch (vector units and
+ * pipelines take every lane through the same instructions). */
 HMN_INLINE float hmnk_scale(float p, hmnk_i32 n) {
-  if (n > 127) return p * hmnk_pow2i(127) * hmnk_pow2i(n - 127);
-  if (n < -125) return p * hmnk_pow2i(n + 64) * hmnk_pow2i(-64);
-  return p * hmnk_pow2i(n);
+  hmnk_i32 n1 = n > 127 ? 127 : (n < -125 ? n + 64 : n);
+  hmnk_i32 n2 = n > 127 ? n - 127 : (n < -125 ? -64 : 0);
+  return (p * hmnk_pow2i(n1)) * hmnk_pow2i(n2);
 }
 
 /* e^r for |r| <= ln2/2 + a little: Taylor to r^7, truncation error
@@ -94,15 +97,19 @@ HMN_INLINE float hmnk_exp_poly(float r) {
 }
 
 /* e^x. x = n ln2 + r with the reduction exact, then e^r * 2^n. exp(0) is
- * exactly 1, which the softmax relies on for its largest term. */
+ * exactly 1, which the softmax relies on for its largest term. The
+ * special cases are selected at the end rather than returned early, so
+ * that the body has no branch; the reduction runs on x clamped to the
+ * range where it is exact. */
 HMN_INLINE float hmnk_exp(float x) {
-  if (x != x) return x;
-  if (x > 89.0f) return hmnk_as_float(HMN_F32_INF_BITS);
-  if (x < -104.0f) return 0.0f;
-  hmnk_i32 n = hmnk_round_to_int(x * HMN_LOG2E);
+  float xc = x >= -104.0f ? (x <= 89.0f ? x : 89.0f) : -104.0f; /* NaN: -104 */
+  hmnk_i32 n = hmnk_round_to_int(xc * HMN_LOG2E);
   float nf = (float)n;
-  float r = (x - nf * HMN_LN2_HI) - nf * HMN_LN2_LO;
-  return hmnk_scale(hmnk_exp_poly(r), n);
+  float r = (xc - nf * HMN_LN2_HI) - nf * HMN_LN2_LO;
+  float y = hmnk_scale(hmnk_exp_poly(r), n);
+  y = x > 89.0f ? hmnk_as_float(HMN_F32_INF_BITS) : y;
+  y = x < -104.0f ? 0.0f : y;
+  return x != x ? x : y;
 }
 
 /* e^x - 1 without the cancellation of exp(x) - 1 near 0: Taylor to x^11
@@ -167,16 +174,10 @@ HMN_INLINE float hmnk_cos_quadrant(float r, hmnk_i32 q) {
   s = 1.0f / 120.0f + z * s;
   s = -1.0f / 6.0f + z * s;
   s = r + r * (z * s);
-  switch (q & 3) {
-  case 0:
-    return c;
-  case 1:
-    return -s;
-  case 2:
-    return -c;
-  default:
-    return s;
-  }
+  /* Quadrants 0..3 give c, -s, -c, s: a select and a sign, no switch
+   * (which vectorizers and pipelines handle badly). */
+  float v = (q & 1) ? s : c;
+  return ((q + 1) & 2) ? -v : v;
 }
 
 /* cos(2 pi u) for a uniform u in [0, 1): the reduction is done in turns,
@@ -221,5 +222,121 @@ HMN_INLINE float hmnk_tanh(float x) {
 /* 1 / (1 + e^-x); e^-x overflows to inf for x < -89 and the quotient
  * becomes 0, the correctly rounded answer there to within a subnormal. */
 HMN_INLINE float hmnk_sigmoid(float x) { return 1.0f / (1.0f + hmnk_exp(-x)); }
+
+/* ---- vector twins (OpenCL C only) ----
+ *
+ * The per-synapse kernel code runs on HMN_VEC synapses at once in OpenCL
+ * vector types, so that CPU drivers emit SIMD instructions without
+ * depending on their work-item vectorizer. Each twin below (suffix _v)
+ * performs exactly the operations of its scalar function above, in the
+ * same order, lane by lane; ternaries become lane selects (a comparison
+ * of vectors is -1 or 0 per lane). IEEE add, multiply, divide and the
+ * conversions are lane-wise the scalar operations, so a lane of a twin
+ * returns the bits of the scalar function. */
+#ifdef HMN_OPENCL_C
+
+/* Lanes per vector: 2, 4, 8 or 16. */
+#ifndef HMN_VEC
+#define HMN_VEC 16
+#endif
+#if HMN_VEC != 2 && HMN_VEC != 4 && HMN_VEC != 8 && HMN_VEC != 16
+#error "HMN_VEC must be 2, 4, 8 or 16"
+#endif
+
+#define HMN__PASTE(a, b) a##b
+#define HMN__XPASTE(a, b) HMN__PASTE(a, b)
+typedef HMN__XPASTE(float, HMN_VEC) hmnk_vf;
+typedef HMN__XPASTE(uint, HMN_VEC) hmnk_vu;
+typedef HMN__XPASTE(int, HMN_VEC) hmnk_vi;
+typedef HMN__XPASTE(uchar, HMN_VEC) hmnk_vu8;
+#define hmnk_vas_uint HMN__XPASTE(as_uint, HMN_VEC)
+#define hmnk_vas_float HMN__XPASTE(as_float, HMN_VEC)
+#define hmnk_vconvert_float HMN__XPASTE(convert_float, HMN_VEC)
+#define hmnk_vconvert_uint HMN__XPASTE(convert_uint, HMN_VEC)
+#define hmnk_vconvert_ulong HMN__XPASTE(convert_ulong, HMN_VEC)
+/* Float to int rounds toward zero, as the C cast does. */
+#define hmnk_vconvert_int_rtz HMN__XPASTE(HMN__XPASTE(convert_int, HMN_VEC), _rtz)
+#define hmnk_vload HMN__XPASTE(vload, HMN_VEC)
+#define hmnk_vstore HMN__XPASTE(vstore, HMN_VEC)
+
+HMN_INLINE hmnk_vf hmnk_fabs_v(hmnk_vf x) {
+  return hmnk_vas_float(hmnk_vas_uint(x) & HMN_F32_ABS_MASK);
+}
+
+/* -1 (true) or 0 per lane. */
+HMN_INLINE hmnk_vi hmnk_is_normal_v(hmnk_vf x) {
+  hmnk_vu e = (hmnk_vas_uint(x) >> 23) & 0xffu;
+  return (e != 0u) & (e != 0xffu);
+}
+
+HMN_INLINE hmnk_vi hmnk_round_to_int_v(hmnk_vf x) {
+  return hmnk_vconvert_int_rtz(x >= 0.0f ? x + 0.5f : x - 0.5f);
+}
+
+HMN_INLINE hmnk_vf hmnk_pow2i_v(hmnk_vi n) {
+  return hmnk_vas_float(hmnk_vas_uint(n + 127) << 23);
+}
+
+HMN_INLINE hmnk_vf hmnk_scale_v(hmnk_vf p, hmnk_vi n) {
+  hmnk_vi n1 = n > 127 ? (hmnk_vi)(127) : (n < -125 ? n + 64 : n);
+  hmnk_vi n2 = n > 127 ? n - 127 : (n < -125 ? (hmnk_vi)(-64) : (hmnk_vi)(0));
+  return (p * hmnk_pow2i_v(n1)) * hmnk_pow2i_v(n2);
+}
+
+HMN_INLINE hmnk_vf hmnk_exp_poly_v(hmnk_vf r) {
+  hmnk_vf q = (hmnk_vf)(1.0f / 5040.0f);
+  q = 1.0f / 720.0f + r * q;
+  q = 1.0f / 120.0f + r * q;
+  q = 1.0f / 24.0f + r * q;
+  q = 1.0f / 6.0f + r * q;
+  q = 0.5f + r * q;
+  q = 1.0f + r * q;
+  return 1.0f + r * q;
+}
+
+HMN_INLINE hmnk_vf hmnk_exp_v(hmnk_vf x) {
+  hmnk_vf xc = x >= -104.0f ? (x <= 89.0f ? x : (hmnk_vf)(89.0f)) : (hmnk_vf)(-104.0f);
+  hmnk_vi n = hmnk_round_to_int_v(xc * HMN_LOG2E);
+  hmnk_vf nf = hmnk_vconvert_float(n);
+  hmnk_vf r = (xc - nf * HMN_LN2_HI) - nf * HMN_LN2_LO;
+  hmnk_vf y = hmnk_scale_v(hmnk_exp_poly_v(r), n);
+  y = x > 89.0f ? hmnk_vas_float((hmnk_vu)(HMN_F32_INF_BITS)) : y;
+  y = x < -104.0f ? (hmnk_vf)(0.0f) : y;
+  return x != x ? x : y;
+}
+
+HMN_INLINE hmnk_vf hmnk_cos_quadrant_v(hmnk_vf r, hmnk_vi q) {
+  hmnk_vf z = r * r;
+  hmnk_vf c = (hmnk_vf)(-1.0f / 3628800.0f);
+  c = 1.0f / 40320.0f + z * c;
+  c = -1.0f / 720.0f + z * c;
+  c = 1.0f / 24.0f + z * c;
+  c = -0.5f + z * c;
+  c = 1.0f + z * c;
+  hmnk_vf s = (hmnk_vf)(-1.0f / 39916800.0f);
+  s = 1.0f / 362880.0f + z * s;
+  s = -1.0f / 5040.0f + z * s;
+  s = 1.0f / 120.0f + z * s;
+  s = -1.0f / 6.0f + z * s;
+  s = r + r * (z * s);
+  hmnk_vf v = (q & 1) != 0 ? s : c;
+  return ((q + 1) & 2) != 0 ? -v : v;
+}
+
+/* cos(a + a_lo - b) with the phase a + a_lo the same for every lane. */
+HMN_INLINE hmnk_vf hmnk_cos_diff_v(float a, float a_lo, hmnk_vf b) {
+  hmnk_vf d = a - b;
+  hmnk_vf bv = d - a;
+  hmnk_vf d_lo = (a - (d - bv)) + (-b - bv);
+  hmnk_vi k = hmnk_round_to_int_v(d * HMN_TWO_OVER_PI);
+  hmnk_vf kf = hmnk_vconvert_float(k);
+  hmnk_vf lo = (d_lo + a_lo) - kf * HMN_PIO2_3;
+  hmnk_vf r = ((d - kf * HMN_PIO2_1) - kf * HMN_PIO2_2) + lo;
+  return hmnk_cos_quadrant_v(r, k);
+}
+
+HMN_INLINE hmnk_vf hmnk_sigmoid_v(hmnk_vf x) { return 1.0f / (1.0f + hmnk_exp_v(-x)); }
+
+#endif /* HMN_OPENCL_C */
 
 #endif /* HMN_MATH_H */

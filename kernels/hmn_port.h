@@ -106,4 +106,97 @@ HMN_INLINE float hmnk_sqrt(float x) { return sqrtf(x); }
 
 #endif /* HMN_OPENCL_C */
 
+/* ---- FPGA variants (kernels/hmn_fpga.h, hw/) ----
+ *
+ * On-chip arrays, 512-bit words, 64-bit counters, and the synthesis hints.
+ * The two FPGA compilers want hints in different places: v++ for OpenCL C
+ * (Vitis up to 2023.1) takes attributes before a loop or a function
+ * (HMN_XCL_*, emitted when the hw/ build defines HMN_XILINX_CL), Vitis HLS
+ * takes pragmas inside a body (HMN_HLS_* and HMN_PIPELINE above, emitted
+ * under HMN_HLS or __SYNTHESIS__). A hinted site carries both macros; every
+ * other compiler sees neither. */
+
+/* Floats per 512-bit word: the lanes of the FPGA kernels. */
+#define HMN_WIDE_LANES 16
+
+#if defined(HMN_OPENCL_C) && defined(HMN_XILINX_CL)
+#define HMN_XCL_PIPELINE __attribute__((xcl_pipeline_loop(1)))
+#define HMN_XCL_DATAFLOW __attribute__((xcl_dataflow))
+#define HMN_XCL_UNROLL __attribute__((opencl_unroll_hint))
+#else
+#define HMN_XCL_PIPELINE
+#define HMN_XCL_DATAFLOW
+#define HMN_XCL_UNROLL
+#endif
+
+#if !defined(HMN_OPENCL_C) && (defined(HMN_HLS) || defined(__SYNTHESIS__))
+#define HMN_HLS_DATAFLOW _Pragma("HLS DATAFLOW")
+#define HMN_HLS_UNROLL _Pragma("HLS UNROLL")
+#else
+#define HMN_HLS_DATAFLOW
+#define HMN_HLS_UNROLL
+#endif
+
+#ifdef HMN_OPENCL_C
+#define HMN_LOCAL __local
+typedef ulong hmnk_u64;
+/* A float16 pointer is a 512-bit AXI port to v++; uchar16 is the 128-bit
+ * word of 16 one-byte delays. The lanes of a word are moved one element
+ * at a time through a scalar view of the same memory (v++ merges the 16
+ * consecutive accesses of a pipelined iteration into the one word):
+ * Oclgrind 21.10 loses track of initialization through vector element
+ * moves (vstore16, .s0 .. .sf into an array) and would report every lane
+ * as uninitialized. */
+typedef float16 hmnk_wide;
+typedef uchar16 hmnk_wide_u8;
+HMN_INLINE void hmnk_wide_get(HMN_GLOBAL const hmnk_wide *src, hmnk_u32 word, float *lanes) {
+  HMN_GLOBAL const float *p = (HMN_GLOBAL const float *)src + word * HMN_WIDE_LANES;
+  for (int l = 0; l < HMN_WIDE_LANES; l++) lanes[l] = p[l];
+}
+HMN_INLINE void hmnk_wide_set(HMN_GLOBAL hmnk_wide *dst, hmnk_u32 word, const float *lanes) {
+  HMN_GLOBAL float *p = (HMN_GLOBAL float *)dst + word * HMN_WIDE_LANES;
+  for (int l = 0; l < HMN_WIDE_LANES; l++) p[l] = lanes[l];
+}
+HMN_INLINE void hmnk_wide_get_u8(HMN_GLOBAL const hmnk_wide_u8 *src, hmnk_u32 word,
+                                 hmnk_u8 *lanes) {
+  HMN_GLOBAL const hmnk_u8 *p = (HMN_GLOBAL const hmnk_u8 *)src + word * HMN_WIDE_LANES;
+  for (int l = 0; l < HMN_WIDE_LANES; l++) lanes[l] = p[l];
+}
+#else
+#define HMN_LOCAL
+typedef uint64_t hmnk_u64;
+/* A struct of 16 floats is one 512-bit AXI word for Vitis HLS (structs on
+ * the interface are aggregated into one wide bus) and 64 plain bytes for
+ * gcc. */
+typedef struct {
+  float v[HMN_WIDE_LANES];
+} hmnk_wide;
+typedef struct {
+  hmnk_u8 v[HMN_WIDE_LANES];
+} hmnk_wide_u8;
+HMN_INLINE void hmnk_wide_get(HMN_GLOBAL const hmnk_wide *src, hmnk_u32 word, float *lanes) {
+  hmnk_wide w = src[word];
+  for (int l = 0; l < HMN_WIDE_LANES; l++) {
+    HMN_HLS_UNROLL
+    lanes[l] = w.v[l];
+  }
+}
+HMN_INLINE void hmnk_wide_set(HMN_GLOBAL hmnk_wide *dst, hmnk_u32 word, const float *lanes) {
+  hmnk_wide w;
+  for (int l = 0; l < HMN_WIDE_LANES; l++) {
+    HMN_HLS_UNROLL
+    w.v[l] = lanes[l];
+  }
+  dst[word] = w;
+}
+HMN_INLINE void hmnk_wide_get_u8(HMN_GLOBAL const hmnk_wide_u8 *src, hmnk_u32 word,
+                                 hmnk_u8 *lanes) {
+  hmnk_wide_u8 w = src[word];
+  for (int l = 0; l < HMN_WIDE_LANES; l++) {
+    HMN_HLS_UNROLL
+    lanes[l] = w.v[l];
+  }
+}
+#endif
+
 #endif /* HMN_PORT_H */

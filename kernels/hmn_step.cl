@@ -2,17 +2,33 @@
  * hmn_step.cl - the kernels of one HMN step (SPEC section 3), in launch
  * order:
  *
- *   (host)               writes x(t), E(t), C_global(t)
- *   hmn_step_inputs      per input:  x(t) into x_hist slot t mod D, h_i EMA;
- *                        item 0: G (eqs 6-7)
- *   hmn_step_forward     per neuron: delayed inputs, a_j, z_j (eq 1), c_j EMA
- *   hmn_step_neuron      per neuron: astrocyte, G_j, attention row max and
- *                        softmax denominator, bias homeostasis
- *   hmn_step_plasticity  per 4 synapses: traces, local attention, eq 3,
- *                        phase gate, stochastic application, clamp
+ *   (host)            writes x(t), E(t), C_global(t) (one buffer, `inputs`)
+ *   hmn_step_inputs   per input:  x(t) into x_hist slot t mod D, h_i EMA;
+ *                     item 0: G (eqs 6-7)
+ *   hmn_step_row      one work-group per neuron j, in phases separated by
+ *                     barriers: the delayed inputs and eq 1's sum; z_j,
+ *                     c_j, the astrocyte, G_j and the bias (item 0); the
+ *                     attention logits and their maximum; the softmax
+ *                     numerators and denominator; the uniforms of the
+ *                     row's Philox blocks; the per-synapse traces, eq 3,
+ *                     the phase gate, the stochastic application and the
+ *                     clamp.
  *
- * Every reduction runs inside one work-item in a fixed order, so no result
- * depends on how work-items are scheduled or how many threads run them.
+ * Everything in the step that is per neuron is per work-group, so the
+ * row's weights come from memory once for the forward pass and the update
+ * together, and its delayed inputs, attention numerators and uniforms
+ * stay in local memory between the phases.
+ *
+ * Synapses are handled HMN_VEC at a time in OpenCL vector types (the _v
+ * twins of hmn_math.h and hmn_synapse.h): a CPU driver turns them into
+ * SIMD instructions directly. Each work-item takes the chunks c, c + W,
+ * c + 2W, ... of HMN_VEC consecutive synapses of the row (W = items per
+ * group), so lane v of item w sees the synapses i with i mod L = w
+ * HMN_VEC + v, L = W HMN_VEC = HMN_SUM_LANES. Every reduction is the same
+ * fixed order: lane l adds the terms l, l + L, l + 2L, ... and the L lanes
+ * then combine pairwise in a fixed tree. The bits depend on L only: not on
+ * HMN_VEC, on the work-group size, on how groups are scheduled or on how
+ * many threads run them.
  *
  * The host prepends a defines block with the layer's shape (HMN_N_IN,
  * HMN_N_OUT, HMN_N_MOD, HMN_D_CTX, HMN_DELAY) and any tunable it
@@ -30,29 +46,31 @@
 /* Contraction off here too, for compilers that scope it per file. */
 #ifdef HMN_OPENCL_C
 #pragma OPENCL FP_CONTRACT OFF
+#else
+#error "hmn_step.cl needs OpenCL work-groups (local memory and barriers)"
 #endif
+
+#ifndef HMN_LOCAL
+#define HMN_LOCAL __local
+#endif
+#define HMN_BARRIER() barrier(CLK_LOCAL_MEM_FENCE)
 
 /* ---- tunables ---- */
 
-/* Work-group size of hmn_step_inputs (one item per input). */
+/* Work-group size of hmn_step_inputs, its only group: each item takes
+ * HMN_VEC inputs at a time. */
 #ifndef HMN_WG_INPUT
-#define HMN_WG_INPUT 64
+#define HMN_WG_INPUT 16
 #endif
-/* Work-group size of hmn_step_forward and hmn_step_neuron (one item per neuron). */
-#ifndef HMN_WG_NEURON
-#define HMN_WG_NEURON 16
-#endif
-/* Work-group size of hmn_step_plasticity (one item per 4 synapses). */
-#ifndef HMN_WG_SYNAPSE
-#define HMN_WG_SYNAPSE 64
-#endif
-/* Partial sums per row reduction, a power of two: lane l adds terms l,
- * l + L, l + 2L, ...; the lanes then combine pairwise. More lanes mean
- * shorter dependency chains and smaller rounding error; changing it
- * changes result bits (within SPEC section 5's reduction bound). */
+/* Partial sums per row reduction (L above), a power of two: lane l adds
+ * terms l, l + L, l + 2L, ...; the lanes then combine pairwise. Changing
+ * it changes result bits (within SPEC section 5's reduction bound). */
 #ifndef HMN_SUM_LANES
-#define HMN_SUM_LANES 8
+#define HMN_SUM_LANES 64
 #endif
+/* HMN_VEC (hmn_math.h, default 16): synapses per vector operation. With
+ * HMN_SUM_LANES it fixes the work-group size of hmn_step_row,
+ * HMN_SUM_LANES / HMN_VEC; it changes scheduling only, never the bits. */
 
 /* ---- the layer, from the host ---- */
 
@@ -60,196 +78,388 @@
     !defined(HMN_DELAY)
 #error "the host defines the layer shape: HMN_N_IN, HMN_N_OUT, HMN_N_MOD, HMN_D_CTX, HMN_DELAY"
 #endif
-#if (HMN_SUM_LANES & (HMN_SUM_LANES - 1)) != 0
+#if (HMN_SUM_LANES & (HMN_SUM_LANES - 1)) != 0 || HMN_SUM_LANES < 1
 #error "HMN_SUM_LANES must be a power of two"
 #endif
+#if HMN_SUM_LANES < HMN_VEC
+#error "HMN_SUM_LANES must be at least HMN_VEC"
+#endif
 
-/* Synapses, and the 4-synapse groups that share one Philox block. */
-#define HMN_N_SYN ((hmnk_u32)HMN_N_IN * (hmnk_u32)HMN_N_OUT)
-#define HMN_N_QUADS ((HMN_N_SYN + 3u) / 4u)
+/* Items per row work-group, lanes, and the row in vector chunks: FULL
+ * whole chunks, then a last one of TAIL synapses when HMN_VEC does not
+ * divide N_in. */
+#define HMN_ROW_ITEMS ((hmnk_u32)(HMN_SUM_LANES / HMN_VEC))
+#define HMN_LANES ((hmnk_u32)HMN_SUM_LANES)
+#define HMN_ROW_FULL ((hmnk_u32)HMN_N_IN / (hmnk_u32)HMN_VEC)
+#define HMN_ROW_TAIL ((hmnk_u32)HMN_N_IN % (hmnk_u32)HMN_VEC)
+#define HMN_ROW_CHUNKS (HMN_ROW_FULL + (HMN_ROW_TAIL != 0u ? 1u : 0u))
+#define HMN_ROW_PADDED (HMN_ROW_CHUNKS * (hmnk_u32)HMN_VEC)
+/* Uniforms of the row, 4 per Philox block (e = 4q .. 4q + 3, e = j N_in +
+ * i), from the first block that touches the row: synapse i has uniform
+ * i + (j N_in mod 4). One vector of blocks gives 4 HMN_VEC uniforms; the
+ * count covers every vector read of the row. */
+#define HMN_ROW_BLOCK_VECS ((HMN_ROW_PADDED + 3u + 4u * HMN_VEC - 1u) / (4u * HMN_VEC))
+#define HMN_ROW_UNIFORMS (HMN_ROW_BLOCK_VECS * 4u * HMN_VEC)
+
+/* ---- helpers ---- */
 
 /* Step 1: xhat_ji = x_i(t - tau_ji), from the ring slot written at step
  * t - tau: (t + D - tau) mod D, with slot = t mod D. */
-HMN_INLINE float hmnk_delayed_input(HMN_GLOBAL const float *x_hist, hmnk_u32 tau, hmnk_u32 slot,
-                                   hmnk_u32 i) {
-  hmnk_u32 row = slot >= tau ? slot - tau : slot + (hmnk_u32)HMN_DELAY - tau;
-  return x_hist[row * (hmnk_u32)HMN_N_IN + i];
+HMN_INLINE hmnk_u32 hmnk_delay_row(hmnk_u32 tau, hmnk_u32 slot) {
+  return slot >= tau ? slot - tau : slot + (hmnk_u32)HMN_DELAY - tau;
 }
 
-/* The lanes of a row reduction, combined pairwise in a fixed tree. */
-HMN_INLINE float hmnk_lanes_total(float *acc) {
-  for (int width = HMN_SUM_LANES / 2; width > 0; width /= 2)
-    for (int l = 0; l < width; l++) acc[l] = acc[l] + acc[l + width];
-  return acc[0];
+/* Lane v of a vector, 0 .. HMN_VEC - 1. */
+HMN_INLINE hmnk_vu hmnk_lane_index(void) {
+#if HMN_VEC == 2
+  return (hmnk_vu)(0, 1);
+#elif HMN_VEC == 4
+  return (hmnk_vu)(0, 1, 2, 3);
+#elif HMN_VEC == 8
+  return (hmnk_vu)(0, 1, 2, 3, 4, 5, 6, 7);
+#else
+  return (hmnk_vu)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+#endif
 }
 
-/* Eq 1's sum over i of w_ji xhat_ji for one row, in the fixed lane order. */
-HMN_INLINE float hmnk_forward_sum(HMN_GLOBAL const float *w_row, HMN_GLOBAL const hmnk_u8 *tau_row,
-                                 HMN_GLOBAL const float *x_hist, hmnk_u32 slot) {
-  float acc[HMN_SUM_LANES];
-  for (int l = 0; l < HMN_SUM_LANES; l++) acc[l] = 0.0f;
-  for (hmnk_u32 i0 = 0; i0 < (hmnk_u32)HMN_N_IN; i0 += HMN_SUM_LANES) {
-    HMN_PIPELINE
-    for (int l = 0; l < HMN_SUM_LANES; l++) {
-      hmnk_u32 i = i0 + (hmnk_u32)l;
-      if (i < (hmnk_u32)HMN_N_IN)
-        acc[l] = acc[l] + w_row[i] * hmnk_delayed_input(x_hist, tau_row[i], slot, i);
-    }
-  }
-  return hmnk_lanes_total(acc);
+/* The `valid` first elements at p, and zeros after them: a whole vector
+ * load where the chunk is whole (valid is then a constant HMN_VEC). */
+HMN_INLINE hmnk_vf hmnk_load_f(HMN_GLOBAL const float *p, hmnk_u32 valid) {
+  if (valid == (hmnk_u32)HMN_VEC) return hmnk_vload(0, p);
+  float lanes[HMN_VEC];
+  for (hmnk_u32 v = 0; v < (hmnk_u32)HMN_VEC; v++) lanes[v] = v < valid ? p[v] : 0.0f;
+  return hmnk_vload(0, lanes);
 }
 
-/* Step 5's reductions for neuron j: the row maximum of the logits
- * s_ji = beta h_i c_j and the softmax denominator sum_i exp(s_ji - max),
- * the latter in the fixed lane order. */
-HMN_INLINE void hmnk_attention_row(HMN_GLOBAL const float *h, float beta, float c_j, float *s_max,
-                                  float *denom) {
-  float m = -HMN_F32_MAX;
-  for (hmnk_u32 i = 0; i < (hmnk_u32)HMN_N_IN; i++) {
-    HMN_PIPELINE
-    float s = hmnk_attention_logit(beta, h[i], c_j);
-    if (s > m) m = s;
-  }
-  float acc[HMN_SUM_LANES];
-  for (int l = 0; l < HMN_SUM_LANES; l++) acc[l] = 0.0f;
-  for (hmnk_u32 i0 = 0; i0 < (hmnk_u32)HMN_N_IN; i0 += HMN_SUM_LANES) {
-    HMN_PIPELINE
-    for (int l = 0; l < HMN_SUM_LANES; l++) {
-      hmnk_u32 i = i0 + (hmnk_u32)l;
-      if (i < (hmnk_u32)HMN_N_IN) acc[l] = acc[l] + hmnk_exp(hmnk_attention_logit(beta, h[i], c_j) - m);
-    }
-  }
-  *s_max = m;
-  *denom = hmnk_lanes_total(acc);
+HMN_INLINE hmnk_vu hmnk_load_u8(HMN_GLOBAL const hmnk_u8 *p, hmnk_u32 valid) {
+  if (valid == (hmnk_u32)HMN_VEC) return hmnk_vconvert_uint(hmnk_vload(0, p));
+  hmnk_u8 lanes[HMN_VEC];
+  for (hmnk_u32 v = 0; v < (hmnk_u32)HMN_VEC; v++) lanes[v] = v < valid ? p[v] : (hmnk_u8)0;
+  return hmnk_vconvert_uint(hmnk_vload(0, lanes));
 }
+
+/* Store the `valid` first lanes of x at p. */
+HMN_INLINE void hmnk_store_f(hmnk_vf x, HMN_GLOBAL float *p, hmnk_u32 valid) {
+  if (valid == (hmnk_u32)HMN_VEC) {
+    hmnk_vstore(x, 0, p);
+    return;
+  }
+  float lanes[HMN_VEC];
+  hmnk_vstore(x, 0, lanes);
+  for (hmnk_u32 v = 0; v < valid; v++) p[v] = lanes[v];
+}
+
+/* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond).
+ * A short delay line is read as whole rows of x_hist, one select per row;
+ * a long one element by element. */
+HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *x_hist, hmnk_vu tau,
+                                        hmnk_u32 slot, hmnk_u32 i, hmnk_u32 valid) {
+#if HMN_DELAY <= 8
+  hmnk_vf xhat = (hmnk_vf)(0.0f);
+  for (hmnk_u32 d = 0; d < (hmnk_u32)HMN_DELAY; d++) {
+    hmnk_vf x = hmnk_load_f(x_hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN + i, valid);
+    xhat = tau == d ? x : xhat;
+  }
+  return xhat;
+#else
+  hmnk_u32 taus[HMN_VEC];
+  float lanes[HMN_VEC];
+  hmnk_vstore(tau, 0, taus);
+  for (hmnk_u32 v = 0; v < (hmnk_u32)HMN_VEC; v++)
+    lanes[v] = v < valid ? x_hist[hmnk_delay_row(taus[v], slot) * (hmnk_u32)HMN_N_IN + i + v]
+                         : 0.0f;
+  return hmnk_vload(0, lanes);
+#endif
+}
+
+/* The L lanes of a row reduction, combined pairwise in a fixed tree (by
+ * one item, after a barrier). */
+HMN_INLINE float hmnk_lanes_total(HMN_LOCAL float *lane) {
+  for (hmnk_u32 width = HMN_LANES / 2u; width > 0u; width /= 2u)
+    for (hmnk_u32 l = 0; l < width; l++) lane[l] = lane[l] + lane[l + width];
+  return lane[0];
+}
+
+/* Step 9's uniforms for the blocks q .. q + HMN_VEC - 1, stored in
+ * synapse order (block m word k at 4m + k). */
+HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float *out) {
+  hmnk_vu r[4];
+  hmnk_philox_block_v(at, q + hmnk_lane_index(), HMN_STREAM_STOCHASTIC_ID, r);
+  hmnk_vf u0 = hmnk_uniform01_v(r[0]), u1 = hmnk_uniform01_v(r[1]);
+  hmnk_vf u2 = hmnk_uniform01_v(r[2]), u3 = hmnk_uniform01_v(r[3]);
+  /* A 4 x HMN_VEC transpose through private memory (compilers make
+   * shuffles of it; explicit shuffles trip up Oclgrind 21.10). */
+  float w[4][HMN_VEC];
+  hmnk_vstore(u0, 0, w[0]);
+  hmnk_vstore(u1, 0, w[1]);
+  hmnk_vstore(u2, 0, w[2]);
+  hmnk_vstore(u3, 0, w[3]);
+  for (hmnk_u32 m = 0; m < (hmnk_u32)HMN_VEC; m++)
+    for (hmnk_u32 k = 0; k < 4u; k++) out[4u * m + k] = w[k][m];
+}
+
+/* The step's inputs, as the host writes them: x(t), E(t), C_global(t). */
+#define HMN_IN_X 0u
+#define HMN_IN_MOD ((hmnk_u32)HMN_N_IN)
+#define HMN_IN_CTX ((hmnk_u32)HMN_N_IN + (hmnk_u32)HMN_N_MOD)
+
+/* What hmn_step_inputs leaves for the rows in `step_g`: G, and the least
+ * and largest beta h_i with a flag that says whether every logit has the
+ * common form (below). */
+#define HMN_STEP_G 0
+#define HMN_STEP_BH_MIN 1
+#define HMN_STEP_BH_MAX 2
+#define HMN_STEP_BH_PLAIN 3
+#define HMN_STEP_VALUES 4
 
 /* Step 1's push of x(t) into ring slot t mod D, step 3's h, and step 6's
- * shared part G (to g_global[0]): everything that depends only on this
- * step's inputs. (The host writes x(t) to x_in rather than into x_hist at
- * an offset: whole-buffer writes keep every device and tool, Oclgrind's
- * uninitialized-memory check included, on the simplest path.) */
+ * shared part G: everything that depends only on this step's inputs, in
+ * one work-group. (The host writes x(t) to `inputs` rather than into
+ * x_hist at an offset: whole-buffer writes keep every device and tool,
+ * Oclgrind's uninitialized-memory check included, on the simplest path.)
+ *
+ * It also forms bh_i = beta h_i for step 5. Where every h_i is 0 or has a
+ * normal beta h_i (the plain case), the logit s_ji = beta h_i c_j of
+ * hmnk_attention_logit is finite(bh_i c_j) for every row, a monotone
+ * function of bh_i: the row maximum is then the logit of the least or the
+ * largest bh_i, exactly, without a pass over the row. */
 HMN_KERNEL HMN_WORK_GROUP(HMN_WG_INPUT) void hmn_step_inputs(
     HMN_GLOBAL float *HMN_RESTRICT h, HMN_GLOBAL float *HMN_RESTRICT x_hist,
-    HMN_GLOBAL const float *HMN_RESTRICT x_in, HMN_GLOBAL const float *HMN_RESTRICT mod,
-    HMN_GLOBAL const float *HMN_RESTRICT ctx, HMN_GLOBAL const float *HMN_RESTRICT kappa,
-    HMN_GLOBAL const float *HMN_RESTRICT w_k, HMN_GLOBAL float *HMN_RESTRICT g_global,
-    hmnk_u32 slot, float emb_rate, float beta_global, int global_attention, int similarity) {
-  HMN_ONCE {
-    g_global[0] = hmnk_global_modulation(global_attention, similarity, beta_global, kappa, w_k,
-                                        mod, ctx, HMN_N_MOD, HMN_D_CTX);
+    HMN_GLOBAL const float *HMN_RESTRICT inputs, HMN_GLOBAL const float *HMN_RESTRICT kappa,
+    HMN_GLOBAL const float *HMN_RESTRICT w_k, HMN_GLOBAL float *HMN_RESTRICT step_g,
+    HMN_GLOBAL float *HMN_RESTRICT bh, hmnk_u32 slot, float emb_rate, float beta_attn,
+    float beta_global, int global_attention, int similarity) {
+  HMN_LOCAL float lane_min[HMN_WG_INPUT * HMN_VEC];
+  HMN_LOCAL float lane_max[HMN_WG_INPUT * HMN_VEC];
+  HMN_LOCAL int lane_odd[HMN_WG_INPUT];
+  HMN_GLOBAL const float *x_in = inputs + HMN_IN_X;
+  hmnk_u32 item = (hmnk_u32)get_local_id(0);
+  hmnk_vu lane = hmnk_lane_index();
+  hmnk_vf lo = (hmnk_vf)(HMN_F32_MAX), hi = (hmnk_vf)(-HMN_F32_MAX);
+  hmnk_vi odd = (hmnk_vi)(0);
+  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += (hmnk_u32)HMN_WG_INPUT) {
+    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+    hmnk_vf x = hmnk_load_f(x_in + i, valid);
+    hmnk_store_f(x, x_hist + slot * (hmnk_u32)HMN_N_IN + i, valid);
+    hmnk_vf h_i = hmnk_ema_v(hmnk_load_f(h + i, valid), emb_rate, x);
+    hmnk_store_f(h_i, h + i, valid);
+    hmnk_vf bh_i = beta_attn * h_i;
+    hmnk_store_f(bh_i, bh + i, valid);
+    hmnk_vi in_row = lane < valid;
+    /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
+    if (beta_attn != 0.0f) odd |= in_row & (h_i != 0.0f) & ~hmnk_is_normal_v(bh_i);
+    lo = (in_row & (bh_i < lo)) ? bh_i : lo;
+    hi = (in_row & (bh_i > hi)) ? bh_i : hi;
   }
-  HMN_ITEM_LOOP(i, HMN_N_IN) {
-    HMN_PIPELINE
-    float x_i = x_in[i];
-    x_hist[slot * (hmnk_u32)HMN_N_IN + i] = x_i;
-    h[i] = hmnk_ema(h[i], emb_rate, x_i);
-  }
-}
-
-/* Steps 1-3 for neuron j: a_j from the weights of before this step's
- * update, z_j = f(a_j), then the context c_j. */
-HMN_KERNEL HMN_WORK_GROUP(HMN_WG_NEURON) void hmn_step_forward(
-    HMN_GLOBAL const float *HMN_RESTRICT w, HMN_GLOBAL const hmnk_u8 *HMN_RESTRICT tau,
-    HMN_GLOBAL const float *HMN_RESTRICT x_hist, HMN_GLOBAL const float *HMN_RESTRICT b,
-    HMN_GLOBAL float *HMN_RESTRICT z, HMN_GLOBAL float *HMN_RESTRICT c, hmnk_u32 slot,
-    hmnk_u32 seed_lo, hmnk_u32 seed_hi, hmnk_u32 t_lo, hmnk_u32 t_hi, float noise_sigma,
-    float ctx_rate, int activation) {
-  hmnk_rng_at at = {seed_lo, seed_hi, t_lo, t_hi};
-  HMN_ITEM_LOOP(j, HMN_N_OUT) {
-    float sum = hmnk_forward_sum(w + j * (hmnk_u32)HMN_N_IN, tau + j * (hmnk_u32)HMN_N_IN, x_hist,
-                                slot);
-    float noise = noise_sigma * hmnk_gaussian(at, j);
-    float a = hmnk_forward(sum, b[j], noise);
-    float z_j = hmnk_activation(activation, a);
-    z[j] = z_j;
-    c[j] = hmnk_ema(c[j], ctx_rate, z_j);
-  }
-}
-
-/* Step 6's per-neuron part, the attention softmax reductions of step 5,
- * and step 11, for neuron j (after hmn_step_forward updated c_j and
- * hmn_step_inputs updated h). */
-HMN_KERNEL HMN_WORK_GROUP(HMN_WG_NEURON) void hmn_step_neuron(
-    HMN_GLOBAL const float *HMN_RESTRICT h, HMN_GLOBAL const float *HMN_RESTRICT c,
-    HMN_GLOBAL float *HMN_RESTRICT b, HMN_GLOBAL float *HMN_RESTRICT astro,
-    HMN_GLOBAL const float *HMN_RESTRICT sign, HMN_GLOBAL const float *HMN_RESTRICT mod,
-    HMN_GLOBAL const float *HMN_RESTRICT g_global, HMN_GLOBAL float *HMN_RESTRICT g_j,
-    HMN_GLOBAL float *HMN_RESTRICT attn_max, HMN_GLOBAL float *HMN_RESTRICT attn_denom,
-    hmnk_u32 astro_source, float beta_attn, float astro_decay, float astro_gain,
-    float astro_lambda, float bias_rate, float target_rate, int attention) {
-  HMN_ITEM_LOOP(j, HMN_N_OUT) {
-    float astro_j = astro[j];
-    float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain, mod[astro_source]);
-    astro[j] = astro_j;
-    g_j[j] = hmnk_neuron_modulation(sign[j], g_global[0], astro_lambda, m_astro);
-    float c_j = c[j];
-    if (attention != HMN_ATTENTION_OFF) {
-      float s_max, denom;
-      hmnk_attention_row(h, beta_attn, c_j, &s_max, &denom);
-      attn_max[j] = s_max;
-      attn_denom[j] = denom;
+  hmnk_vstore(lo, 0, lane_min + item * (hmnk_u32)HMN_VEC);
+  hmnk_vstore(hi, 0, lane_max + item * (hmnk_u32)HMN_VEC);
+  lane_odd[item] = any(odd);
+  HMN_BARRIER();
+  if (item == 0u) {
+    float m_lo = lane_min[0], m_hi = lane_max[0];
+    int plain = 1;
+    for (hmnk_u32 k = 1; k < (hmnk_u32)(HMN_WG_INPUT * HMN_VEC); k++) {
+      m_lo = lane_min[k] < m_lo ? lane_min[k] : m_lo;
+      m_hi = lane_max[k] > m_hi ? lane_max[k] : m_hi;
     }
-    b[j] = hmnk_bias_homeostasis(b[j], bias_rate, target_rate, c_j);
+    for (hmnk_u32 k = 0; k < (hmnk_u32)HMN_WG_INPUT; k++) plain = plain && !lane_odd[k];
+    step_g[HMN_STEP_G] = hmnk_global_modulation(global_attention, similarity, beta_global, kappa,
+                                                w_k, inputs + HMN_IN_MOD, inputs + HMN_IN_CTX,
+                                                HMN_N_MOD, HMN_D_CTX);
+    step_g[HMN_STEP_BH_MIN] = m_lo;
+    step_g[HMN_STEP_BH_MAX] = m_hi;
+    step_g[HMN_STEP_BH_PLAIN] = plain ? 1.0f : 0.0f;
   }
 }
 
-/* Steps 4-10 for the synapses e = 4q .. 4q+3 (e = j N_in + i), which share
- * one Philox block of the stochastic stream. counts[q] gets the number of
- * applied updates in its low nibble and of candidates (non-zero dw
- * dagger) in its high nibble, for the step statistics. */
-HMN_KERNEL HMN_WORK_GROUP(HMN_WG_SYNAPSE) void hmn_step_plasticity(
+/* Row scalars that item 0 computes for the whole work-group. */
+#define HMN_ROW_Z 0
+#define HMN_ROW_C 1
+#define HMN_ROW_COEF 2
+#define HMN_ROW_MAX 3
+#define HMN_ROW_DENOM 4
+#define HMN_ROW_SCALE 5
+#define HMN_ROW_SCALARS 6
+
+/* Steps 1-11 for neuron j = the work-group's id, after hmn_step_inputs.
+ * counts[2j] gets the number of applied updates of the row and
+ * counts[2j + 1] the number of candidates (non-zero dw dagger), for the
+ * step statistics. */
+HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL float *HMN_RESTRICT w, HMN_GLOBAL float *HMN_RESTRICT psi_f,
     HMN_GLOBAL float *HMN_RESTRICT psi_s, HMN_GLOBAL const float *HMN_RESTRICT phi,
     HMN_GLOBAL const hmnk_u8 *HMN_RESTRICT tau, HMN_GLOBAL const float *HMN_RESTRICT x_hist,
-    HMN_GLOBAL const float *HMN_RESTRICT h, HMN_GLOBAL const float *HMN_RESTRICT z,
-    HMN_GLOBAL const float *HMN_RESTRICT c, HMN_GLOBAL const float *HMN_RESTRICT g_j,
-    HMN_GLOBAL const float *HMN_RESTRICT attn_max,
-    HMN_GLOBAL const float *HMN_RESTRICT attn_denom, HMN_GLOBAL hmnk_u8 *HMN_RESTRICT counts,
-    hmnk_u32 slot, hmnk_u32 seed_lo, hmnk_u32 seed_hi, hmnk_u32 t_lo, hmnk_u32 t_hi, float lam_f,
-    float lam_s, float rho_f, float rho_s, float beta_attn, float eta_local, float eta_global,
-    float phase_hi, float phase_lo, float beta_p, float theta_p, float w_min, float w_max,
-    int attention, int phase_gate, int stochastic) {
+    HMN_GLOBAL const float *HMN_RESTRICT h, HMN_GLOBAL float *HMN_RESTRICT b,
+    HMN_GLOBAL float *HMN_RESTRICT z, HMN_GLOBAL float *HMN_RESTRICT c,
+    HMN_GLOBAL float *HMN_RESTRICT astro, HMN_GLOBAL const float *HMN_RESTRICT sign,
+    HMN_GLOBAL const float *HMN_RESTRICT inputs, HMN_GLOBAL const float *HMN_RESTRICT step_g,
+    HMN_GLOBAL const float *HMN_RESTRICT bh, HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
+    hmnk_u32 slot, hmnk_u32 seed_lo, hmnk_u32 seed_hi, hmnk_u32 t_lo, hmnk_u32 t_hi,
+    float noise_sigma, float ctx_rate, int activation, hmnk_u32 astro_source, float astro_decay,
+    float astro_gain, float astro_lambda, float bias_rate, float target_rate, float beta_attn,
+    int attention, float lam_f, float lam_s, float rho_f, float rho_s, float eta_local,
+    float eta_global, float phase_hi, float phase_lo, int phase_gate, float beta_p,
+    float theta_p, int stochastic, float w_min, float w_max) {
+  /* The row's delayed inputs, its attention logits and then numerators
+   * (zeros past the row's end), and its uniforms. */
+  HMN_LOCAL float xhat_row[HMN_ROW_PADDED];
+  HMN_LOCAL float num_row[HMN_ROW_PADDED];
+  HMN_LOCAL float u_row[HMN_ROW_UNIFORMS];
+  HMN_LOCAL float lane_f[HMN_SUM_LANES];
+  HMN_LOCAL hmnk_u32 lane_n[2 * HMN_SUM_LANES];
+  HMN_LOCAL float row_s[HMN_ROW_SCALARS];
+
   hmnk_rng_at at = {seed_lo, seed_hi, t_lo, t_hi};
-  HMN_ITEM_LOOP(q, HMN_N_QUADS) {
-    HMN_PIPELINE
-    philox4x32_ctr_t r = {{0u, 0u, 0u, 0u}};
-    if (stochastic) r = hmnk_philox_block(at, q, HMN_STREAM_STOCHASTIC_ID);
-    hmnk_u32 e0 = 4u * q;
-    hmnk_u32 j = e0 / (hmnk_u32)HMN_N_IN;
-    hmnk_u32 i = e0 - j * (hmnk_u32)HMN_N_IN;
-    hmnk_u32 applied = 0, candidates = 0;
-    for (hmnk_u32 k = 0; k < 4u; k++) {
-      hmnk_u32 e = e0 + k;
-      if (e < HMN_N_SYN) {
-        /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
-        float xhat = hmnk_delayed_input(x_hist, tau[e], slot, i);
-        float pf = psi_f[e], ps = psi_s[e];
-        hmnk_composite_trace(&pf, &ps, lam_f, lam_s, xhat * z[j]);
-        psi_f[e] = pf;
-        psi_s[e] = ps;
-        float elig = hmnk_eligibility(rho_f, pf, rho_s, ps);
-        /* Step 5. */
-        float alpha = 1.0f;
-        if (attention != HMN_ATTENTION_OFF)
-          alpha = hmnk_local_attention(attention, hmnk_attention_logit(beta_attn, h[i], c[j]),
-                                      attn_max[j], attn_denom[j], (float)HMN_N_IN);
-        /* Steps 7 and 8. */
-        float dw = hmnk_preliminary_update(eta_local, eta_global, g_j[j], alpha * elig);
-        dw = dw * hmnk_phase_gate(phase_gate, phase_hi, phase_lo, phi[e]);
-        if (dw != 0.0f) candidates++;
-        /* Step 9. */
-        if (stochastic)
-          dw = hmnk_stochastic_apply(1, dw, hmnk_uniform01(r.v[k]),
-                                    hmnk_apply_probability(beta_p, theta_p, dw));
-        if (dw != 0.0f) applied++;
-        /* Step 10. */
-        w[e] = hmnk_clamp_weight(w[e], dw, w_min, w_max);
-      }
-      if (++i == (hmnk_u32)HMN_N_IN) {
-        i = 0;
-        j++;
-      }
+  hmnk_u32 j = (hmnk_u32)get_group_id(0);
+  hmnk_u32 item = (hmnk_u32)get_local_id(0);
+  hmnk_u32 row0 = j * (hmnk_u32)HMN_N_IN;
+  HMN_GLOBAL float *w_row = w + row0;
+  HMN_GLOBAL float *pf_row = psi_f + row0;
+  HMN_GLOBAL float *ps_row = psi_s + row0;
+  HMN_GLOBAL const float *phi_row = phi + row0;
+  HMN_GLOBAL const hmnk_u8 *tau_row = tau + row0;
+  hmnk_vu lane = hmnk_lane_index();
+
+  /* Steps 1-2: delayed inputs, and eq 1's sum with the weights of before
+   * this step's update. */
+  hmnk_vf acc = (hmnk_vf)(0.0f);
+  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+    hmnk_vf xhat = hmnk_delayed_input_v(x_hist, hmnk_load_u8(tau_row + i, valid), slot, i, valid);
+    hmnk_vstore(xhat, 0, xhat_row + i);
+    acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
+  }
+  hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+  HMN_BARRIER();
+
+  /* Eq 1's drive and z_j, step 3's c_j, step 6's astrocyte and G_j, step
+   * 11's bias (from this step's c_j; the drive used the old bias). */
+  if (item == 0u) {
+    float sum = hmnk_lanes_total(lane_f);
+    float noise = noise_sigma * hmnk_gaussian(at, j);
+    float b_j = b[j];
+    float z_j = hmnk_activation(activation, hmnk_forward(sum, b_j, noise));
+    float c_j = hmnk_ema(c[j], ctx_rate, z_j);
+    z[j] = z_j;
+    c[j] = c_j;
+    float astro_j = astro[j];
+    float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain,
+                                   inputs[HMN_IN_MOD + astro_source]);
+    astro[j] = astro_j;
+    float g = hmnk_neuron_modulation(sign[j], step_g[HMN_STEP_G], astro_lambda, m_astro);
+    g_j[j] = g;
+    b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
+    row_s[HMN_ROW_Z] = z_j;
+    row_s[HMN_ROW_C] = c_j;
+    /* Eq 3's factor (eta_local + eta_global G_j), the same for the row. */
+    row_s[HMN_ROW_COEF] = eta_local + eta_global * g;
+    /* Step 5's row maximum in the plain case (see hmn_step_inputs): the
+     * logit of the largest bh_i for c_j > 0, of the least for c_j < 0. */
+    row_s[HMN_ROW_MAX] = hmnk_finite_logit(
+        (c_j > 0.0f ? step_g[HMN_STEP_BH_MAX] : step_g[HMN_STEP_BH_MIN]) * c_j);
+  }
+  HMN_BARRIER();
+
+  /* Step 5 outside the plain case: the logits s_ji = beta h_i c_j and
+   * their row maximum (exact in any order). Lanes past the row's end hold
+   * -FLT_MAX. */
+  int attend = attention != HMN_ATTENTION_OFF;
+  int plain = step_g[HMN_STEP_BH_PLAIN] != 0.0f;
+  float c_j = row_s[HMN_ROW_C];
+  if (attend && !plain) {
+    hmnk_vf s_max = (hmnk_vf)(-HMN_F32_MAX);
+    for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+      hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+      hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+      hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h + i, valid), c_j);
+      s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
+      hmnk_vstore(s, 0, num_row + i);
+      s_max = s > s_max ? s : s_max;
     }
-    counts[q] = (hmnk_u8)(applied | (candidates << 4));
+    hmnk_vstore(s_max, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+    HMN_BARRIER();
+    if (item == 0u) {
+      float m = lane_f[0];
+      for (hmnk_u32 k = 1; k < HMN_LANES; k++) m = lane_f[k] > m ? lane_f[k] : m;
+      row_s[HMN_ROW_MAX] = m;
+    }
+    HMN_BARRIER();
+  }
+
+  /* Step 5: the numerators exp(s_ji - max) and their sum, the softmax
+   * denominator; with attention off every numerator is 1 and the scale
+   * and denominator are 1, so alpha = 1 exactly. Lanes past the row's end
+   * hold 0. */
+  float m = row_s[HMN_ROW_MAX];
+  acc = (hmnk_vf)(0.0f);
+  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+    hmnk_vf e = (hmnk_vf)(1.0f);
+    if (attend) {
+      hmnk_vf s = plain ? hmnk_finite_logit_v(hmnk_load_f(bh + i, valid) * c_j)
+                        : hmnk_vload(0, num_row + i);
+      e = hmnk_exp_v(s - m);
+    }
+    e = lane < valid ? e : (hmnk_vf)(0.0f);
+    hmnk_vstore(e, 0, num_row + i);
+    acc = acc + e;
+  }
+  hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+  /* Step 9's uniforms: one Philox block of the stochastic stream per 4
+   * synapses, drawn whether or not the mode uses them. */
+  hmnk_u32 q0 = row0 / 4u;
+  for (hmnk_u32 k = item; k < HMN_ROW_BLOCK_VECS; k += HMN_ROW_ITEMS)
+    hmnk_block_uniforms(at, q0 + k * (hmnk_u32)HMN_VEC, u_row + 4u * (hmnk_u32)HMN_VEC * k);
+  HMN_BARRIER();
+  if (item == 0u) {
+    float denom = hmnk_lanes_total(lane_f);
+    row_s[HMN_ROW_DENOM] = attend ? denom : 1.0f;
+    /* softmax_n scales by N_in so that uniform attention is 1. */
+    row_s[HMN_ROW_SCALE] = attention == HMN_ATTENTION_SOFTMAX_N ? (float)HMN_N_IN : 1.0f;
+  }
+  HMN_BARRIER();
+
+  /* Steps 4-10 per synapse. Lanes past the row's end have zero inputs and
+   * traces, so their dw is 0 and they count nowhere. */
+  float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
+  float denom = row_s[HMN_ROW_DENOM], scale = row_s[HMN_ROW_SCALE];
+  hmnk_u32 u_first = row0 - 4u * q0;
+  hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
+  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+    /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
+    hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
+    hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, hmnk_vload(0, xhat_row + i) * z_j);
+    hmnk_store_f(pf, pf_row + i, valid);
+    hmnk_store_f(ps, ps_row + i, valid);
+    hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
+    /* Steps 5, 7 and 8. */
+    hmnk_vf alpha = hmnk_local_attention_v(scale, hmnk_vload(0, num_row + i), denom);
+    hmnk_vf dw = hmnk_preliminary_update_v(coef, alpha * elig);
+    dw = dw * hmnk_phase_gate_v(phase_gate, phase_hi, phase_lo, hmnk_load_f(phi_row + i, valid));
+    candidates -= dw != 0.0f;
+    /* Step 9. */
+    dw = hmnk_stochastic_apply_v(stochastic, dw, hmnk_vload(0, u_row + u_first + i),
+                                 hmnk_apply_probability_v(beta_p, theta_p, dw));
+    applied -= dw != 0.0f;
+    /* Step 10. */
+    hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, w_min, w_max), w_row + i,
+                 valid);
+  }
+  hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);
+  hmnk_vstore(hmnk_vas_uint(candidates), 0, lane_n + HMN_LANES + item * (hmnk_u32)HMN_VEC);
+  HMN_BARRIER();
+  if (item == 0u) {
+    hmnk_u32 n_applied = 0, n_candidates = 0;
+    for (hmnk_u32 k = 0; k < HMN_LANES; k++) {
+      n_applied += lane_n[k];
+      n_candidates += lane_n[HMN_LANES + k];
+    }
+    counts[2u * j] = n_applied;
+    counts[2u * j + 1u] = n_candidates;
   }
 }

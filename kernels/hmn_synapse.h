@@ -234,4 +234,110 @@ HMN_INLINE float hmnk_bias_homeostasis(float b, float eta_b, float target, float
   return b + eta_b * (target - c_j);
 }
 
+/* ---- vector twins (OpenCL C only; see the end of hmn_math.h) ----
+ * Lane by lane the operations of the scalar functions above. Arguments
+ * that are the same for the whole row (beta, c_j, the phase, the rates)
+ * stay scalars. */
+#ifdef HMN_OPENCL_C
+
+/* The high word of the 64-bit products a * m, lane by lane; written as
+ * the widening product so that compilers emit their widening multiply
+ * (a driver's mul_hi may be a slow emulation). */
+HMN_INLINE hmnk_vu hmnk_mul_hi_v(hmnk_vu a, hmnk_u32 m) {
+  return hmnk_vconvert_uint((hmnk_vconvert_ulong(a) * (ulong)m) >> 32);
+}
+
+/* Philox4x32-10 on HMN_VEC blocks at once: lane m of r[k] is word k of
+ * the block at (t, index[m], stream), as philox4x32 computes it. */
+HMN_INLINE void hmnk_philox_block_v(hmnk_rng_at at, hmnk_vu index, hmnk_u32 stream,
+                                    hmnk_vu r[4]) {
+  hmnk_vu c0 = (hmnk_vu)(at.t_lo), c1 = index, c2 = (hmnk_vu)(stream), c3 = (hmnk_vu)(at.t_hi);
+  hmnk_u32 k0 = at.seed_lo, k1 = at.seed_hi;
+#pragma unroll
+  for (int round = 0; round < 10; round++) {
+    hmnk_vu hi0 = hmnk_mul_hi_v(c0, PHILOX_M4x32_0), lo0 = c0 * PHILOX_M4x32_0;
+    hmnk_vu hi1 = hmnk_mul_hi_v(c2, PHILOX_M4x32_1), lo1 = c2 * PHILOX_M4x32_1;
+    c0 = hi1 ^ c1 ^ k0;
+    c1 = lo1;
+    c2 = hi0 ^ c3 ^ k1;
+    c3 = lo0;
+    k0 += PHILOX_W32_0;
+    k1 += PHILOX_W32_1;
+  }
+  r[0] = c0;
+  r[1] = c1;
+  r[2] = c2;
+  r[3] = c3;
+}
+
+HMN_INLINE hmnk_vf hmnk_uniform01_v(hmnk_vu r) {
+  return hmnk_vconvert_float(r >> 8) * (1.0f / 16777216.0f);
+}
+
+HMN_INLINE hmnk_vf hmnk_finite_logit_v(hmnk_vf s) {
+  s = s > HMN_F32_MAX ? (hmnk_vf)(HMN_F32_MAX) : s;
+  return s < -HMN_F32_MAX ? (hmnk_vf)(-HMN_F32_MAX) : s;
+}
+
+/* Eq 10 for the lanes h of one row (beta and c the row's). Every order's
+ * candidate is formed and the scalar function's choice selected. */
+HMN_INLINE hmnk_vf hmnk_attention_logit_v(float beta, hmnk_vf h, float c) {
+  hmnk_vf p1 = beta * h;
+  float p2 = beta * c;
+  hmnk_vf p3 = h * c;
+  hmnk_vf s = hmnk_finite_logit_v((beta * h) * c);
+  s = hmnk_is_normal_v(p3) != 0 ? hmnk_finite_logit_v(p3 * beta) : s;
+  s = hmnk_is_normal(p2) ? hmnk_finite_logit_v(p2 * h) : s;
+  s = hmnk_is_normal_v(p1) != 0 ? hmnk_finite_logit_v(p1 * c) : s;
+  return (beta == 0.0f || c == 0.0f) ? (hmnk_vf)(0.0f) : (h == 0.0f ? (hmnk_vf)(0.0f) : s);
+}
+
+HMN_INLINE hmnk_vf hmnk_ema_v(hmnk_vf old, float rate, hmnk_vf value) {
+  return (1.0f - rate) * old + rate * value;
+}
+
+HMN_INLINE void hmnk_composite_trace_v(hmnk_vf *psi_f, hmnk_vf *psi_s, float lam_f, float lam_s,
+                                       hmnk_vf kappa) {
+  *psi_f = lam_f * *psi_f + kappa;
+  *psi_s = lam_s * *psi_s + kappa;
+}
+
+HMN_INLINE hmnk_vf hmnk_eligibility_v(float rho_f, hmnk_vf psi_f, float rho_s, hmnk_vf psi_s) {
+  return rho_f * psi_f + rho_s * psi_s;
+}
+
+HMN_INLINE hmnk_vf hmnk_local_attention_v(float numerator_scale, hmnk_vf numerator,
+                                          float denom) {
+  return (numerator_scale * numerator) / denom;
+}
+
+/* Eq 3 with the row's factor (eta_local + eta_global G_j) formed once:
+ * the same product as hmnk_preliminary_update. */
+HMN_INLINE hmnk_vf hmnk_preliminary_update_v(float coef, hmnk_vf e_tilde) {
+  return coef * e_tilde;
+}
+
+HMN_INLINE hmnk_vf hmnk_phase_gate_v(int enabled, float phase_hi, float phase_lo, hmnk_vf phi) {
+  if (!enabled) return (hmnk_vf)(1.0f);
+  hmnk_vf g = hmnk_cos_diff_v(phase_hi, phase_lo, phi);
+  return g > 0.0f ? g : (hmnk_vf)(0.0f);
+}
+
+HMN_INLINE hmnk_vf hmnk_apply_probability_v(float beta_p, float theta_p, hmnk_vf dw) {
+  return hmnk_sigmoid_v(beta_p * (hmnk_fabs_v(dw) - theta_p));
+}
+
+HMN_INLINE hmnk_vf hmnk_stochastic_apply_v(int enabled, hmnk_vf dw, hmnk_vf u, hmnk_vf p) {
+  if (!enabled) return dw;
+  return u < p ? dw : (hmnk_vf)(0.0f);
+}
+
+HMN_INLINE hmnk_vf hmnk_clamp_weight_v(hmnk_vf w, hmnk_vf dw, float w_min, float w_max) {
+  hmnk_vf v = w + dw;
+  v = v < w_min ? (hmnk_vf)(w_min) : v;
+  return v > w_max ? (hmnk_vf)(w_max) : v;
+}
+
+#endif /* HMN_OPENCL_C */
+
 #endif /* HMN_SYNAPSE_H */

@@ -26,10 +26,21 @@ bool hmn_test_have_opencl(void) {
 }
 
 void hmn_test_pair_create(const hmn_config *cfg, hmn_test_pair *pair) {
+  hmn_test_pair_create_on(cfg, "opencl", pair);
+}
+
+static hmn_test_step_fn hmn_test_step = hmn_layer_step;
+
+void hmn_test_set_step(hmn_test_step_fn step) {
+  hmn_test_step = step != NULL ? step : hmn_layer_step;
+}
+
+void hmn_test_pair_create_on(const hmn_config *cfg, const char *backend, hmn_test_pair *pair) {
   hmn_error err;
   pair->ref = pair->ocl = NULL;
   cr_assert_eq(hmn_layer_create(cfg, "ref", &pair->ref, &err), HMN_OK, "%s", err.message);
-  cr_assert_eq(hmn_layer_create(cfg, "opencl", &pair->ocl, &err), HMN_OK, "%s", err.message);
+  cr_assert_eq(hmn_layer_create(cfg, backend, &pair->ocl, &err), HMN_OK, "%s: %s", backend,
+               err.message);
 }
 
 void hmn_test_pair_destroy(hmn_test_pair *pair) {
@@ -193,7 +204,8 @@ size_t hmn_test_step_and_compare(hmn_test_pair *pair, const hmn_step_input *in,
   state_read(pair->ref, &before);
   state_read(pair->ocl, &o_before);
   cr_assert_eq(hmn_layer_step(pair->ref, in, &err), HMN_OK, "%s: ref: %s", what, err.message);
-  cr_assert_eq(hmn_layer_step(pair->ocl, in, &err), HMN_OK, "%s: opencl: %s", what, err.message);
+  cr_assert_eq(hmn_test_step(pair->ocl, in, &err), HMN_OK, "%s: %s: %s", what,
+               hmn_layer_backend(pair->ocl), err.message);
   state_read(pair->ref, &r);
   state_read(pair->ocl, &o);
 

@@ -23,7 +23,15 @@ typedef struct {
   hmn_layer *ref, *ocl;
 } hmn_test_pair;
 
+/* How hmn_test_step_and_compare steps the layer under test: hmn_layer_step
+ * unless a test drives it otherwise (the HLS C-simulation steps a ref
+ * layer's state with the hw/ kernel). NULL restores hmn_layer_step. */
+typedef int (*hmn_test_step_fn)(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
+void hmn_test_set_step(hmn_test_step_fn step);
+
 void hmn_test_pair_create(const hmn_config *cfg, hmn_test_pair *pair);
+/* The same with another backend under test ("opencl-fpga", "ref"). */
+void hmn_test_pair_create_on(const hmn_config *cfg, const char *backend, hmn_test_pair *pair);
 void hmn_test_pair_destroy(hmn_test_pair *pair);
 /* Write the same pseudo-random values into every state array of both
  * layers and set both step counters to t. */

@@ -46,5 +46,12 @@ int hmn_cmd_run(int argc, char **argv);
 int hmn_cmd_ckpt(int argc, char **argv);
 int hmn_cmd_config(int argc, char **argv);
 int hmn_cmd_devices(int argc, char **argv);
+int hmn_cmd_bitstreams(int argc, char **argv);
+/* `hmn bench --model CARD` (cmd_model.c): the FPGA throughput model at
+ * each size, labelled a model; table or JSON. */
+bool hmn_cli_model_card_known(const char *card);
+int hmn_cli_bench_model(const char *card, const hmn_config *base, const int *n_in,
+                        const int *n_out, int n_sizes, bool json);
+int hmn_cmd_bench(int argc, char **argv);
 
 #endif

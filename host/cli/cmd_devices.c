@@ -1,6 +1,7 @@
 /*
  * cmd_devices.c - `hmn devices`: the OpenCL platforms and devices this
- * machine offers, with the index that --device and HMN_DEVICE take.
+ * machine offers, with the index that --device and HMN_DEVICE take, and
+ * the Alveo cards the xrt backend can use.
  */
 #include "cli.h"
 
@@ -13,7 +14,36 @@ static const char hmn_devices_help[] =
     "\n"
     "Lists the OpenCL platforms and devices. Select one for the opencl backend\n"
     "with `hmn run --device SEL` or the environment variable HMN_DEVICE, where\n"
-    "SEL is the index shown here or part of the device or platform name.\n";
+    "SEL is the index shown here or part of the device or platform name.\n"
+    "\n"
+    "Then lists the Alveo cards (from sysfs, $HMN_SYSFS_ROOT or /sys) for the xrt\n"
+    "backend (`--backend xrt:SEL`, SEL a card index or PCI address), and whether\n"
+    "that backend can run here, or what is missing.\n";
+
+/* The Alveo cards and the xrt backend's readiness. */
+static int hmn_list_cards(void) {
+  hmn_error err;
+  hmn_card_info cards[16];
+  size_t n = 0;
+  if (hmn_fpga_cards(cards, sizeof cards / sizeof cards[0], &n, &err) != HMN_OK) {
+    hmn_cli_error("hmn devices", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  if (n == 0) {
+    printf("No Alveo card found (no PCI function is bound to XRT's xocl driver): the xrt\n"
+           "backend has nothing to run on. The FPGA kernel still runs through OpenCL\n"
+           "(--backend opencl-fpga) and in XRT's emulators (sim/README.md).\n");
+  } else {
+    printf("Alveo cards (backend xrt):\n");
+    for (size_t k = 0; k < n && k < sizeof cards / sizeof cards[0]; k++)
+      printf("  %d  %s  platform %s\n", cards[k].index, cards[k].pci, cards[k].platform);
+  }
+  if (hmn_xrt_check(&err) == HMN_OK)
+    printf("xrt backend: ready\n");
+  else if (n > 0 || strstr(err.message, "without XRT") != NULL)
+    printf("xrt backend: not usable: %s\n", err.message);
+  return HMN_EXIT_OK;
+}
 
 int hmn_cmd_devices(int argc, char **argv) {
   hmn_cli_args args;
@@ -36,7 +66,7 @@ int hmn_cmd_devices(int argc, char **argv) {
   if (count == 0) {
     printf("No OpenCL device found. Install an OpenCL driver (for CPUs the Debian package\n"
            "pocl-opencl-icd); until then `hmn run` uses the ref backend.\n");
-    return HMN_EXIT_OK;
+    return hmn_list_cards();
   }
   hmn_device_info *devs = calloc(count, sizeof *devs);
   if (devs == NULL) {
@@ -63,5 +93,5 @@ int hmn_cmd_devices(int argc, char **argv) {
     }
   }
   free(devs);
-  return rc;
+  return rc == HMN_EXIT_OK ? hmn_list_cards() : rc;
 }

@@ -17,7 +17,9 @@ static const char hmn_usage[] =
     "  run       run a layer on a task (default: the built-in stream task)\n"
     "  ckpt      inspect checkpoints (hmn ckpt info FILE)\n"
     "  config    print configurations (hmn config --defaults)\n"
-    "  devices   list the OpenCL devices (hmn run --device takes their index)\n"
+    "  devices   list the OpenCL devices and Alveo cards (hmn run --device takes an index)\n"
+    "  bitstreams  list and check the FPGA bitstreams, or add one (hmn bitstreams add)\n"
+    "  bench     synaptic updates per second, roofline and energy (hmn bench --help)\n"
     "\n"
     "Each command takes --help. Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
 
@@ -102,6 +104,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "ckpt") == 0) return hmn_cmd_ckpt(argc - 2, argv + 2);
   if (strcmp(cmd, "config") == 0) return hmn_cmd_config(argc - 2, argv + 2);
   if (strcmp(cmd, "devices") == 0) return hmn_cmd_devices(argc - 2, argv + 2);
+  if (strcmp(cmd, "bitstreams") == 0) return hmn_cmd_bitstreams(argc - 2, argv + 2);
+  if (strcmp(cmd, "bench") == 0) return hmn_cmd_bench(argc - 2, argv + 2);
   fprintf(stderr, "hmn: unknown command '%s'\n\n%s", cmd, hmn_usage);
   return HMN_EXIT_USAGE;
 }

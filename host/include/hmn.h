@@ -66,6 +66,11 @@ typedef enum { HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR } hmn
 typedef enum { HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF } hmn_attention_mode;
 typedef enum { HMN_SIM_COSINE, HMN_SIM_DOT } hmn_similarity;
 typedef enum { HMN_RULE_HEBBIAN } hmn_rule;
+typedef enum { HMN_TASK_STREAM, HMN_TASK_BANDIT } hmn_task_kind;
+typedef enum { HMN_BANDIT_SWITCHING, HMN_BANDIT_STATIONARY } hmn_bandit_variant;
+typedef enum { HMN_ACTION_ARGMAX, HMN_ACTION_SOFTMAX, HMN_ACTION_RANDOM } hmn_action_rule;
+typedef enum { HMN_EST_OFF, HMN_EST_SPSA, HMN_EST_FD, HMN_EST_REINFORCE } hmn_estimator;
+typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE } hmn_meta_mode;
 
 typedef struct {
   /* [shape] */
@@ -111,6 +116,28 @@ typedef struct {
   /* [stochastic] */
   int32_t stochastic;    /* 0 off, 1 on */
   float beta_p, theta_p;
+  /* [task] */
+  int32_t task;          /* hmn_task_kind: what hmn run drives the layer with */
+  int32_t bandit;        /* hmn_bandit_variant */
+  int32_t contexts;      /* C, or 0 for min(d_ctx, n_in) */
+  int32_t switch_period; /* P: steps between redraws of the arm probabilities */
+  int32_t action;        /* hmn_action_rule */
+  float temperature;     /* softmax action temperature */
+  /* [sources]: neuromodulator sources for tasks with a reward */
+  int32_t dopamine;      /* 0 off, 1 on: E_DA = r - rbar */
+  int32_t novelty;       /* 0 off, 1 on: E_NE from the input's distance to its mean */
+  int32_t uncertainty;   /* 0 off, 1 on: E_ACh from the running reward variance */
+  float reward_rate;     /* EMA rate of rbar and of the reward variance */
+  float novelty_rate;    /* EMA rate of the input mean and of the novelty baseline */
+  /* [meta]: dual meta-learning of eta_local, eta_global (SPEC section 6) */
+  int32_t estimator;     /* hmn_estimator */
+  int32_t meta_mode;     /* hmn_meta_mode */
+  int32_t meta_window;   /* steps per evaluation window */
+  float meta_a, meta_c;  /* gains a_k = a/(k+1+A)^alpha, c_k = c/(k+1)^gamma */
+  float meta_stability;  /* A */
+  float meta_alpha, meta_gamma;
+  float eta_min, eta_max; /* bounds of both learning rates */
+  int32_t log_eta;       /* 0 off, 1 on: search in ln(eta) */
 } hmn_config;
 
 /* Fill every field with its default. */
@@ -324,16 +351,274 @@ void hmn_philox(uint64_t seed, uint64_t t, uint32_t index, uint32_t stream, uint
 float hmn_uniform(uint32_t r);
 
 /* ------------------------------------------------------------------ */
+/* Measurement (SPEC section 9): the memory traffic of a step, the memory
+ * bandwidth of the device a layer runs on, and energy from real meters. */
+
+/* Bytes one step must move between memory and the processor: every state
+ * array the step reads is read once and every array it changes is written
+ * once, at the element sizes of SPEC section 2, however the backend
+ * schedules the work (so it bounds the step from below, and the bandwidth
+ * roofline follows from it):
+ *   per synapse  W, psi_f, psi_s read and written, phi and tau read:
+ *                3*(4+4) + 4 + 1 = 29 bytes;
+ *   per input    x(t) read, its row of x_hist written, the D rows of
+ *                x_hist read (delays pick any of them), h read and
+ *                written: 4 + 4 + 4*D + 8 bytes;
+ *   per neuron   b, c, astro read and written, z written, sign read:
+ *                3*8 + 4 + 4 = 32 bytes;
+ *   modulation   kappa (K*D_c), w_k and E(t) (K each), C_global (D_c)
+ *                read: 4*(K*D_c + 2*K + D_c) bytes. */
+typedef struct {
+  uint64_t synapses;   /* the per-synapse part */
+  uint64_t inputs;     /* the per-input part */
+  uint64_t neurons;    /* the per-neuron part */
+  uint64_t modulation; /* the modulator part */
+  uint64_t total;      /* their sum */
+} hmn_step_traffic;
+void hmn_step_traffic_of(const hmn_config *cfg, hmn_step_traffic *out);
+
+/* STREAM-style memory bandwidth, measured where `layer` runs: copy
+ * (c = a) and triad (a = b + s*c) kernels over float arrays on the
+ * layer's OpenCL device (its own context, same device), or one host
+ * thread for ref, whose step runs on one thread. Bytes count as STREAM
+ * counts them: 2 arrays moved per copy element, 3 per triad element. The
+ * best of `repeats` runs is kept. `array_bytes` 0 takes 256 MiB, less if
+ * the device cannot hold three such arrays. */
+typedef struct {
+  char where[HMN_DEVICE_TEXT_MAX]; /* the device, or "host, 1 thread" */
+  uint64_t array_bytes;            /* size of each of the three arrays */
+  double copy_gbps;                /* 1e9 bytes per second */
+  double triad_gbps;
+  double best_gbps;                /* the larger of the two: the roof */
+} hmn_bandwidth;
+int hmn_bandwidth_probe(const hmn_layer *layer, uint64_t array_bytes, int repeats,
+                        hmn_bandwidth *out, hmn_error *err);
+
+/* Energy meters. Only real meters: RAPL energy counters through the
+ * powercap sysfs (Intel and AMD CPUs), NVML (NVIDIA GPUs; libnvidia-ml is
+ * loaded at run time, so there is no build dependency), and the XMC power
+ * sensor of Alveo cards (xmc_power in sysfs, microwatts, sampled and
+ * integrated). The sysfs root is /sys, or $HMN_SYSFS_ROOT. When a meter
+ * cannot be opened, the error message says why ("RAPL energy_uj not
+ * readable: Permission denied (/sys/class/powercap/intel-rapl:0/energy_uj)"),
+ * which is what a report prints after "not measured: ".
+ *
+ * Specs: "rapl" (every package zone plus the dram zones: psys, core and
+ * uncore zones overlap them and are left out), "nvml" or "nvml:INDEX",
+ * "xmc" or "xmc:PCI" (a PCI address such as 0000:65:00.0, or a prefix of
+ * one). `device` names the device the meter is for: NVML picks the GPU of
+ * that name; NULL takes the only one. A meter started in one thread may
+ * be stopped in another; one meter is not for concurrent use. */
+typedef struct hmn_meter hmn_meter;
+
+typedef struct {
+  double joules;    /* energy over the interval */
+  double seconds;   /* the interval, from start to stop */
+  double watts;     /* joules / seconds */
+  uint64_t samples; /* readings taken (start, the sampler's, stop) */
+} hmn_energy;
+
+int hmn_meter_open(const char *spec, const char *device, hmn_meter **out, hmn_error *err);
+void hmn_meter_close(hmn_meter *meter);
+/* What the meter reads, e.g. "RAPL package-0 + dram (powercap)". */
+const char *hmn_meter_source(const hmn_meter *meter);
+/* Period of the background sampler in seconds (default 0.1): it reads
+ * power meters for the integral, and counters often enough to see every
+ * wraparound. Takes effect at the next start. */
+int hmn_meter_set_period(hmn_meter *meter, double seconds, hmn_error *err);
+/* Start an interval: read the meter and start the sampler thread. */
+int hmn_meter_start(hmn_meter *meter, hmn_error *err);
+/* End it: stop the sampler, read once more, report the interval. */
+int hmn_meter_stop(hmn_meter *meter, hmn_energy *out, hmn_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Tasks that drive a layer. */
 
 typedef struct hmn_task hmn_task;
 
-/* Names of the built-in tasks, NULL-terminated. */
+/* Names of the built-in tasks, NULL-terminated, in hmn_task_kind order
+ * (so hmn_task_names()[cfg->task] names the configured task). */
 const char *const *hmn_task_names(void);
 int hmn_task_create(const char *name, const hmn_config *cfg, hmn_task **out, hmn_error *err);
 void hmn_task_destroy(hmn_task *task);
+const char *hmn_task_name(const hmn_task *task);
 /* Inputs for step t; the pointers stay valid until the next call. */
 int hmn_task_input(hmn_task *task, uint64_t t, hmn_step_input *in, hmn_error *err);
+
+/* What a rewarding task (the bandit) says about the action taken from z. */
+typedef struct {
+  int32_t action;  /* the arm taken */
+  float reward;    /* 0 or 1 */
+  float expected;  /* reward probability of the arm taken */
+  float best;      /* reward probability of the best arm in this context */
+  float regret;    /* best - expected: the expected regret of this step */
+} hmn_feedback;
+
+/* 1 if the task rewards actions (hmn_task_feedback works), else 0. */
+int hmn_task_has_feedback(const hmn_task *task);
+/* The action the task takes at step t from the layer's output z (N_out
+ * values) and its reward. A pure function of (seed, t, z): calling it
+ * again for the same step gives the same answer. HMN_EUNSUPPORTED for
+ * tasks without a reward. */
+int hmn_task_feedback(hmn_task *task, uint64_t t, const float *z, hmn_feedback *fb,
+                      hmn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* The closed loop (SPEC section 6): a layer driven by its configured
+ * task (config key `task`), with the E_k of a rewarding task from the
+ * neuromodulator sources (dopamine, novelty, uncertainty) and eta_local,
+ * eta_global tuned by the meta-learner. Time is cut into windows of
+ * meta_window steps counted from t = 0. The first window runs at the
+ * configured rates; every later one starts with a meta-learning
+ * iteration: in `lookahead` mode the probes run on snapshots of the
+ * layer and of the sources over the window's own steps, then the window
+ * runs live at the updated rates; in `online` mode the window itself is
+ * the next probe. Tasks without a reward (stream) keep eta fixed. */
+
+typedef struct hmn_agent hmn_agent;
+
+/* One window of live steps, as far as it has run. */
+typedef struct {
+  uint64_t t;          /* step count at the end */
+  uint64_t steps;      /* steps of this window so far (those before a resume too) */
+  int complete;        /* 1 when the window reached its end */
+  double reward;       /* mean reward per step; NAN for a task without reward */
+  double regret;       /* mean expected regret per step; NAN without reward */
+  double g_mean;       /* mean over the steps of the layer's mean G_j */
+  float eta_local;     /* the rates the layer ran with at the end */
+  float eta_global;
+  uint64_t meta_iterations; /* meta-learning iterations done so far */
+} hmn_window;
+
+/* A fresh layer on `backend` (as hmn_layer_create) and the task named by
+ * cfg->task. */
+int hmn_agent_create(const hmn_config *cfg, const char *backend, hmn_agent **out, hmn_error *err);
+/* From a checkpoint written by hmn_agent_save; the file is validated
+ * whole before anything is created. */
+int hmn_agent_load(const char *path, const char *backend, hmn_agent **out, hmn_error *err);
+/* The layer's checkpoint plus sections "meta" (the meta-learner and the
+ * window in progress) and "sources" (the modulator sources). */
+int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err);
+void hmn_agent_destroy(hmn_agent *agent);
+hmn_layer *hmn_agent_layer(hmn_agent *agent);
+hmn_task *hmn_agent_task(hmn_agent *agent);
+/* 1 when the meta-learner tunes eta: an estimator is set and the task
+ * gives a reward. */
+int hmn_agent_meta_active(const hmn_agent *agent);
+/* Run up to `max_steps` live steps, stopping early at the end of the
+ * current window, and describe the window. A window that starts here at
+ * t >= meta_window first takes its meta-learning iteration. */
+int hmn_agent_run(hmn_agent *agent, uint64_t max_steps, hmn_window *win, hmn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* FPGA (SPEC section 10): Alveo cards, their bitstreams, the throughput
+ * model. Backends: "opencl-fpga" runs the FPGA kernel
+ * (kernels/hmn_fpga.cl) through OpenCL, built from source where the device
+ * has a compiler (PoCL, GPUs), from a bitstream on XRT's OpenCL platform;
+ * "xrt" runs it on an Alveo card through XRT's native API ("xrt:SEL": SEL
+ * is a card index of hmn_fpga_cards() or a prefix of its PCI address). */
+
+#define HMN_FPGA_TEXT_MAX 256
+
+/* An Alveo card, as XRT's driver presents it in sysfs. */
+typedef struct {
+  int index;
+  char pci[HMN_DEVICE_TEXT_MAX];      /* PCI address of its user function */
+  char platform[HMN_DEVICE_TEXT_MAX]; /* the platform (VBNV) the card reports */
+} hmn_card_info;
+
+/* List the Alveo cards: fills up to `max`, sets `*count` (0, and success,
+ * when there is none). Reads sysfs only ($HMN_SYSFS_ROOT, default /sys). */
+int hmn_fpga_cards(hmn_card_info *out, size_t max, size_t *count, hmn_error *err);
+/* HMN_OK when the xrt backend can open a card (or an emulator) in this
+ * process; HMN_EBACKEND when this libhmn was built without it; else
+ * HMN_EDEVICE with a message that says what is missing (a card, XRT's
+ * libraries, XILINX_XRT) and what to set. It never calls into XRT, which
+ * aborts the whole process in some of these cases (XRT 2.13 with
+ * XILINX_XRT unset). */
+int hmn_xrt_check(hmn_error *err);
+
+/* One entry of a bitstream manifest (bitstreams/manifest.json). */
+typedef struct {
+  char file[HMN_FPGA_TEXT_MAX];       /* the .xclbin, in the manifest's folder */
+  char platform[HMN_DEVICE_TEXT_MAX]; /* the platform VBNV it was built for */
+  char card[HMN_DEVICE_TEXT_MAX];     /* the VBNV a card of that platform reports */
+  char target[16];                    /* hw, hw_emu or sw_emu */
+  char route[8];                      /* hls (hw/hmn_step_hls.c) or cl (hmn_fpga.cl) */
+  char kernel[64];                    /* hmn_fpga_step */
+  char arguments[512];                /* its arguments, space-separated */
+  char uuid[40];
+  char sha256[72];
+  int abi;                            /* of kernels/hmn_fpga_params.h */
+  int32_t max_in, max_out, max_delay; /* the on-chip maxima it was built for */
+  double clock_mhz;                   /* kernel clock it was built for */
+  char build[1024];                   /* how it was built (the v++ commands) */
+} hmn_bitstream_info;
+
+/* The bitstreams folder: $HMN_BITSTREAMS, else the source tree's. */
+const char *hmn_bitstreams_dir(void);
+/* The entries of `dir`'s manifest (NULL: hmn_bitstreams_dir()); no
+ * manifest is 0 entries. */
+int hmn_bitstreams_list(const char *dir, hmn_bitstream_info *out, size_t max, size_t *count,
+                        hmn_error *err);
+/* Check an entry against its file: sha256, the xclbin container, its
+ * platform, UUID and mode, the kernel, the ABI. */
+int hmn_bitstream_check(const char *dir, const hmn_bitstream_info *entry, hmn_error *err);
+/* Add an .xclbin to `dir` (NULL: hmn_bitstreams_dir()): the file must
+ * lie in `dir`; platform, UUID and sha256 come from it, the rest from
+ * `meta` (target empty: from the file's mode). Replaces an entry of the
+ * same file; the manifest is rewritten atomically. */
+int hmn_bitstream_add(const char *dir, const char *file, const hmn_bitstream_info *meta,
+                      hmn_error *err);
+
+/* The throughput model of the FPGA kernel on a card: a prediction, not a
+ * measurement (SPEC section 9). A step is two passes over the synapses
+ * (kernels/hmn_fpga.h): the rows (forward sums; with attention on, the
+ * neuron stage reads each row twice more, a = 2, else a = 1) and the
+ * synapse updates. A pass takes the longest of its clocks, its busiest
+ * AXI port's bytes and all its bytes against the card's bandwidth:
+ *   t_rows = max(N_out (a ceil(N_in/L) + d) II / f,  4 N_syn / B_port,
+ *                5 N_syn / B_mem)
+ *   t_syn  = max((ceil(N_syn/L) + ceil(N_syn/(L B)) d) II / f,
+ *                8 N_syn / B_port,  29 N_syn / B_mem)
+ *   t_step = t_rows + t_syn + t_launch,  SUPS = N_syn / t_step,
+ *   SUPS/W = SUPS / P_card
+ * with L lanes (16 synapses per 512-bit word), II the initiation
+ * interval, f the kernel clock, d the pipeline depth in clocks (a fill per
+ * row and per block), B the words per synapse block; 4 and 5 bytes per
+ * synapse read by the rows pass (W; W and tau), 8 through the busiest
+ * port of the synapse pass (W read and written) and 29 in all (W, psi_f,
+ * psi_s read and written, phi and tau read). */
+typedef struct {
+  char name[16];           /* u250, u280, u55c */
+  char description[160];
+  double clock_hz;         /* f */
+  int lanes;               /* L */
+  int ii;                  /* II */
+  int pipeline_depth;      /* d, clocks (an estimate) */
+  int block_words;         /* B */
+  double mem_bytes_per_s;  /* B_mem: the card's memory bandwidth */
+  double port_bytes_per_s; /* B_port: what one AXI port gets from its bank */
+  double launch_s;         /* t_launch: start, finish and input upload of a run */
+  double power_w;          /* P_card: the card's maximum board power */
+} hmn_fpga_card_model;
+
+typedef struct {
+  hmn_fpga_card_model card;
+  uint64_t synapses;          /* N_syn of the layer */
+  double rows_s;              /* t_rows */
+  double synapses_s;          /* t_syn */
+  const char *rows_bound;     /* what sets t_rows: "compute", "port" or "memory" */
+  const char *synapses_bound; /* what sets t_syn */
+  double step_s;              /* t_step */
+  double sups;                /* synaptic updates per second */
+  double sups_per_watt;
+} hmn_fpga_prediction;
+
+/* Names of the modelled cards, NULL-terminated. */
+const char *const *hmn_fpga_model_cards(void);
+int hmn_fpga_model(const char *card, const hmn_config *cfg, hmn_fpga_prediction *out,
+                   hmn_error *err);
 
 #ifdef __cplusplus
 }

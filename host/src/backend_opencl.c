@@ -27,39 +27,30 @@ _Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF 
 _Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
                "similarity values differ from kernels/hmn_synapse.h");
 
-enum { HMN__K_INPUTS, HMN__K_FORWARD, HMN__K_NEURON, HMN__K_PLASTICITY, HMN__K_COUNT };
-static const char *const hmn__kernel_names[HMN__K_COUNT] = {
-    "hmn_step_inputs", "hmn_step_forward", "hmn_step_neuron", "hmn_step_plasticity"};
+enum { HMN__K_INPUTS, HMN__K_ROW, HMN__K_COUNT };
+static const char *const hmn__kernel_names[HMN__K_COUNT] = {"hmn_step_inputs", "hmn_step_row"};
 /* Profile entries: the kernels, then the per-step uploads. */
 #define HMN__PROF_WRITE HMN__K_COUNT
 #define HMN__PROF_COUNT (HMN__K_COUNT + 1)
 
-/* Device buffers beyond the state arrays: this step's x, E and C_global,
- * G, and per-neuron / per-4-synapse intermediates. G_J and COUNTS also
- * feed the statistics, so snapshots keep them. */
-enum {
-  HMN__X_X,
-  HMN__X_MOD,
-  HMN__X_CTX,
-  HMN__X_G,
-  HMN__X_G_J,
-  HMN__X_ATTN_MAX,
-  HMN__X_ATTN_DENOM,
-  HMN__X_COUNTS,
-  HMN__X_COUNT
-};
+/* Device buffers beyond the state arrays and the step's inputs: what
+ * hmn_step_inputs leaves for the rows (G and the extremes of beta h, and
+ * beta h itself), G_j, and per-neuron counts of applied and candidate
+ * updates. G_J and COUNTS feed the statistics, so snapshots keep them. */
+enum { HMN__X_STEP_G, HMN__X_BH, HMN__X_G_J, HMN__X_COUNTS, HMN__X_COUNT };
+/* Values in STEP_G (hmn_step.cl's HMN_STEP_VALUES). */
+#define HMN__STEP_VALUES 4
 
 /* Positions of the arguments that change every step (hmn_step.cl). */
-enum { HMN__IN_SLOT = 8 };
-enum { HMN__FW_SLOT = 6, HMN__FW_T_LO = 9, HMN__FW_T_HI = 10 };
+enum { HMN__IN_SLOT = 7 };
 enum {
-  HMN__PL_SLOT = 13,
-  HMN__PL_T_LO = 16,
-  HMN__PL_T_HI = 17,
-  HMN__PL_ETA_LOCAL = 23,
-  HMN__PL_ETA_GLOBAL = 24,
-  HMN__PL_PHASE_HI = 25,
-  HMN__PL_PHASE_LO = 26
+  HMN__ROW_SLOT = 17,
+  HMN__ROW_T_LO = 20,
+  HMN__ROW_T_HI = 21,
+  HMN__ROW_ETA_LOCAL = 37,
+  HMN__ROW_ETA_GLOBAL = 38,
+  HMN__ROW_PHASE_HI = 39,
+  HMN__ROW_PHASE_LO = 40
 };
 
 /* st.stats.applied holds this while the last step's counts are still on
@@ -68,8 +59,18 @@ enum {
  * again, and a snapshot carries the marker along with the device counts. */
 #define HMN__STATS_ON_DEVICE UINT64_MAX
 
-/* Upload events of one step: x, E, C_global. */
-#define HMN__WRITES_PER_STEP 3
+/* Steps whose inputs may be in flight at once. Each step's x, E and
+ * C_global go, one after the other, into a host copy of their own (the
+ * caller's arrays need not outlive the call) and from there by a write
+ * that the step does not wait for into the device buffer of the step's
+ * inputs: the host prepares the next step while the device runs this one.
+ * A copy is reused HMN__STAGES steps later, once its write has finished
+ * (almost always long before). The queue is in order, so the write of
+ * the next step's inputs waits for the kernels of this one. */
+#define HMN__STAGES 4
+/* Profiling events not yet added to the totals; they are taken in order
+ * as they finish, and only a full ring makes a step wait for one. */
+#define HMN__PROF_RING 64
 
 typedef struct {
   hmn__cl_device dev;
@@ -85,10 +86,14 @@ typedef struct {
   bool args_stale;                /* the config may have changed since arguments were set */
   bool broken;                    /* a device error mid-step left the state undefined */
   uint32_t pushed;                /* arrays rewritten since; all of them mend `broken` */
+  cl_mem inputs;                    /* the step's x, E, C_global on the device */
+  float *stage[HMN__STAGES];        /* host copies of the inputs of steps in flight */
+  cl_event stage_done[HMN__STAGES]; /* the write of each copy, or NULL */
+  size_t stage_next;
   bool profiling;
-  cl_event pending[HMN__K_COUNT + HMN__WRITES_PER_STEP];
-  int pending_kind[HMN__K_COUNT + HMN__WRITES_PER_STEP];
-  size_t n_pending;
+  cl_event pending[HMN__PROF_RING]; /* a FIFO ring, oldest at pending_head */
+  int pending_kind[HMN__PROF_RING];
+  size_t pending_head, n_pending;
   hmn_kernel_profile prof[HMN__PROF_COUNT];
 } hmn__cl_layer;
 
@@ -99,19 +104,20 @@ static void hmn__cl_mark_broken(hmn__cl_layer *cl) {
   cl->pushed = 0;
 }
 
+/* One step's inputs: x(t), E(t), C_global(t). */
+static size_t hmn__inputs_bytes(const hmn_config *cfg) {
+  return (size_t)(cfg->n_in + cfg->n_mod + cfg->d_ctx) * sizeof(float);
+}
+
 static size_t hmn__extra_bytes(const hmn_config *cfg, int which) {
   size_t n_out = (size_t)cfg->n_out;
   switch (which) {
-  case HMN__X_X:
+  case HMN__X_STEP_G:
+    return HMN__STEP_VALUES * sizeof(float);
+  case HMN__X_BH:
     return (size_t)cfg->n_in * sizeof(float);
-  case HMN__X_MOD:
-    return (size_t)cfg->n_mod * sizeof(float);
-  case HMN__X_CTX:
-    return (size_t)cfg->d_ctx * sizeof(float);
-  case HMN__X_G:
-    return sizeof(float);
   case HMN__X_COUNTS:
-    return ((size_t)cfg->n_in * n_out + 3) / 4;
+    return 2 * n_out * sizeof(cl_uint);
   default:
     return n_out * sizeof(float);
   }
@@ -254,89 +260,66 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   hmn__args *in = &a[HMN__K_INPUTS];
   HMN__ARG_MEM(in, m[HMN_ARRAY_H]);
   HMN__ARG_MEM(in, m[HMN_ARRAY_X_HIST]);
-  HMN__ARG_MEM(in, x[HMN__X_X]);
-  HMN__ARG_MEM(in, x[HMN__X_MOD]);
-  HMN__ARG_MEM(in, x[HMN__X_CTX]);
+  HMN__ARG_MEM(in, cl->inputs);
   HMN__ARG_MEM(in, m[HMN_ARRAY_KAPPA]);
   HMN__ARG_MEM(in, m[HMN_ARRAY_W_K]);
-  HMN__ARG_MEM(in, x[HMN__X_G]);
+  HMN__ARG_MEM(in, x[HMN__X_STEP_G]);
+  HMN__ARG_MEM(in, x[HMN__X_BH]);
   hmn__arg_step(in, HMN__IN_SLOT);
   HMN__ARG_F32(in, cfg->emb_rate);
+  HMN__ARG_F32(in, cfg->beta_attn);
   HMN__ARG_F32(in, cfg->beta_global);
   HMN__ARG_I32(in, cfg->global_attention != 0);
   HMN__ARG_I32(in, cfg->similarity);
 
-  hmn__args *fw = &a[HMN__K_FORWARD];
-  HMN__ARG_MEM(fw, m[HMN_ARRAY_W]);
-  HMN__ARG_MEM(fw, m[HMN_ARRAY_TAU]);
-  HMN__ARG_MEM(fw, m[HMN_ARRAY_X_HIST]);
-  HMN__ARG_MEM(fw, m[HMN_ARRAY_B]);
-  HMN__ARG_MEM(fw, m[HMN_ARRAY_Z]);
-  HMN__ARG_MEM(fw, m[HMN_ARRAY_C]);
-  hmn__arg_step(fw, HMN__FW_SLOT);
-  HMN__ARG_U32(fw, seed_lo);
-  HMN__ARG_U32(fw, seed_hi);
-  hmn__arg_step(fw, HMN__FW_T_LO);
-  hmn__arg_step(fw, HMN__FW_T_HI);
-  HMN__ARG_F32(fw, cfg->noise_sigma);
-  HMN__ARG_F32(fw, cfg->ctx_rate);
-  HMN__ARG_I32(fw, cfg->activation);
-
-  hmn__args *ne = &a[HMN__K_NEURON];
-  HMN__ARG_MEM(ne, m[HMN_ARRAY_H]);
-  HMN__ARG_MEM(ne, m[HMN_ARRAY_C]);
-  HMN__ARG_MEM(ne, m[HMN_ARRAY_B]);
-  HMN__ARG_MEM(ne, m[HMN_ARRAY_ASTRO]);
-  HMN__ARG_MEM(ne, m[HMN_ARRAY_SIGN]);
-  HMN__ARG_MEM(ne, x[HMN__X_MOD]);
-  HMN__ARG_MEM(ne, x[HMN__X_G]);
-  HMN__ARG_MEM(ne, x[HMN__X_G_J]);
-  HMN__ARG_MEM(ne, x[HMN__X_ATTN_MAX]);
-  HMN__ARG_MEM(ne, x[HMN__X_ATTN_DENOM]);
-  HMN__ARG_U32(ne, cfg->astro_source);
-  HMN__ARG_F32(ne, cfg->beta_attn);
-  HMN__ARG_F32(ne, cfg->astro_decay);
-  HMN__ARG_F32(ne, cfg->astro_gain);
-  HMN__ARG_F32(ne, cfg->astro_lambda);
-  HMN__ARG_F32(ne, cfg->bias_rate);
-  HMN__ARG_F32(ne, cfg->target_rate);
-  HMN__ARG_I32(ne, cfg->attention);
-
-  hmn__args *pl = &a[HMN__K_PLASTICITY];
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_W]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_PSI_F]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_PSI_S]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_PHI]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_TAU]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_X_HIST]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_H]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_Z]);
-  HMN__ARG_MEM(pl, m[HMN_ARRAY_C]);
-  HMN__ARG_MEM(pl, x[HMN__X_G_J]);
-  HMN__ARG_MEM(pl, x[HMN__X_ATTN_MAX]);
-  HMN__ARG_MEM(pl, x[HMN__X_ATTN_DENOM]);
-  HMN__ARG_MEM(pl, x[HMN__X_COUNTS]);
-  hmn__arg_step(pl, HMN__PL_SLOT);
-  HMN__ARG_U32(pl, seed_lo);
-  HMN__ARG_U32(pl, seed_hi);
-  hmn__arg_step(pl, HMN__PL_T_LO);
-  hmn__arg_step(pl, HMN__PL_T_HI);
-  HMN__ARG_F32(pl, lam_f);
-  HMN__ARG_F32(pl, lam_s);
-  HMN__ARG_F32(pl, cfg->rho_fast);
-  HMN__ARG_F32(pl, cfg->rho_slow);
-  HMN__ARG_F32(pl, cfg->beta_attn);
-  hmn__arg_step(pl, HMN__PL_ETA_LOCAL);
-  hmn__arg_step(pl, HMN__PL_ETA_GLOBAL);
-  hmn__arg_step(pl, HMN__PL_PHASE_HI);
-  hmn__arg_step(pl, HMN__PL_PHASE_LO);
-  HMN__ARG_F32(pl, cfg->beta_p);
-  HMN__ARG_F32(pl, cfg->theta_p);
-  HMN__ARG_F32(pl, cfg->w_min);
-  HMN__ARG_F32(pl, cfg->w_max);
-  HMN__ARG_I32(pl, cfg->attention);
-  HMN__ARG_I32(pl, cfg->phase_gate != 0);
-  HMN__ARG_I32(pl, cfg->stochastic != 0);
+  hmn__args *row = &a[HMN__K_ROW];
+  HMN__ARG_MEM(row, m[HMN_ARRAY_W]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_PSI_F]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_PSI_S]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_PHI]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_TAU]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_X_HIST]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_H]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_B]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_Z]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_C]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_ASTRO]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_SIGN]);
+  HMN__ARG_MEM(row, cl->inputs);
+  HMN__ARG_MEM(row, x[HMN__X_STEP_G]);
+  HMN__ARG_MEM(row, x[HMN__X_BH]);
+  HMN__ARG_MEM(row, x[HMN__X_G_J]);
+  HMN__ARG_MEM(row, x[HMN__X_COUNTS]);
+  hmn__arg_step(row, HMN__ROW_SLOT);
+  HMN__ARG_U32(row, seed_lo);
+  HMN__ARG_U32(row, seed_hi);
+  hmn__arg_step(row, HMN__ROW_T_LO);
+  hmn__arg_step(row, HMN__ROW_T_HI);
+  HMN__ARG_F32(row, cfg->noise_sigma);
+  HMN__ARG_F32(row, cfg->ctx_rate);
+  HMN__ARG_I32(row, cfg->activation);
+  HMN__ARG_U32(row, cfg->astro_source);
+  HMN__ARG_F32(row, cfg->astro_decay);
+  HMN__ARG_F32(row, cfg->astro_gain);
+  HMN__ARG_F32(row, cfg->astro_lambda);
+  HMN__ARG_F32(row, cfg->bias_rate);
+  HMN__ARG_F32(row, cfg->target_rate);
+  HMN__ARG_F32(row, cfg->beta_attn);
+  HMN__ARG_I32(row, cfg->attention);
+  HMN__ARG_F32(row, lam_f);
+  HMN__ARG_F32(row, lam_s);
+  HMN__ARG_F32(row, cfg->rho_fast);
+  HMN__ARG_F32(row, cfg->rho_slow);
+  hmn__arg_step(row, HMN__ROW_ETA_LOCAL);
+  hmn__arg_step(row, HMN__ROW_ETA_GLOBAL);
+  hmn__arg_step(row, HMN__ROW_PHASE_HI);
+  hmn__arg_step(row, HMN__ROW_PHASE_LO);
+  HMN__ARG_I32(row, cfg->phase_gate != 0);
+  HMN__ARG_F32(row, cfg->beta_p);
+  HMN__ARG_F32(row, cfg->theta_p);
+  HMN__ARG_I32(row, cfg->stochastic != 0);
+  HMN__ARG_F32(row, cfg->w_min);
+  HMN__ARG_F32(row, cfg->w_max);
 
   for (int k = 0; k < HMN__K_COUNT; k++)
     if (a[k].status != CL_SUCCESS)
@@ -356,33 +339,45 @@ static int hmn__cl_refresh(hmn_layer *layer, hmn_error *err) {
 
 /* ---- profiling ---- */
 
-/* Add the finished events of the last step to the totals. */
-static void hmn__cl_harvest(hmn__cl_layer *cl) {
-  for (size_t k = 0; k < cl->n_pending; k++) {
-    /* A command that failed to enqueue left no event. */
-    if (cl->pending[k] == NULL) continue;
-    cl_ulong start = 0, end = 0;
-    hmn_kernel_profile *p = &cl->prof[cl->pending_kind[k]];
-    if (clWaitForEvents(1, &cl->pending[k]) == CL_SUCCESS &&
-        clGetEventProfilingInfo(cl->pending[k], CL_PROFILING_COMMAND_START, sizeof start, &start,
-                                NULL) == CL_SUCCESS &&
-        clGetEventProfilingInfo(cl->pending[k], CL_PROFILING_COMMAND_END, sizeof end, &end,
-                                NULL) == CL_SUCCESS &&
-        end >= start)
-      p->seconds += 1e-9 * (double)(end - start);
-    p->calls++;
-    clReleaseEvent(cl->pending[k]);
-  }
-  cl->n_pending = 0;
+/* Add the oldest pending event to the totals; `wait` waits for it, else
+ * only a finished one is taken. Returns whether one was taken. */
+static bool hmn__cl_harvest_one(hmn__cl_layer *cl, bool wait) {
+  if (cl->n_pending == 0) return false;
+  cl_event ev = cl->pending[cl->pending_head];
+  cl_int status = CL_COMPLETE;
+  if (!wait && clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status,
+                              NULL) == CL_SUCCESS &&
+      status > CL_COMPLETE)
+    return false;
+  cl_ulong start = 0, end = 0;
+  hmn_kernel_profile *p = &cl->prof[cl->pending_kind[cl->pending_head]];
+  if (clWaitForEvents(1, &ev) == CL_SUCCESS &&
+      clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof start, &start, NULL) ==
+          CL_SUCCESS &&
+      clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof end, &end, NULL) ==
+          CL_SUCCESS &&
+      end >= start)
+    p->seconds += 1e-9 * (double)(end - start);
+  p->calls++;
+  clReleaseEvent(ev);
+  cl->pending_head = (cl->pending_head + 1) % HMN__PROF_RING;
+  cl->n_pending--;
+  return true;
 }
 
-/* Where the next command's event goes: a pending slot when profiling,
- * else nowhere (the driver then keeps no event). */
-static cl_event *hmn__cl_event_slot(hmn__cl_layer *cl, int kind) {
-  if (!cl->profiling) return NULL;
-  cl->pending_kind[cl->n_pending] = kind;
-  cl->pending[cl->n_pending] = NULL;
-  return &cl->pending[cl->n_pending++];
+/* Every pending event into the totals (waits for the device). */
+static void hmn__cl_harvest(hmn__cl_layer *cl) {
+  while (hmn__cl_harvest_one(cl, true)) {
+  }
+}
+
+/* Keep `ev` (a new reference) for the totals of `kind`. */
+static void hmn__cl_keep_event(hmn__cl_layer *cl, cl_event ev, int kind) {
+  if (cl->n_pending == HMN__PROF_RING) hmn__cl_harvest_one(cl, true);
+  size_t slot = (cl->pending_head + cl->n_pending) % HMN__PROF_RING;
+  cl->pending[slot] = ev;
+  cl->pending_kind[slot] = kind;
+  cl->n_pending++;
 }
 
 static void hmn__cl_reset_profile(hmn__cl_layer *cl) {
@@ -417,7 +412,11 @@ static int hmn__cl_profile(hmn_layer *layer, hmn_kernel_profile *out, size_t max
 static void hmn__cl_release(hmn__cl_layer *cl) {
   if (cl->queue != NULL) clFinish(cl->queue);
   for (size_t k = 0; k < cl->n_pending; k++)
-    if (cl->pending[k] != NULL) clReleaseEvent(cl->pending[k]);
+    clReleaseEvent(cl->pending[(cl->pending_head + k) % HMN__PROF_RING]);
+  for (int k = 0; k < HMN__STAGES; k++) {
+    if (cl->stage_done[k] != NULL) clReleaseEvent(cl->stage_done[k]);
+    hmn__free(cl->stage[k]);
+  }
   hmn__cl_release_program(cl);
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) {
     if (cl->arr[a] != NULL) clReleaseMemObject(cl->arr[a]);
@@ -427,6 +426,7 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
     if (cl->extra[x] != NULL) clReleaseMemObject(cl->extra[x]);
     if (cl->snap_extra[x] != NULL) clReleaseMemObject(cl->snap_extra[x]);
   }
+  if (cl->inputs != NULL) clReleaseMemObject(cl->inputs);
   if (cl->queue != NULL) clReleaseCommandQueue(cl->queue);
   if (cl->ctx != NULL) clReleaseContext(cl->ctx);
   hmn__free(cl);
@@ -478,6 +478,11 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   for (int x = 0; x < HMN__X_COUNT && rc == HMN_OK; x++)
     rc = hmn__cl_create_buffer(cl, hmn__extra_bytes(cfg, x), "step intermediates", &cl->extra[x],
                                err);
+  if (rc == HMN_OK)
+    rc = hmn__cl_create_buffer(cl, hmn__inputs_bytes(cfg), "step inputs", &cl->inputs, err);
+  for (int k = 0; k < HMN__STAGES && rc == HMN_OK; k++)
+    if ((cl->stage[k] = hmn__calloc(hmn__inputs_bytes(cfg), 1)) == NULL)
+      rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
     rc = hmn__cl_push(layer, (hmn_array)a, err);
   if (rc != HMN_OK) goto cleanup;
@@ -513,10 +518,6 @@ static void hmn__cl_fini(hmn_layer *layer) {
   layer->backend_data = NULL;
 }
 
-static size_t hmn__round_up(size_t n, size_t multiple) {
-  return (n + multiple - 1) / multiple * multiple;
-}
-
 static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   hmn__state *st = &layer->st;
@@ -530,7 +531,9 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
                      "error; restore a checkpoint or snapshot",
                      (unsigned long long)t, cl->dev.info.name);
   if (cl->args_stale && (rc = hmn__cl_refresh(layer, err)) != HMN_OK) return rc;
-  hmn__cl_harvest(cl);
+  /* Profiling takes what has finished and never waits here. */
+  while (hmn__cl_harvest_one(cl, false)) {
+  }
 
   cl_uint slot = (cl_uint)(t % (uint64_t)cfg->delay_len);
   cl_uint t_lo = (cl_uint)t, t_hi = (cl_uint)(t >> 32);
@@ -545,20 +548,25 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
   cl_float eta_local = st->eta_local, eta_global = st->eta_global;
 
   cl_kernel *k = cl->kernels;
-  /* Blocking writes: the caller's input arrays need not outlive the call,
-   * and the first write also waits for the previous step's kernels. */
-  const int upload[HMN__WRITES_PER_STEP] = {HMN__X_X, HMN__X_MOD, HMN__X_CTX};
-  const void *from[HMN__WRITES_PER_STEP] = {in->x, in->mod, in->ctx};
-  const char *const upload_name[HMN__WRITES_PER_STEP] = {"writing x(t)", "writing E(t)",
-                                                         "writing C_global(t)"};
-  const char *what = upload_name[0];
+  /* The inputs: host copy, then a write the step does not wait for. */
+  const char *what = "writing the step's inputs";
+  size_t stage = cl->stage_next;
   cl_int e = CL_SUCCESS;
-  for (int u = 0; u < HMN__WRITES_PER_STEP && e == CL_SUCCESS; u++) {
-    what = upload_name[u];
-    e = clEnqueueWriteBuffer(cl->queue, cl->extra[upload[u]], CL_TRUE, 0,
-                             hmn__extra_bytes(cfg, upload[u]), from[u], 0, NULL,
-                             hmn__cl_event_slot(cl, HMN__PROF_WRITE));
+  if (cl->stage_done[stage] != NULL) {
+    e = clWaitForEvents(1, &cl->stage_done[stage]);
+    clReleaseEvent(cl->stage_done[stage]);
+    cl->stage_done[stage] = NULL;
   }
+  float *staged = cl->stage[stage];
+  memcpy(staged, in->x, (size_t)cfg->n_in * sizeof(float));
+  memcpy(staged + cfg->n_in, in->mod, (size_t)cfg->n_mod * sizeof(float));
+  memcpy(staged + cfg->n_in + cfg->n_mod, in->ctx, (size_t)cfg->d_ctx * sizeof(float));
+  if (e == CL_SUCCESS)
+    e = clEnqueueWriteBuffer(cl->queue, cl->inputs, CL_FALSE, 0, hmn__inputs_bytes(cfg), staged, 0,
+                             NULL, &cl->stage_done[stage]);
+  if (e != CL_SUCCESS) cl->stage_done[stage] = NULL;
+  if (e == CL_SUCCESS && cl->profiling && clRetainEvent(cl->stage_done[stage]) == CL_SUCCESS)
+    hmn__cl_keep_event(cl, cl->stage_done[stage], HMN__PROF_WRITE);
   /* The step's scalars, each 4 bytes like its placeholder in bind. */
   const struct {
     int kernel;
@@ -566,30 +574,30 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
     const void *value;
   } step_args[] = {
       {HMN__K_INPUTS, HMN__IN_SLOT, &slot},
-      {HMN__K_FORWARD, HMN__FW_SLOT, &slot},
-      {HMN__K_FORWARD, HMN__FW_T_LO, &t_lo},
-      {HMN__K_FORWARD, HMN__FW_T_HI, &t_hi},
-      {HMN__K_PLASTICITY, HMN__PL_SLOT, &slot},
-      {HMN__K_PLASTICITY, HMN__PL_T_LO, &t_lo},
-      {HMN__K_PLASTICITY, HMN__PL_T_HI, &t_hi},
-      {HMN__K_PLASTICITY, HMN__PL_ETA_LOCAL, &eta_local},
-      {HMN__K_PLASTICITY, HMN__PL_ETA_GLOBAL, &eta_global},
-      {HMN__K_PLASTICITY, HMN__PL_PHASE_HI, &phase_hi},
-      {HMN__K_PLASTICITY, HMN__PL_PHASE_LO, &phase_lo},
+      {HMN__K_ROW, HMN__ROW_SLOT, &slot},
+      {HMN__K_ROW, HMN__ROW_T_LO, &t_lo},
+      {HMN__K_ROW, HMN__ROW_T_HI, &t_hi},
+      {HMN__K_ROW, HMN__ROW_ETA_LOCAL, &eta_local},
+      {HMN__K_ROW, HMN__ROW_ETA_GLOBAL, &eta_global},
+      {HMN__K_ROW, HMN__ROW_PHASE_HI, &phase_hi},
+      {HMN__K_ROW, HMN__ROW_PHASE_LO, &phase_lo},
   };
   for (size_t a = 0; a < sizeof step_args / sizeof step_args[0] && e == CL_SUCCESS; a++) {
     what = "setting the step's arguments";
     e = clSetKernelArg(k[step_args[a].kernel], step_args[a].index, 4, step_args[a].value);
   }
-  const size_t items[HMN__K_COUNT] = {(size_t)cfg->n_in, (size_t)cfg->n_out, (size_t)cfg->n_out,
-                                      hmn__extra_bytes(cfg, HMN__X_COUNTS)};
+  /* One work-group for the inputs; one per neuron. */
+  const size_t global_size[HMN__K_COUNT] = {cl->wg[HMN__K_INPUTS],
+                                            (size_t)cfg->n_out * cl->wg[HMN__K_ROW]};
   int launched = 0;
   for (int q = 0; q < HMN__K_COUNT && e == CL_SUCCESS; q++) {
     what = hmn__kernel_names[q];
-    size_t global = hmn__round_up(items[q], cl->wg[q]);
+    size_t global = global_size[q];
+    cl_event ev = NULL;
     e = clEnqueueNDRangeKernel(cl->queue, k[q], 1, NULL, &global, &cl->wg[q], 0, NULL,
-                               hmn__cl_event_slot(cl, q));
+                               cl->profiling ? &ev : NULL);
     if (e == CL_SUCCESS) launched++;
+    if (e == CL_SUCCESS && ev != NULL) hmn__cl_keep_event(cl, ev, q);
   }
   if (e != CL_SUCCESS) {
     /* Kernels already on their way change part of the state; before the
@@ -598,6 +606,7 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
                      (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
   }
+  cl->stage_next = (stage + 1) % HMN__STAGES;
   /* Commands start without waiting for the next blocking call. */
   clFlush(cl->queue);
   st->t = t + 1;
@@ -636,23 +645,22 @@ static int hmn__cl_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   return rc;
 }
 
-/* Add up the last step's per-4-synapse counts and G_j on the host, as
- * ref does (G_j summed in double, in order). */
+/* Add up the last step's per-neuron counts and G_j on the host, as ref
+ * does (G_j summed in double, in order). */
 static int hmn__cl_stats(hmn_layer *layer, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   hmn__state *st = &layer->st;
   if (st->stats.applied != HMN__STATS_ON_DEVICE) return HMN_OK;
-  size_t n_quads = hmn__extra_bytes(&st->cfg, HMN__X_COUNTS);
   size_t n_out = (size_t)st->cfg.n_out;
-  unsigned char *counts = hmn__calloc(n_quads, 1);
+  cl_uint *counts = hmn__calloc(2 * n_out, sizeof(cl_uint));
   float *g_j = hmn__calloc(n_out, sizeof(float));
   int rc = HMN_OK;
   if (counts == NULL || g_j == NULL) {
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory reading the step statistics");
     goto cleanup;
   }
-  cl_int e = clEnqueueReadBuffer(cl->queue, cl->extra[HMN__X_COUNTS], CL_TRUE, 0, n_quads, counts,
-                                 0, NULL, NULL);
+  cl_int e = clEnqueueReadBuffer(cl->queue, cl->extra[HMN__X_COUNTS], CL_TRUE, 0,
+                                 2 * n_out * sizeof(cl_uint), counts, 0, NULL, NULL);
   if (e == CL_SUCCESS)
     e = clEnqueueReadBuffer(cl->queue, cl->extra[HMN__X_G_J], CL_TRUE, 0, n_out * sizeof(float),
                             g_j, 0, NULL, NULL);
@@ -662,9 +670,9 @@ static int hmn__cl_stats(hmn_layer *layer, hmn_error *err) {
     goto cleanup;
   }
   uint64_t applied = 0, candidates = 0;
-  for (size_t q = 0; q < n_quads; q++) {
-    applied += counts[q] & 0x0fu;
-    candidates += counts[q] >> 4;
+  for (size_t j = 0; j < n_out; j++) {
+    applied += counts[2 * j];
+    candidates += counts[2 * j + 1];
   }
   double g_sum = 0.0;
   for (size_t j = 0; j < n_out; j++) g_sum += g_j[j];

@@ -19,7 +19,9 @@
  *
  * Sections, in this order: "config" (INI text, no NUL), "scalars"
  * (u64 t, f32 eta_local, f32 eta_global), then one per hmn_array in enum
- * order, named by hmn_array_name(), holding its elements.
+ * order, named by hmn_array_name(), holding its elements. A checkpoint of
+ * the closed loop (agent.c) then has "meta" and "sources", whose payloads
+ * meta.c and modulators.c define and check; hmn_layer_load skips them.
  *
  * A file is read whole into memory and validated completely before any
  * layer is touched.
@@ -47,8 +49,10 @@
 #define CKPT_SCALARS_BYTES 16u
 /* config, scalars, then every array. */
 #define CKPT_SECTION_COUNT (2 + HMN_ARRAY_COUNT)
+/* Then, in a checkpoint of the closed loop, the extras. */
+#define CKPT_ALL_SECTIONS (CKPT_SECTION_COUNT + HMN__CKPT_EXTRA_COUNT)
 
-_Static_assert(CKPT_SECTION_COUNT <= HMN_CKPT_MAX_SECTIONS, "too many checkpoint sections");
+_Static_assert(CKPT_ALL_SECTIONS <= HMN_CKPT_MAX_SECTIONS, "too many checkpoint sections");
 
 /* ------------------------------------------------------------------ */
 /* Little-endian byte helpers. */
@@ -95,6 +99,24 @@ static float get_f32(const unsigned char *p) {
   return v;
 }
 
+void hmn__le_put_u64(unsigned char *p, uint64_t v) { put_u64(p, v); }
+void hmn__le_put_f32(unsigned char *p, float v) { put_f32(p, v); }
+uint64_t hmn__le_get_u64(const unsigned char *p) { return get_u64(p); }
+float hmn__le_get_f32(const unsigned char *p) { return get_f32(p); }
+
+void hmn__le_put_f64(unsigned char *p, double v) {
+  uint64_t bits;
+  memcpy(&bits, &v, sizeof bits);
+  put_u64(p, bits);
+}
+
+double hmn__le_get_f64(const unsigned char *p) {
+  uint64_t bits = get_u64(p);
+  double v;
+  memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
 /* zlib's crc32 takes an unsigned int length: feed large buffers in parts. */
 static uint32_t crc_of(const unsigned char *data, size_t len) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -113,9 +135,11 @@ static void error_text(int errnum, char *buf, size_t size) {
 
 /* Section names in file order. */
 static const char *section_name(int index) {
+  static const char *const extras[HMN__CKPT_EXTRA_COUNT] = {"meta", "sources"};
   if (index == 0) return "config";
   if (index == 1) return "scalars";
   if (index < CKPT_SECTION_COUNT) return hmn_array_name((hmn_array)(index - 2));
+  if (index < CKPT_ALL_SECTIONS) return extras[index - CKPT_SECTION_COUNT];
   return NULL;
 }
 
@@ -249,6 +273,12 @@ static unsigned char *put_section_header(unsigned char *p, const char *name,
 }
 
 int hmn_layer_save(hmn_layer *layer, const char *path, hmn_error *err) {
+  return hmn__layer_save_extra(layer, path, NULL, err);
+}
+
+/* `extra` NULL: a layer-only checkpoint. */
+int hmn__layer_save_extra(hmn_layer *layer, const char *path,
+                          const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT], hmn_error *err) {
   if (layer == NULL || path == NULL)
     return hmn__fail(err, HMN_EINVAL, "hmn_layer_save: layer and path are required");
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) {
@@ -271,13 +301,16 @@ int hmn_layer_save(hmn_layer *layer, const char *path, hmn_error *err) {
                      "the config", path);
   size_t text_len = strlen(text);
 
-  size_t total = CKPT_HEADER_BYTES + CKPT_SECTION_COUNT * (size_t)CKPT_SECTION_HEADER_BYTES;
+  int n_sections = extra != NULL ? CKPT_ALL_SECTIONS : CKPT_SECTION_COUNT;
+  size_t total = CKPT_HEADER_BYTES + (size_t)n_sections * CKPT_SECTION_HEADER_BYTES;
   bool overflow = false;
-  size_t payload_bytes[CKPT_SECTION_COUNT];
+  size_t payload_bytes[CKPT_ALL_SECTIONS];
   payload_bytes[0] = text_len;
   payload_bytes[1] = CKPT_SCALARS_BYTES;
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) payload_bytes[2 + a] = hmn__array_bytes(cfg, (hmn_array)a);
-  for (int s = 0; s < CKPT_SECTION_COUNT; s++) {
+  for (int x = 0; extra != NULL && x < HMN__CKPT_EXTRA_COUNT; x++)
+    payload_bytes[CKPT_SECTION_COUNT + x] = extra[x].len;
+  for (int s = 0; s < n_sections; s++) {
     if (payload_bytes[s] > SIZE_MAX - total) overflow = true;
     else total += payload_bytes[s];
   }
@@ -298,7 +331,7 @@ int hmn_layer_save(hmn_layer *layer, const char *path, hmn_error *err) {
   put_i32(p + 24, cfg->n_mod);
   put_i32(p + 28, cfg->d_ctx);
   put_i32(p + 32, cfg->delay_len);
-  put_u32(p + 36, CKPT_SECTION_COUNT);
+  put_u32(p + 36, (uint32_t)n_sections);
   put_u64(p + 40, st->t);
   put_u64(p + 48, cfg->seed);
   put_u32(p + 56, 0);
@@ -331,6 +364,14 @@ int hmn_layer_save(hmn_layer *layer, const char *path, hmn_error *err) {
     p = put_section_header(p, hmn_array_name((hmn_array)a), payload, bytes) + bytes;
   }
 
+  /* extras, already encoded */
+  for (int x = 0; extra != NULL && x < HMN__CKPT_EXTRA_COUNT; x++) {
+    payload = p + CKPT_SECTION_HEADER_BYTES;
+    if (extra[x].len > 0) memcpy(payload, extra[x].data, extra[x].len);
+    p = put_section_header(p, section_name(CKPT_SECTION_COUNT + x), payload, extra[x].len) +
+        extra[x].len;
+  }
+
   int rc = write_atomic(path, buf, total, "checkpoint ", err);
   hmn__free(buf);
   return rc;
@@ -347,6 +388,7 @@ typedef struct {
   uint64_t t;
   float eta_local, eta_global;
   const unsigned char *payload[HMN_ARRAY_COUNT];
+  hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT]; /* {NULL, 0} when absent */
 } ckpt_file;
 
 static void ckpt_file_free(ckpt_file *ck) {
@@ -431,7 +473,7 @@ static int tag_index(const unsigned char *tag) {
   while (n < CKPT_TAG_BYTES && tag[n] != '\0') n++;
   for (size_t k = n; k < CKPT_TAG_BYTES; k++)
     if (tag[k] != '\0') return -1;
-  for (int s = 0; s < CKPT_SECTION_COUNT; s++) {
+  for (int s = 0; s < CKPT_ALL_SECTIONS; s++) {
     const char *name = section_name(s);
     if (strlen(name) == n && memcmp(name, tag, n) == 0) return s;
   }
@@ -597,7 +639,7 @@ static int ckpt_read(const char *path, ckpt_file *ck, hmn_error *err) {
                      (unsigned long long)plen, CKPT_SCALARS_BYTES);
       goto fail;
     }
-    if (index >= 2) {
+    if (index >= 2 && index < CKPT_SECTION_COUNT) {
       hmn_array which = (hmn_array)(index - 2);
       size_t want = hmn__array_bytes(&ck->cfg, which);
       if (plen != (uint64_t)want) {
@@ -641,6 +683,10 @@ static int ckpt_read(const char *path, ckpt_file *ck, hmn_error *err) {
                        path, (unsigned long long)ck->t, (unsigned long long)info->step);
         goto fail;
       }
+    } else if (index >= CKPT_SECTION_COUNT) {
+      /* Their owners check the content (hmn__layer_load_extra's caller). */
+      ck->extra[index - CKPT_SECTION_COUNT].data = payload;
+      ck->extra[index - CKPT_SECTION_COUNT].len = (size_t)plen;
     } else {
       /* Delays index the delay line: one out of range would read past it. */
       if (index - 2 == HMN_ARRAY_TAU) {
@@ -666,11 +712,13 @@ static int ckpt_read(const char *path, ckpt_file *ck, hmn_error *err) {
     off = poff + (size_t)plen;
   }
 
-  if (info->n_sections < CKPT_SECTION_COUNT) {
+  if (info->n_sections < CKPT_SECTION_COUNT ||
+      (info->n_sections > CKPT_SECTION_COUNT && info->n_sections < CKPT_ALL_SECTIONS)) {
+    int expected = info->n_sections < CKPT_SECTION_COUNT ? CKPT_SECTION_COUNT : CKPT_ALL_SECTIONS;
     rc = hmn__fail(err, HMN_EFORMAT,
                    "checkpoint '%s': missing section '%s' (header lists %lu sections, expected %d)",
                    path, section_name((int)info->n_sections), (unsigned long)info->n_sections,
-                   CKPT_SECTION_COUNT);
+                   expected);
     goto fail;
   }
   if (off != len) {
@@ -749,13 +797,19 @@ int hmn_layer_restore(hmn_layer *layer, const char *path, hmn_error *err) {
 }
 
 int hmn_layer_load(const char *path, const char *backend, hmn_layer **out, hmn_error *err) {
+  return hmn__layer_load_extra(path, backend, NULL, NULL, out, err);
+}
+
+int hmn__layer_load_extra(const char *path, const char *backend, hmn__ckpt_extra_fn accept,
+                          void *user, hmn_layer **out, hmn_error *err) {
   if (path == NULL || out == NULL)
     return hmn__fail(err, HMN_EINVAL, "hmn_layer_load: path and out are required");
   ckpt_file ck;
   int rc = ckpt_read(path, &ck, err);
   if (rc != 0) return rc;
   hmn_layer *layer = NULL;
-  rc = hmn_layer_create(&ck.cfg, backend, &layer, err);
+  if (accept != NULL) rc = accept(user, &ck.cfg, path, ck.extra, err);
+  if (rc == 0) rc = hmn_layer_create(&ck.cfg, backend, &layer, err);
   if (rc == 0) {
     rc = ckpt_apply(layer, &ck, path, err);
     if (rc != 0) hmn_layer_destroy(layer);

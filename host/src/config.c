@@ -30,6 +30,13 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
 #define HMN__CHOICES_attention(X) \
   X(softmax, HMN_ATTN_SOFTMAX) X(softmax_n, HMN_ATTN_SOFTMAX_N) X(off, HMN_ATTN_OFF)
 #define HMN__CHOICES_similarity(X) X(cosine, HMN_SIM_COSINE) X(dot, HMN_SIM_DOT)
+#define HMN__CHOICES_task(X) X(stream, HMN_TASK_STREAM) X(bandit, HMN_TASK_BANDIT)
+#define HMN__CHOICES_bandit(X) X(switching, HMN_BANDIT_SWITCHING) X(stationary, HMN_BANDIT_STATIONARY)
+#define HMN__CHOICES_action(X) \
+  X(argmax, HMN_ACTION_ARGMAX) X(softmax, HMN_ACTION_SOFTMAX) X(random, HMN_ACTION_RANDOM)
+#define HMN__CHOICES_estimator(X) \
+  X(off, HMN_EST_OFF) X(spsa, HMN_EST_SPSA) X(fd, HMN_EST_FD) X(reinforce, HMN_EST_REINFORCE)
+#define HMN__CHOICES_meta_mode(X) X(lookahead, HMN_META_LOOKAHEAD) X(online, HMN_META_ONLINE)
 
 #define HMN__CHOICE_AT(name, value) [value] = #name,
 #define HMN__CHOICE_BAR(name, value) "|" #name
@@ -39,6 +46,11 @@ static const char *const hmn__names_activation[] = {HMN__CHOICES_activation(HMN_
 static const char *const hmn__names_rule[] = {HMN__CHOICES_rule(HMN__CHOICE_AT)};
 static const char *const hmn__names_attention[] = {HMN__CHOICES_attention(HMN__CHOICE_AT)};
 static const char *const hmn__names_similarity[] = {HMN__CHOICES_similarity(HMN__CHOICE_AT)};
+static const char *const hmn__names_task[] = {HMN__CHOICES_task(HMN__CHOICE_AT)};
+static const char *const hmn__names_bandit[] = {HMN__CHOICES_bandit(HMN__CHOICE_AT)};
+static const char *const hmn__names_action[] = {HMN__CHOICES_action(HMN__CHOICE_AT)};
+static const char *const hmn__names_estimator[] = {HMN__CHOICES_estimator(HMN__CHOICE_AT)};
+static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__CHOICE_AT)};
 
 /* ------------------------------------------------------------------ */
 /* The key table. Columns: section, key (also the hmn_config field),
@@ -95,7 +107,40 @@ static const char *const hmn__names_similarity[] = {HMN__CHOICES_similarity(HMN_
   X(gate, osc_freq, FLOAT, "0.1", GE(0), "oscillator frequency f, cycles per unit time")  \
   X(stochastic, stochastic, BOOL, "on", ONOFF(), "apply updates with probability p")      \
   X(stochastic, beta_p, FLOAT, "1000", GE(0), "steepness beta_p of the probability")      \
-  X(stochastic, theta_p, FLOAT, "0.0005", GE(0), "threshold theta_p of the probability")
+  X(stochastic, theta_p, FLOAT, "0.0005", GE(0), "threshold theta_p of the probability")  \
+  X(task, task, ENUM, "bandit", ONE_OF(task), "task that drives the layer in hmn run")      \
+  X(task, bandit, ENUM, "switching", ONE_OF(bandit),                                      \
+    "bandit variant: arm probabilities redrawn every switch_period steps, or fixed")      \
+  X(task, contexts, INT32, "0", IN(0, 65536),                                             \
+    "bandit contexts C, each an input pattern; 0 means min(d_ctx, n_in); at most n_in")   \
+  X(task, switch_period, INT32, "2000", IN(1, 1000000000),                                \
+    "steps between redraws of the arm probabilities (switching bandit)")                  \
+  X(task, action, ENUM, "argmax", ONE_OF(action),                                         \
+    "how the bandit action is taken from z (random: a baseline that ignores z)")          \
+  X(task, temperature, FLOAT, "0.05", GT(0), "temperature of the softmax action rule")    \
+  X(sources, dopamine, BOOL, "on", ONOFF(), "dopamine source: reward-prediction error")   \
+  X(sources, novelty, BOOL, "on", ONOFF(),                                                \
+    "norepinephrine source: distance of the input from its running mean")                 \
+  X(sources, uncertainty, BOOL, "on", ONOFF(),                                            \
+    "acetylcholine source: running standard deviation of the reward")                     \
+  X(sources, reward_rate, FLOAT, "0.01", IN(0, 1),                                        \
+    "EMA rate of the reward expectation and variance")                                    \
+  X(sources, novelty_rate, FLOAT, "0.01", IN(0, 1),                                       \
+    "EMA rate of the input mean and of the usual novelty")                                \
+  X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
+    "meta-learning gradient estimator; off keeps eta fixed")                              \
+  X(meta, meta_mode, ENUM, "lookahead", ONE_OF(meta_mode),                                \
+    "lookahead: probe on snapshots; online: probe on the live layer")                     \
+  X(meta, meta_window, INT32, "200", IN(1, 1000000000), "steps per evaluation window")    \
+  X(meta, meta_a, FLOAT, "0.5", GE(0), "step gain a of a_k = a/(k+1+A)^alpha")            \
+  X(meta, meta_c, FLOAT, "0.3", GT(0), "perturbation gain c of c_k = c/(k+1)^gamma")      \
+  X(meta, meta_stability, FLOAT, "10", GE(0), "stability constant A of a_k")              \
+  X(meta, meta_alpha, FLOAT, "0.602", GE(0), "decay exponent alpha of a_k")               \
+  X(meta, meta_gamma, FLOAT, "0.101", GE(0), "decay exponent gamma of c_k")               \
+  X(meta, eta_min, FLOAT, "1e-06", FINITE(),                                              \
+    "lowest learning rate the meta-learner sets; below eta_max; > 0 with log_eta")        \
+  X(meta, eta_max, FLOAT, "1", FINITE(), "highest learning rate the meta-learner sets")   \
+  X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps")
 
 typedef enum { HMN__T_INT32, HMN__T_UINT64, HMN__T_FLOAT, HMN__T_ENUM, HMN__T_BOOL } hmn__type;
 typedef enum { HMN__B_NONE, HMN__B_INCL, HMN__B_EXCL } hmn__bound;
@@ -486,6 +531,18 @@ int hmn_config_validate(const hmn_config *cfg, hmn_error *err) {
   if (cfg->w_init > w_limit) {
     return hmn__fail(err, HMN_ECONFIG, "w_init must be <= max(|w_min|, |w_max|) (%.9g), got %.9g",
                      (double)w_limit, (double)cfg->w_init);
+  }
+  if (cfg->contexts > cfg->n_in) {
+    return hmn__fail(err, HMN_ECONFIG, "contexts must be <= n_in (%" PRId32 "), got %" PRId32,
+                     cfg->n_in, cfg->contexts);
+  }
+  if (!(cfg->eta_min < cfg->eta_max)) {
+    return hmn__fail(err, HMN_ECONFIG, "eta_min must be < eta_max, got eta_min=%.9g eta_max=%.9g",
+                     (double)cfg->eta_min, (double)cfg->eta_max);
+  }
+  if (cfg->log_eta && !(cfg->eta_min > 0.0f)) {
+    return hmn__fail(err, HMN_ECONFIG, "eta_min must be > 0 when log_eta is on, got %.9g",
+                     (double)cfg->eta_min);
   }
   return 0;
 }

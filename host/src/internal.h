@@ -132,10 +132,177 @@ int hmn__step_check_input(const hmn_config *cfg, const hmn_step_input *in, uint6
 /* The whole step on a host state. */
 int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err);
 
+/* ---- tasks (task.c, and one file per task beyond stream) ---- */
+typedef struct hmn__task_ops {
+  const char *name;
+  /* Set up task->data; task->cfg and the input buffers exist already. */
+  int (*create)(hmn_task *task, hmn_error *err);
+  void (*destroy)(hmn_task *task);
+  int (*input)(hmn_task *task, uint64_t t, hmn_step_input *in, hmn_error *err);
+  /* NULL for tasks without a reward. */
+  int (*feedback)(hmn_task *task, uint64_t t, const float *z, hmn_feedback *fb, hmn_error *err);
+} hmn__task_ops;
+
+struct hmn_task {
+  const hmn__task_ops *ops;
+  hmn_config cfg;
+  float *x, *mod, *ctx; /* the step inputs handed out */
+  void *data;           /* the task's own */
+};
+
+extern const hmn__task_ops hmn__task_bandit;
+/* Uniform [0, 1) from the task stream: word (index & 3) of the block
+ * (t, base + index / 4). */
+float hmn__task_uniform(uint64_t seed, uint64_t t, uint32_t base, size_t index);
+
 /* ---- config (config.c) ---- */
 const char *hmn__activation_name(int activation);
 
 /* ---- checkpoint helpers (checkpoint.c) ---- */
 int hmn__write_file_atomic(const char *path, const void *data, size_t len, hmn_error *err);
+/* Little-endian encoding, as every checkpoint section uses it. */
+void hmn__le_put_u64(unsigned char *p, uint64_t v);
+void hmn__le_put_f32(unsigned char *p, float v);
+void hmn__le_put_f64(unsigned char *p, double v);
+uint64_t hmn__le_get_u64(const unsigned char *p);
+float hmn__le_get_f32(const unsigned char *p);
+double hmn__le_get_f64(const unsigned char *p);
+
+/* Optional sections after the arrays, in this order: the closed loop's
+ * state (agent.c). A checkpoint has all of them or none. */
+enum { HMN__CKPT_META, HMN__CKPT_SOURCES, HMN__CKPT_EXTRA_COUNT };
+typedef struct {
+  const unsigned char *data;
+  size_t len;
+} hmn__ckpt_blob;
+/* hmn_layer_save plus the extra sections. */
+int hmn__layer_save_extra(hmn_layer *layer, const char *path,
+                          const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT], hmn_error *err);
+/* Called by hmn__layer_load_extra once the whole file is valid and before
+ * a layer exists; `extra` entries are {NULL, 0} in a file without them.
+ * A non-zero return stops the load with that error. */
+typedef int (*hmn__ckpt_extra_fn)(void *user, const hmn_config *cfg, const char *path,
+                                  const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT],
+                                  hmn_error *err);
+int hmn__layer_load_extra(const char *path, const char *backend, hmn__ckpt_extra_fn accept,
+                          void *user, hmn_layer **out, hmn_error *err);
+
+/* ---- neuromodulator sources (modulators.c) ---- */
+typedef struct {
+  int n_in;
+  float rbar;    /* reward expectation: EMA of r */
+  float rvar;    /* EMA of (r - rbar)^2 */
+  float rpe;     /* r - rbar of the last outcome: E_DA of the next step */
+  float usual;   /* EMA of the novelty, the baseline it is measured against */
+  float *x_mean; /* N_in: EMA of the input */
+} hmn__sources;
+
+int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err);
+void hmn__sources_free(hmn__sources *src);
+/* Copy the state of a source of the same shape (snapshots). */
+void hmn__sources_copy(hmn__sources *dst, const hmn__sources *src);
+/* Which E_k each source drives: NE is astro_source (the astrocytes'
+ * input); DA and ACh take the lowest other indices; -1 where n_mod has no
+ * room. */
+void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach);
+/* E(t) for the step that shows input x (n_mod values), and the update
+ * of the input statistics by x. */
+void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod);
+/* The outcome of the step: reward r. */
+void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward);
+size_t hmn__sources_bytes(const hmn_config *cfg);
+void hmn__sources_encode(const hmn__sources *src, unsigned char *out);
+/* Validates, then fills `src` (already initialised for cfg); on error
+ * `src` is unchanged and the message names the file and section. */
+int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckpt_blob *blob,
+                        const char *path, hmn_error *err);
+
+/* ---- meta-learning gradient estimators (estimators.c) ---- */
+#define HMN__META_DIM 2    /* theta = (eta_local, eta_global) */
+#define HMN__META_PROBES 4 /* most evaluations one iteration needs (fd) */
+
+typedef struct {
+  double baseline;  /* REINFORCE: running mean of the probe losses */
+  int has_baseline;
+} hmn__estimator_state;
+
+typedef struct {
+  const char *name;
+  int n_probes; /* evaluations per iteration */
+  /* Unclipped probe point p of iteration k around theta, perturbation
+   * size ck. The random directions come from the meta stream at
+   * counter (k, 0): a pure function of (seed, k). */
+  void (*probe)(uint64_t seed, uint64_t k, int p, const double *theta, double ck, double *out);
+  /* Gradient estimate from the n_probes losses of iteration k. */
+  void (*gradient)(uint64_t seed, uint64_t k, const double *loss, double ck,
+                   hmn__estimator_state *st, double *g);
+} hmn__estimator_ops;
+
+/* NULL for HMN_EST_OFF. */
+const hmn__estimator_ops *hmn__estimator_find(int estimator);
+/* Rademacher direction of SPSA iteration k: +-1 per component. */
+void hmn__meta_rademacher(uint64_t seed, uint64_t k, double *delta);
+/* Standard normal direction of REINFORCE iteration k. */
+void hmn__meta_gaussian(uint64_t seed, uint64_t k, double *eps);
+
+/* ---- the meta-learner (meta.c), SPEC section 6 ---- */
+typedef struct {
+  uint64_t k;                     /* iterations done */
+  double theta[HMN__META_DIM];    /* eta, or ln(eta) with log_eta */
+  int probe;                      /* next probe of iteration k */
+  double loss[HMN__META_PROBES];  /* losses of iteration k's probes so far */
+  hmn__estimator_state est;
+} hmn__meta;
+
+/* Starts at the config's eta, clipped into [eta_min, eta_max]. */
+void hmn__meta_init(hmn__meta *meta, const hmn_config *cfg);
+/* Spall's gains for iteration k. */
+double hmn__meta_gain_a(const hmn_config *cfg, uint64_t k);
+double hmn__meta_gain_c(const hmn_config *cfg, uint64_t k);
+/* Evaluations per iteration (0 with the estimator off). */
+int hmn__meta_probes(const hmn_config *cfg);
+/* The learning rates at theta, and at probe p of the current iteration. */
+void hmn__meta_eta(const hmn__meta *meta, const hmn_config *cfg, float *eta);
+void hmn__meta_probe_eta(const hmn__meta *meta, const hmn_config *cfg, int p, float *eta);
+/* Record the loss of the next probe; after the iteration's last one,
+ * update theta and start iteration k + 1. */
+void hmn__meta_record(hmn__meta *meta, const hmn_config *cfg, double loss);
+/* The meta-learner's part of checkpoint section "meta". */
+#define HMN__META_BYTES (8 * (4 + HMN__META_DIM + HMN__META_PROBES))
+void hmn__meta_encode(const hmn__meta *meta, unsigned char *out);
+/* Validates HMN__META_BYTES at `in`; on error `meta` is unchanged. */
+int hmn__meta_decode(hmn__meta *meta, const hmn_config *cfg, const unsigned char *in,
+                     const char *path, hmn_error *err);
+
+/* ---- the closed loop (agent.c) ---- */
+/* Sums over the steps of a window. */
+typedef struct {
+  double reward, regret, g;
+} hmn__sums;
+
+struct hmn_agent {
+  hmn_layer *layer;
+  hmn_task *task;
+  bool rewarded;         /* the task gives feedback: sources and meta-learning apply */
+  hmn__sources src;      /* the modulator sources */
+  hmn__sources src_snap; /* their copy while a lookahead runs */
+  hmn__meta meta;
+  hmn__sums win;         /* the live window so far; its step count is t mod meta_window */
+  float *z, *mod;        /* scratch: N_out outputs, K modulators */
+};
+
+/* One lookahead iteration at the current step: every probe over the next
+ * meta_window steps from a snapshot, restoring the layer and the sources
+ * after each, then theta's update and the layer's new rates. */
+int hmn__agent_lookahead(hmn_agent *agent, hmn_error *err);
+
+/* ---- energy meters (energy.c): hooks for the unit tests, which feed
+ * readings at chosen times instead of running the sampler thread ---- */
+/* Start an empty interval (no reading). */
+void hmn__meter_reset(hmn_meter *m);
+/* One reading at time `now` (seconds): the first sets the baseline. */
+int hmn__meter_sample(hmn_meter *m, double now, hmn_error *err);
+/* Joules of the interval so far. */
+double hmn__meter_joules(const hmn_meter *m);
 
 #endif /* HMN_INTERNAL_H */

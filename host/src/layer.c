@@ -6,9 +6,13 @@
 
 #include <string.h>
 
+#include "fpga.h"
+
 static const hmn__backend_ops *const hmn__backends[] = {
     &hmn__backend_ref,
     &hmn__backend_opencl,
+    &hmn__backend_opencl_fpga,
+    &hmn__backend_xrt,
 };
 
 const hmn__backend_ops *hmn__backend_find(const char *name) {

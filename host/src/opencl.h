@@ -26,6 +26,18 @@ const char *hmn__cl_error_name(cl_int code);
 /* Pick the device `selector` names (index or name substring); NULL uses
  * $HMN_DEVICE, else the first GPU, else the first device with a compiler. */
 int hmn__cl_device_select(const char *selector, hmn__cl_device *out, hmn_error *err);
+/* The same for callers that can also load prebuilt binaries (XRT's OpenCL
+ * platform builds nothing from source): a device without a compiler is
+ * accepted when the selector names it. */
+int hmn__cl_device_select_binary(const char *selector, hmn__cl_device *out, hmn_error *err);
+
+/* ---- bitstreams for XRT's OpenCL platform (opencl_xclbin.c) ---- */
+
+/* The program of the FPGA kernel from the bitstream that fits `dev` (its
+ * device name is the card's platform) and holds `cfg`, checked first
+ * (bitstreams.c). */
+int hmn__cl_program_from_xclbin(cl_context ctx, const hmn__cl_device *dev, const hmn_config *cfg,
+                                cl_program *out, hmn_error *err);
 
 /* ---- kernel sources (kernels.c, generated from kernels/) ---- */
 
@@ -35,7 +47,7 @@ typedef struct {
   size_t length;
 } hmn__kernel_file;
 
-/* In the order they are concatenated: headers first, hmn_step.cl last. */
+/* Every file of kernels/ that a build may name, headers first. */
 extern const hmn__kernel_file hmn__kernel_files[];
 extern const size_t hmn__kernel_file_count;
 
@@ -45,6 +57,11 @@ extern const size_t hmn__kernel_file_count;
  * cache when it holds this exact build, else from source (then cached). */
 int hmn__cl_build(cl_context ctx, const hmn__cl_device *dev, const char *defines,
                   cl_program *out, hmn_error *err);
+/* The same for another kernel: `files` (names in kernels/, in the order
+ * they are concatenated, the kernel file last) instead of hmn_step.cl's. */
+int hmn__cl_build_files(cl_context ctx, const hmn__cl_device *dev, const char *defines,
+                        const char *const *files, size_t n_files, cl_program *out,
+                        hmn_error *err);
 
 /* ---- binary cache (opencl_cache.c) ---- */
 

@@ -2,9 +2,11 @@
  * opencl_build.c - the kernel program: its source, its build options, and
  * building it (through the binary cache).
  *
- * The source is the host's defines block followed by kernels/hmn_port.h,
- * hmn_math.h, hmn_synapse.h and hmn_step.cl, concatenated, each behind a
- * #line directive so the compiler's messages name the real file and line.
+ * The source is the host's defines block followed by kernel files,
+ * concatenated, each behind a #line directive so the compiler's messages
+ * name the real file and line: kernels/hmn_port.h, hmn_math.h,
+ * hmn_synapse.h and hmn_step.cl for the NDRange kernels; a variant such as
+ * the FPGA kernel names its own list (hmn__cl_build_files).
  * The files come from the copy compiled into the library (kernels.c), so
  * an installed binary needs no source tree; HMN_KERNEL_DIR points at a
  * directory to read them from instead, to try kernel changes without
@@ -77,15 +79,23 @@ static int hmn__add_kernel_file(hmn__buf *b, const hmn__kernel_file *file, const
   return HMN_OK;
 }
 
-static int hmn__kernel_source(const char *defines, char **out, hmn_error *err) {
+static int hmn__kernel_source(const char *defines, const char *const *names, size_t n_names,
+                              char **out, hmn_error *err) {
   hmn__buf b = {0};
   int rc = HMN_OK;
   const char *dir = getenv("HMN_KERNEL_DIR");
   if (dir != NULL && dir[0] == '\0') dir = NULL;
   hmn__buf_str(&b, defines);
   hmn__buf_str(&b, "#define HMN_SOURCES_INLINED 1\n");
-  for (size_t k = 0; k < hmn__kernel_file_count && rc == HMN_OK; k++)
-    rc = hmn__add_kernel_file(&b, &hmn__kernel_files[k], dir, err);
+  for (size_t n = 0; n < n_names && rc == HMN_OK; n++) {
+    const hmn__kernel_file *file = NULL;
+    for (size_t k = 0; k < hmn__kernel_file_count && file == NULL; k++)
+      if (strcmp(hmn__kernel_files[k].name, names[n]) == 0) file = &hmn__kernel_files[k];
+    if (file == NULL)
+      rc = hmn__fail(err, HMN_EBUILD, "kernel file '%s' is not compiled into libhmn", names[n]);
+    else
+      rc = hmn__add_kernel_file(&b, file, dir, err);
+  }
   if (rc == HMN_OK && b.failed)
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory assembling the kernel source");
   if (rc != HMN_OK) {
@@ -119,8 +129,8 @@ static uint64_t hmn__build_key(const hmn__cl_device *dev, const char *source, co
 }
 
 /* The build log, squeezed into what an hmn_error can carry. */
-static int hmn__build_failure(cl_program prog, const hmn__cl_device *dev, cl_int cl,
-                              hmn_error *err) {
+static int hmn__build_failure(cl_program prog, const hmn__cl_device *dev, const char *what,
+                              cl_int cl, hmn_error *err) {
   char log[HMN_ERROR_MESSAGE_MAX];
   size_t got = 0;
   log[0] = '\0';
@@ -136,8 +146,8 @@ static int hmn__build_failure(cl_program prog, const hmn__cl_device *dev, cl_int
     }
     hmn__free(whole);
   }
-  return hmn__fail(err, HMN_EBUILD, "building kernels/hmn_step.cl for OpenCL device '%s' failed (%s); build log:\n%s",
-                   dev->info.name, hmn__cl_error_name(cl), log[0] != '\0' ? log : "(empty)");
+  return hmn__fail(err, HMN_EBUILD, "building kernels/%s for OpenCL device '%s' failed (%s); build log:\n%s",
+                   what, dev->info.name, hmn__cl_error_name(cl), log[0] != '\0' ? log : "(empty)");
 }
 
 /* A program from the cached binary, or NULL when there is none or the
@@ -175,10 +185,17 @@ static void hmn__store_binary(cl_program prog, uint64_t key) {
 
 int hmn__cl_build(cl_context ctx, const hmn__cl_device *dev, const char *defines,
                   cl_program *out, hmn_error *err) {
+  static const char *const files[] = {"hmn_port.h", "hmn_math.h", "hmn_synapse.h", "hmn_step.cl"};
+  return hmn__cl_build_files(ctx, dev, defines, files, sizeof files / sizeof files[0], out, err);
+}
+
+int hmn__cl_build_files(cl_context ctx, const hmn__cl_device *dev, const char *defines,
+                        const char *const *files, size_t n_files, cl_program *out,
+                        hmn_error *err) {
   char *source = NULL;
   char options[4400];
   cl_program prog = NULL;
-  int rc = hmn__kernel_source(defines, &source, err);
+  int rc = hmn__kernel_source(defines, files, n_files, &source, err);
   if (rc != HMN_OK) goto cleanup;
   hmn__build_options(dev, options, sizeof options);
   uint64_t key = hmn__build_key(dev, source, options);
@@ -193,7 +210,7 @@ int hmn__cl_build(cl_context ctx, const hmn__cl_device *dev, const char *defines
     goto cleanup;
   }
   if ((cl = clBuildProgram(prog, 1, &dev->device, options, NULL, NULL)) != CL_SUCCESS) {
-    rc = hmn__build_failure(prog, dev, cl, err);
+    rc = hmn__build_failure(prog, dev, files[n_files - 1], cl, err);
     goto cleanup;
   }
   hmn__store_binary(prog, key);

@@ -243,7 +243,21 @@ static void hmn__cl_list_text(const hmn__cl_device *list, size_t n, char *buf, s
   }
 }
 
+static int hmn__cl_select(const char *selector, bool binaries, hmn__cl_device *out,
+                          hmn_error *err);
+
 int hmn__cl_device_select(const char *selector, hmn__cl_device *out, hmn_error *err) {
+  return hmn__cl_select(selector, false, out, err);
+}
+
+int hmn__cl_device_select_binary(const char *selector, hmn__cl_device *out, hmn_error *err) {
+  return hmn__cl_select(selector, true, out, err);
+}
+
+/* `binaries`: the caller can load prebuilt programs, so a device without
+ * a compiler is fine when the selector names it. */
+static int hmn__cl_select(const char *selector, bool binaries, hmn__cl_device *out,
+                          hmn_error *err) {
   hmn__cl_device *list = NULL;
   size_t n = 0;
   char names[512];
@@ -295,7 +309,7 @@ int hmn__cl_device_select(const char *selector, hmn__cl_device *out, hmn_error *
       goto cleanup;
     }
   }
-  if (!pick->info.compiler) {
+  if (!pick->info.compiler && !(binaries && selector != NULL)) {
     rc = hmn__fail(err, HMN_EDEVICE,
                    "OpenCL device %d '%s' cannot build kernels from source (no compiler)",
                    pick->info.index, pick->info.name);

@@ -1,0 +1,267 @@
+/*
+ * agent.c - the closed loop: a layer driven by a task, fed E_k by the
+ * neuromodulator sources, its learning rates tuned by the meta-learner
+ * in windows of meta_window steps (SPEC section 6).
+ *
+ * One live step at time t: the task's input x(t), C_global(t); for a
+ * rewarding task, E(t) from the sources (the RPE of step t - 1, the
+ * novelty of x(t), the reward uncertainty); the layer's step; then, for
+ * a rewarding task, the action from z(t), its reward, and the sources'
+ * update by it.
+ *
+ * Windows are aligned to t = 0, so the schedule is a function of t alone
+ * and a run cut at any step and resumed from its checkpoint follows the
+ * same path: the window in progress (its sums; its step count is
+ * t mod meta_window) and the meta-learner's state are in the checkpoint.
+ * The first window runs at the configured rates: the layer and the
+ * sources' running means start from nothing, and a probe of that window
+ * would measure the start-up, not the rates.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Section "meta": the meta-learner, then f64 sums of the window in
+ * progress: reward, regret, G. */
+#define HMN__AGENT_META_BYTES (HMN__META_BYTES + 3 * 8)
+
+static void hmn__agent_free(hmn_agent *agent) {
+  hmn_task_destroy(agent->task);
+  hmn_layer_destroy(agent->layer);
+  hmn__sources_free(&agent->src);
+  hmn__sources_free(&agent->src_snap);
+  hmn__free(agent->z);
+  hmn__free(agent->mod);
+  hmn__free(agent);
+}
+
+void hmn_agent_destroy(hmn_agent *agent) {
+  if (agent != NULL) hmn__agent_free(agent);
+}
+
+hmn_layer *hmn_agent_layer(hmn_agent *agent) { return agent->layer; }
+hmn_task *hmn_agent_task(hmn_agent *agent) { return agent->task; }
+
+int hmn_agent_meta_active(const hmn_agent *agent) {
+  return agent->rewarded && hmn__meta_probes(hmn_layer_config(agent->layer)) > 0;
+}
+
+/* Everything but the layer and the states, which create and load fill. */
+static int hmn__agent_parts(hmn_agent *agent, const hmn_config *cfg, hmn_error *err) {
+  int rc;
+  if (agent->src.x_mean == NULL && (rc = hmn__sources_init(&agent->src, cfg, err)) != HMN_OK)
+    return rc;
+  if ((rc = hmn__sources_init(&agent->src_snap, cfg, err)) != HMN_OK) return rc;
+  agent->z = hmn__calloc((size_t)cfg->n_out, sizeof(float));
+  agent->mod = hmn__calloc((size_t)cfg->n_mod, sizeof(float));
+  if (agent->z == NULL || agent->mod == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "out of memory for the closed loop's buffers");
+  if ((rc = hmn_task_create(hmn_task_names()[cfg->task], cfg, &agent->task, err)) != HMN_OK)
+    return rc;
+  agent->rewarded = hmn_task_has_feedback(agent->task) != 0;
+  return HMN_OK;
+}
+
+int hmn_agent_create(const hmn_config *cfg, const char *backend, hmn_agent **out, hmn_error *err) {
+  if (cfg == NULL || out == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_agent_create: NULL argument");
+  int rc;
+  hmn_agent *agent = hmn__calloc(1, sizeof *agent);
+  if (agent == NULL) return hmn__fail(err, HMN_ENOMEM, "out of memory creating the closed loop");
+  if ((rc = hmn_layer_create(cfg, backend, &agent->layer, err)) != HMN_OK) goto fail;
+  if ((rc = hmn__agent_parts(agent, cfg, err)) != HMN_OK) goto fail;
+  hmn__meta_init(&agent->meta, cfg);
+  /* The layer starts at theta: the config's rates, clipped into the
+   * meta-learner's bounds. */
+  if (hmn_agent_meta_active(agent)) {
+    float eta[HMN__META_DIM];
+    hmn__meta_eta(&agent->meta, cfg, eta);
+    if ((rc = hmn_layer_set_eta(agent->layer, eta[0], eta[1], err)) != HMN_OK) goto fail;
+  }
+  *out = agent;
+  return HMN_OK;
+
+fail:
+  hmn__agent_free(agent);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checkpoints. */
+
+int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err) {
+  if (agent == NULL || path == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_agent_save: agent and path are required");
+  const hmn_config *cfg = hmn_layer_config(agent->layer);
+  size_t src_bytes = hmn__sources_bytes(cfg);
+  unsigned char meta[HMN__AGENT_META_BYTES];
+  unsigned char *sources = hmn__calloc(src_bytes, 1);
+  if (sources == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "cannot write checkpoint '%s': out of memory", path);
+  hmn__meta_encode(&agent->meta, meta);
+  hmn__le_put_f64(meta + HMN__META_BYTES, agent->win.reward);
+  hmn__le_put_f64(meta + HMN__META_BYTES + 8, agent->win.regret);
+  hmn__le_put_f64(meta + HMN__META_BYTES + 16, agent->win.g);
+  hmn__sources_encode(&agent->src, sources);
+  const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT] = {
+      [HMN__CKPT_META] = {meta, sizeof meta},
+      [HMN__CKPT_SOURCES] = {sources, src_bytes},
+  };
+  int rc = hmn__layer_save_extra(agent->layer, path, extra, err);
+  hmn__free(sources);
+  return rc;
+}
+
+/* Checks and takes the extra sections, before the layer exists. */
+static int hmn__agent_accept(void *user, const hmn_config *cfg, const char *path,
+                             const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT], hmn_error *err) {
+  hmn_agent *agent = user;
+  const hmn__ckpt_blob *meta = &extra[HMN__CKPT_META];
+  if (meta->data == NULL)
+    return hmn__fail(err, HMN_EFORMAT,
+                     "checkpoint '%s': no section 'meta' (a layer-only checkpoint, from "
+                     "hmn_layer_save; the closed loop resumes from hmn run's or hmn_agent_save's)",
+                     path);
+  if (meta->len != HMN__AGENT_META_BYTES)
+    return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'meta' has %zu bytes, expected %d",
+                     path, meta->len, HMN__AGENT_META_BYTES);
+  int rc = hmn__meta_decode(&agent->meta, cfg, meta->data, path, err);
+  if (rc != HMN_OK) return rc;
+  static const char *const names[3] = {"reward", "regret", "G"};
+  double sums[3];
+  for (int s = 0; s < 3; s++) {
+    sums[s] = hmn__le_get_f64(meta->data + HMN__META_BYTES + 8 * s);
+    if (!isfinite(sums[s]))
+      return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'meta' has a window %s sum of %g",
+                       path, names[s], sums[s]);
+  }
+  agent->win = (hmn__sums){sums[0], sums[1], sums[2]};
+  if ((rc = hmn__sources_init(&agent->src, cfg, err)) != HMN_OK) return rc;
+  return hmn__sources_decode(&agent->src, cfg, &extra[HMN__CKPT_SOURCES], path, err);
+}
+
+int hmn_agent_load(const char *path, const char *backend, hmn_agent **out, hmn_error *err) {
+  if (path == NULL || out == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_agent_load: path and out are required");
+  int rc;
+  hmn_agent *agent = hmn__calloc(1, sizeof *agent);
+  if (agent == NULL) return hmn__fail(err, HMN_ENOMEM, "out of memory creating the closed loop");
+  rc = hmn__layer_load_extra(path, backend, hmn__agent_accept, agent, &agent->layer, err);
+  if (rc != HMN_OK) goto fail;
+  if ((rc = hmn__agent_parts(agent, hmn_layer_config(agent->layer), err)) != HMN_OK) goto fail;
+  *out = agent;
+  return HMN_OK;
+
+fail:
+  hmn__agent_free(agent);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Stepping. */
+
+/* One step at the layer's t, its outcome added to `sums`. */
+static int hmn__agent_step(hmn_agent *agent, hmn__sums *sums, hmn_error *err) {
+  hmn_layer *layer = agent->layer;
+  const hmn_config *cfg = hmn_layer_config(layer);
+  uint64_t t = hmn_layer_step_count(layer);
+  hmn_step_input in;
+  hmn_step_stats stats;
+  int rc = hmn_task_input(agent->task, t, &in, err);
+  if (rc != HMN_OK) return rc;
+  if (agent->rewarded) {
+    hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+    in.mod = agent->mod;
+  }
+  if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+  if ((rc = hmn_layer_stats(layer, &stats, err)) != HMN_OK) return rc;
+  sums->g += stats.g_mean;
+  if (!agent->rewarded) return HMN_OK;
+  hmn_feedback fb;
+  if ((rc = hmn_layer_output(layer, agent->z, err)) != HMN_OK) return rc;
+  if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+  hmn__sources_observe(&agent->src, cfg, fb.reward);
+  sums->reward += fb.reward;
+  sums->regret += fb.regret;
+  return HMN_OK;
+}
+
+/* The layer and the sources back to the snapshot. */
+static int hmn__agent_restore(hmn_agent *agent, hmn_error *err) {
+  int rc = hmn_layer_snapshot_restore(agent->layer, err);
+  if (rc == HMN_OK) hmn__sources_copy(&agent->src, &agent->src_snap);
+  return rc;
+}
+
+int hmn__agent_lookahead(hmn_agent *agent, hmn_error *err) {
+  hmn_layer *layer = agent->layer;
+  const hmn_config *cfg = hmn_layer_config(layer);
+  int n_probes = hmn__meta_probes(cfg);
+  hmn__meta before = agent->meta;
+  float eta[HMN__META_DIM];
+  int rc = hmn_layer_snapshot_save(layer, err);
+  if (rc != HMN_OK) return rc;
+  hmn__sources_copy(&agent->src_snap, &agent->src);
+  for (int p = 0; p < n_probes; p++) {
+    /* Every probe covers the same steps t .. t + W - 1: with the task a
+     * function of t, they see the same contexts and reward draws. */
+    hmn__sums sums = {0.0, 0.0, 0.0};
+    hmn__meta_probe_eta(&agent->meta, cfg, p, eta);
+    rc = hmn_layer_set_eta(layer, eta[0], eta[1], err);
+    for (int32_t s = 0; rc == HMN_OK && s < cfg->meta_window; s++) rc = hmn__agent_step(agent, &sums, err);
+    /* Put back what the probe changed even when it failed; the first
+     * error is the one to report. */
+    int restored = hmn__agent_restore(agent, rc == HMN_OK ? err : NULL);
+    if (rc == HMN_OK) rc = restored;
+    if (rc != HMN_OK) {
+      agent->meta = before;
+      return rc;
+    }
+    hmn__meta_record(&agent->meta, cfg, -sums.reward / (double)cfg->meta_window);
+  }
+  hmn__meta_eta(&agent->meta, cfg, eta);
+  return hmn_layer_set_eta(layer, eta[0], eta[1], err);
+}
+
+int hmn_agent_run(hmn_agent *agent, uint64_t max_steps, hmn_window *out, hmn_error *err) {
+  if (agent == NULL || out == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_agent_run: NULL argument");
+  hmn_layer *layer = agent->layer;
+  const hmn_config *cfg = hmn_layer_config(layer);
+  uint64_t window = (uint64_t)cfg->meta_window;
+  uint64_t t = hmn_layer_step_count(layer);
+  int rc = HMN_OK;
+  bool meta = hmn_agent_meta_active(agent) != 0;
+  if (max_steps > 0 && meta && t % window == 0 && t >= window) {
+    if (cfg->meta_mode == HMN_META_LOOKAHEAD) {
+      rc = hmn__agent_lookahead(agent, err);
+    } else {
+      float eta[HMN__META_DIM];
+      hmn__meta_probe_eta(&agent->meta, cfg, agent->meta.probe, eta);
+      rc = hmn_layer_set_eta(layer, eta[0], eta[1], err);
+    }
+  }
+  uint64_t room = window - t % window;
+  uint64_t n = max_steps < room ? max_steps : room;
+  for (uint64_t s = 0; rc == HMN_OK && s < n; s++) rc = hmn__agent_step(agent, &agent->win, err);
+  if (rc != HMN_OK) return rc;
+
+  t = hmn_layer_step_count(layer);
+  uint64_t steps = t % window == 0 && t > 0 ? window : t % window;
+  memset(out, 0, sizeof *out);
+  out->t = t;
+  out->steps = steps;
+  out->complete = t > 0 && t % window == 0;
+  double per = steps > 0 ? 1.0 / (double)steps : 0.0;
+  out->reward = agent->rewarded ? agent->win.reward * per : NAN;
+  out->regret = agent->rewarded ? agent->win.regret * per : NAN;
+  out->g_mean = agent->win.g * per;
+  hmn_layer_get_eta(layer, &out->eta_local, &out->eta_global);
+  if (out->complete) {
+    /* In online mode every window after the first was a probe. */
+    if (meta && cfg->meta_mode == HMN_META_ONLINE && t >= 2 * window)
+      hmn__meta_record(&agent->meta, cfg, -out->reward);
+    agent->win = (hmn__sums){0.0, 0.0, 0.0};
+  }
+  out->meta_iterations = agent->meta.k;
+  return HMN_OK;
+}

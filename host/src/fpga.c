@@ -1,0 +1,167 @@
+/*
+ * fpga.c - the host's side of the FPGA kernel's interface
+ * (kernels/hmn_fpga_params.h): which buffer each argument is, how large,
+ * and what the params, inputs and stats buffers hold. The opencl-fpga and
+ * xrt backends both drive the kernel through these, so they cannot
+ * disagree about it.
+ */
+#include "fpga.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The mode values the kernel receives (kernels/hmn_synapse.h). */
+_Static_assert(HMN_ACT_RELU == 0 && HMN_ACT_SIGMOID == 1 && HMN_ACT_TANH == 2 &&
+                   HMN_ACT_LINEAR == 3,
+               "activation values differ from kernels/hmn_synapse.h");
+_Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF == 2,
+               "attention values differ from kernels/hmn_synapse.h");
+_Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
+               "similarity values differ from kernels/hmn_synapse.h");
+_Static_assert(HMN__FPGA_BUFFERS == HMN_FPGA_ARG_SLOT, "buffer arguments precede the scalars");
+
+/* Arguments 0 .. 13 in hmn_fpga_params.h's order. */
+static const hmn_array hmn__fpga_arrays[HMN__FPGA_PARAMS] = {
+    HMN_ARRAY_W, HMN_ARRAY_PSI_F, HMN_ARRAY_PSI_S, HMN_ARRAY_PHI,   HMN_ARRAY_TAU,
+    HMN_ARRAY_X_HIST, HMN_ARRAY_H, HMN_ARRAY_B,   HMN_ARRAY_C,     HMN_ARRAY_Z,
+    HMN_ARRAY_ASTRO, HMN_ARRAY_SIGN, HMN_ARRAY_KAPPA, HMN_ARRAY_W_K};
+
+/* Synapse arrays are arguments 0-4 (read in whole words of 16). */
+#define HMN__FPGA_WIDE_ARGS 5
+
+int hmn__fpga_arg_array(int arg) {
+  return arg >= 0 && arg < HMN__FPGA_PARAMS ? (int)hmn__fpga_arrays[arg] : -1;
+}
+
+size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg) {
+  if (arg >= 0 && arg < HMN__FPGA_WIDE_ARGS) {
+    /* The kernel reads and writes the last word whole. */
+    size_t words = ((size_t)cfg->n_in * (size_t)cfg->n_out + HMN_FPGA_LANES - 1) / HMN_FPGA_LANES;
+    size_t elem = hmn_array_type(hmn__fpga_arrays[arg]) == HMN_U8 ? 1 : sizeof(float);
+    return words * HMN_FPGA_LANES * elem;
+  }
+  if (arg >= HMN__FPGA_WIDE_ARGS && arg < HMN__FPGA_PARAMS)
+    return hmn__array_bytes(cfg, hmn__fpga_arrays[arg]);
+  switch (arg) {
+  case HMN__FPGA_PARAMS:
+    return HMN_FPGA_PARAM_WORDS * sizeof(uint32_t);
+  case HMN__FPGA_INPUTS:
+    return ((size_t)cfg->n_in + (size_t)cfg->n_mod + (size_t)cfg->d_ctx) * sizeof(float);
+  case HMN__FPGA_STATS:
+    return (HMN_FPGA_S_G_J + (size_t)cfg->n_out) * sizeof(uint32_t);
+  default:
+    return 0;
+  }
+}
+
+const char *hmn__fpga_arg_name(int arg) {
+  static const char *const names[HMN_FPGA_ARG_COUNT] = {
+      "w",      "psi_f",  "psi_s", "phi",   "tau",       "x_hist",     "h",        "b",
+      "c",      "z",      "astro", "sign",  "kappa",     "w_k",        "params",   "inputs",
+      "stats",  "slot",   "t_lo",  "t_hi",  "eta_local", "eta_global", "phase_hi", "phase_lo"};
+  return arg >= 0 && arg < HMN_FPGA_ARG_COUNT ? names[arg] : "?";
+}
+
+int hmn__fpga_check_limits(const hmn_config *cfg, const hmn__fpga_limits *lim, const char *build,
+                           hmn_error *err) {
+  if (cfg->n_in > lim->max_in || cfg->n_out > lim->max_out || cfg->delay_len > lim->max_delay)
+    return hmn__fail(err, HMN_ESHAPE,
+                     "%s holds at most n_in=%d, n_out=%d, delay_len=%d on chip; the layer has "
+                     "n_in=%d, n_out=%d, delay_len=%d",
+                     build, lim->max_in, lim->max_out, lim->max_delay, cfg->n_in, cfg->n_out,
+                     cfg->delay_len);
+  return HMN_OK;
+}
+
+size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim) {
+  /* hmnk_fpga_chip: the delay line and h per input, ten arrays per
+   * neuron, and a block: seven float arrays and the delays. */
+  size_t block = (size_t)HMN__FPGA_BLOCK_WORDS * HMN_FPGA_LANES;
+  size_t in = (size_t)lim->max_in, out = (size_t)lim->max_out;
+  return sizeof(float) * ((size_t)lim->max_delay * in + in + 10 * out + 7 * block) + block;
+}
+
+static uint32_t hmn__bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS]) {
+  memset(out, 0, HMN_FPGA_PARAM_WORDS * sizeof(uint32_t));
+  out[HMN_FPGA_P_N_IN] = (uint32_t)cfg->n_in;
+  out[HMN_FPGA_P_N_OUT] = (uint32_t)cfg->n_out;
+  out[HMN_FPGA_P_N_MOD] = (uint32_t)cfg->n_mod;
+  out[HMN_FPGA_P_D_CTX] = (uint32_t)cfg->d_ctx;
+  out[HMN_FPGA_P_DELAY] = (uint32_t)cfg->delay_len;
+  out[HMN_FPGA_P_SEED_LO] = (uint32_t)cfg->seed;
+  out[HMN_FPGA_P_SEED_HI] = (uint32_t)(cfg->seed >> 32);
+  out[HMN_FPGA_P_ACTIVATION] = (uint32_t)cfg->activation;
+  out[HMN_FPGA_P_ATTENTION] = (uint32_t)cfg->attention;
+  out[HMN_FPGA_P_GLOBAL_ATTENTION] = cfg->global_attention != 0;
+  out[HMN_FPGA_P_SIMILARITY] = (uint32_t)cfg->similarity;
+  out[HMN_FPGA_P_PHASE_GATE] = cfg->phase_gate != 0;
+  out[HMN_FPGA_P_STOCHASTIC] = cfg->stochastic != 0;
+  out[HMN_FPGA_P_ASTRO_SOURCE] = (uint32_t)cfg->astro_source;
+  out[HMN_FPGA_P_NOISE_SIGMA] = hmn__bits(cfg->noise_sigma);
+  out[HMN_FPGA_P_CTX_RATE] = hmn__bits(cfg->ctx_rate);
+  out[HMN_FPGA_P_EMB_RATE] = hmn__bits(cfg->emb_rate);
+  out[HMN_FPGA_P_BIAS_RATE] = hmn__bits(cfg->bias_rate);
+  out[HMN_FPGA_P_TARGET_RATE] = hmn__bits(cfg->target_rate);
+  /* lambda = exp(-dt/tau), once per config, exactly as ref computes it. */
+  out[HMN_FPGA_P_LAM_F] = hmn__bits(hmn__ref_decay(cfg->dt, cfg->tau_fast));
+  out[HMN_FPGA_P_LAM_S] = hmn__bits(hmn__ref_decay(cfg->dt, cfg->tau_slow));
+  out[HMN_FPGA_P_RHO_F] = hmn__bits(cfg->rho_fast);
+  out[HMN_FPGA_P_RHO_S] = hmn__bits(cfg->rho_slow);
+  out[HMN_FPGA_P_BETA_ATTN] = hmn__bits(cfg->beta_attn);
+  out[HMN_FPGA_P_BETA_GLOBAL] = hmn__bits(cfg->beta_global);
+  out[HMN_FPGA_P_ASTRO_DECAY] = hmn__bits(cfg->astro_decay);
+  out[HMN_FPGA_P_ASTRO_GAIN] = hmn__bits(cfg->astro_gain);
+  out[HMN_FPGA_P_ASTRO_LAMBDA] = hmn__bits(cfg->astro_lambda);
+  out[HMN_FPGA_P_BETA_P] = hmn__bits(cfg->beta_p);
+  out[HMN_FPGA_P_THETA_P] = hmn__bits(cfg->theta_p);
+  out[HMN_FPGA_P_W_MIN] = hmn__bits(cfg->w_min);
+  out[HMN_FPGA_P_W_MAX] = hmn__bits(cfg->w_max);
+}
+
+void hmn__step_phase_split(const hmn_config *cfg, const hmn_step_input *in, uint64_t t, float *hi,
+                           float *lo) {
+  double phase = in->phase != NULL ? (double)*in->phase : (double)hmn__oscillator_phase(cfg, t);
+  if (!(phase >= 0.0 && phase < HMN__TWO_PI)) {
+    phase = fmod(phase, HMN__TWO_PI);
+    if (phase < 0.0) phase += HMN__TWO_PI;
+  }
+  *hi = (float)phase;
+  *lo = (float)(phase - (double)*hi);
+}
+
+void hmn__fpga_scalars_of(const hmn__state *st, const hmn_step_input *in, hmn__fpga_scalars *out) {
+  uint64_t t = st->t;
+  out->slot = (uint32_t)(t % (uint64_t)st->cfg.delay_len);
+  out->t_lo = (uint32_t)t;
+  out->t_hi = (uint32_t)(t >> 32);
+  out->eta_local = st->eta_local;
+  out->eta_global = st->eta_global;
+  hmn__step_phase_split(&st->cfg, in, t, &out->phase_hi, &out->phase_lo);
+}
+
+void hmn__fpga_pack_inputs(const hmn_config *cfg, const hmn_step_input *in, float *out) {
+  memcpy(out, in->x, (size_t)cfg->n_in * sizeof(float));
+  memcpy(out + cfg->n_in, in->mod, (size_t)cfg->n_mod * sizeof(float));
+  memcpy(out + cfg->n_in + cfg->n_mod, in->ctx, (size_t)cfg->d_ctx * sizeof(float));
+}
+
+void hmn__fpga_decode_stats(const hmn_config *cfg, const uint32_t *stats, uint64_t t,
+                            hmn_step_stats *out) {
+  double g_sum = 0.0;
+  for (int j = 0; j < cfg->n_out; j++) {
+    float g_j;
+    memcpy(&g_j, &stats[HMN_FPGA_S_G_J + j], sizeof g_j);
+    g_sum += g_j;
+  }
+  out->t = t;
+  out->applied = stats[HMN_FPGA_S_APPLIED_LO] | (uint64_t)stats[HMN_FPGA_S_APPLIED_HI] << 32;
+  out->candidates =
+      stats[HMN_FPGA_S_CANDIDATES_LO] | (uint64_t)stats[HMN_FPGA_S_CANDIDATES_HI] << 32;
+  out->g_mean = (float)(g_sum / cfg->n_out);
+}

@@ -1,0 +1,78 @@
+/*
+ * fpga.h - the host's side of the FPGA kernel hmn_fpga_step
+ * (kernels/hmn_fpga.h), shared by the backends that drive it: the device
+ * buffers and their sizes, the params buffer, the step's scalars, the
+ * statistics; and the FPGA flow's other internal modules (bitstreams,
+ * cards, sha256).
+ */
+#ifndef HMN_FPGA_HOST_H
+#define HMN_FPGA_HOST_H
+
+#include "internal.h"
+
+#include "hmn_fpga_params.h"
+
+/* The backends built on the FPGA kernel. Without XRT at build time, "xrt"
+ * is a stand-in that says so (cards.c). */
+extern const hmn__backend_ops hmn__backend_opencl_fpga;
+extern const hmn__backend_ops hmn__backend_xrt;
+
+/* ---- the kernel's interface (fpga.c) ---- */
+
+/* The on-chip maxima a kernel build serves (HMN_FPGA_MAX_*). */
+typedef struct {
+  int32_t max_in, max_out, max_delay;
+} hmn__fpga_limits;
+
+/* The limits of the on-chip arrays that hmn_fpga.h defaults to, which the
+ * hw/ build uses unless told otherwise. */
+#define HMN__FPGA_DEFAULT_MAX_IN 4096
+#define HMN__FPGA_DEFAULT_MAX_OUT 4096
+#define HMN__FPGA_DEFAULT_MAX_DELAY 16
+/* hmn_fpga.h's HMN_FPGA_BLOCK: words per block of the synapse pass. */
+#define HMN__FPGA_BLOCK_WORDS 512
+
+/* The buffer arguments 0 .. HMN__FPGA_BUFFERS-1, after the state arrays
+ * they hold: params, inputs, stats. */
+enum { HMN__FPGA_PARAMS = 14, HMN__FPGA_INPUTS = 15, HMN__FPGA_STATS = 16, HMN__FPGA_BUFFERS = 17 };
+
+/* The state array kernel argument `arg` holds, or -1 (params, inputs,
+ * stats). Arguments 0-4 are the synapse arrays, read as whole 16-element
+ * words. */
+int hmn__fpga_arg_array(int arg);
+/* Device bytes of buffer argument `arg`: synapse arrays padded to whole
+ * words, the others exact. */
+size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg);
+/* The name of argument `arg` (HMN_FPGA_ARG_NAMES). */
+const char *hmn__fpga_arg_name(int arg);
+
+/* Refuse a layer that exceeds what a build holds on chip; `build` names
+ * the build in the message. */
+int hmn__fpga_check_limits(const hmn_config *cfg, const hmn__fpga_limits *lim, const char *build,
+                           hmn_error *err);
+/* Bytes the kernel keeps on chip for these limits (sizeof hmnk_fpga_chip). */
+size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim);
+
+/* The params buffer of a config (hmn_fpga_params.h). */
+void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS]);
+
+/* The scalar arguments of one step, in HMN_FPGA_ARG_SLOT .. order. */
+typedef struct {
+  uint32_t slot, t_lo, t_hi;
+  float eta_local, eta_global, phase_hi, phase_lo;
+} hmn__fpga_scalars;
+void hmn__fpga_scalars_of(const hmn__state *st, const hmn_step_input *in, hmn__fpga_scalars *out);
+/* The inputs buffer: x(t), E(t), C_global(t) back to back. */
+void hmn__fpga_pack_inputs(const hmn_config *cfg, const hmn_step_input *in, float *out);
+/* Step statistics from the stats buffer, G_j summed in double as ref
+ * does. */
+void hmn__fpga_decode_stats(const hmn_config *cfg, const uint32_t *stats, uint64_t t,
+                            hmn_step_stats *out);
+
+/* The phase of step t in [0, 2 pi) (given, or the oscillator's) as
+ * hi + lo, two floats that keep the precision of the reference's double
+ * difference in the phase gate. */
+void hmn__step_phase_split(const hmn_config *cfg, const hmn_step_input *in, uint64_t t, float *hi,
+                           float *lo);
+
+#endif /* HMN_FPGA_HOST_H */

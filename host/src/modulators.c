@@ -1,0 +1,133 @@
+/*
+ * modulators.c - the neuromodulator sources: the E_k of a task that gives
+ * a reward, computed from what the layer sees and earns (SPEC sections 2
+ * and 8, the paper's section 4.3.1 and 7.4).
+ *
+ *  - Dopamine (DA), the reward-prediction error r - rbar, with rbar an
+ *    EMA of the reward. The reward of step t is known only after the step
+ *    (the action comes from z(t)), so its RPE is E_DA of step t + 1: the
+ *    eligibility traces carry the credit across that step, as in any
+ *    three-factor rule with a delayed reward.
+ *  - Norepinephrine (NE), novelty: the RMS distance d of the input x(t)
+ *    from its running mean, less the usual distance (an EMA of d). The
+ *    usual part is taken away because the E_k enter G additively: a
+ *    constant positive E would act as one more Hebbian learning rate and
+ *    saturate the weights; what carries information is an input that is
+ *    further from the mean than inputs usually are. NE also feeds the
+ *    astrocytes: it sits at index astro_source.
+ *  - Acetylcholine (ACh), uncertainty: the running standard deviation of
+ *    the reward, sqrt(EMA of (r - rbar)^2).
+ *
+ * The state (rbar, the variance, the pending RPE, the usual novelty and
+ * the input mean) is part of the closed loop's checkpoint (section
+ * "sources") and of the meta-learner's lookahead snapshot.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Section "sources": f32 rbar, rvar, rpe, usual, then N_in f32 x_mean. */
+#define HMN__SOURCES_SCALARS 4
+
+int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err) {
+  memset(src, 0, sizeof *src);
+  src->x_mean = hmn__calloc((size_t)cfg->n_in, sizeof(float));
+  if (src->x_mean == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "out of memory for the modulator sources (%d inputs)",
+                     cfg->n_in);
+  src->n_in = cfg->n_in;
+  return HMN_OK;
+}
+
+void hmn__sources_free(hmn__sources *src) {
+  hmn__free(src->x_mean);
+  src->x_mean = NULL;
+}
+
+void hmn__sources_copy(hmn__sources *dst, const hmn__sources *src) {
+  float *keep = dst->x_mean;
+  memcpy(keep, src->x_mean, (size_t)src->n_in * sizeof(float));
+  *dst = *src;
+  dst->x_mean = keep;
+}
+
+void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach) {
+  int next = 0, *order[2] = {da, ach};
+  *ne = cfg->astro_source;
+  for (int s = 0; s < 2; s++) {
+    if (next == *ne) next++;
+    *order[s] = next < cfg->n_mod ? next : -1;
+    next++;
+  }
+}
+
+void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod) {
+  int da, ne, ach;
+  hmn__sources_indices(cfg, &da, &ne, &ach);
+  double d2 = 0.0;
+  for (int i = 0; i < cfg->n_in; i++) {
+    double diff = (double)x[i] - (double)src->x_mean[i];
+    d2 += diff * diff;
+    src->x_mean[i] = hmn__ref_ema(src->x_mean[i], cfg->novelty_rate, x[i]);
+  }
+  float novelty = (float)sqrt(d2 / (double)cfg->n_in);
+  float surprise = novelty - src->usual;
+  src->usual = hmn__ref_ema(src->usual, cfg->novelty_rate, novelty);
+
+  memset(mod, 0, (size_t)cfg->n_mod * sizeof(float));
+  if (da >= 0 && cfg->dopamine) mod[da] = src->rpe;
+  if (cfg->novelty) mod[ne] = surprise;
+  if (ach >= 0 && cfg->uncertainty) mod[ach] = sqrtf(src->rvar);
+}
+
+void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward) {
+  float rpe = reward - src->rbar;
+  src->rpe = rpe;
+  src->rbar = hmn__ref_ema(src->rbar, cfg->reward_rate, reward);
+  src->rvar = hmn__ref_ema(src->rvar, cfg->reward_rate, rpe * rpe);
+}
+
+size_t hmn__sources_bytes(const hmn_config *cfg) {
+  return 4 * (HMN__SOURCES_SCALARS + (size_t)cfg->n_in);
+}
+
+void hmn__sources_encode(const hmn__sources *src, unsigned char *out) {
+  const float scalars[HMN__SOURCES_SCALARS] = {src->rbar, src->rvar, src->rpe, src->usual};
+  for (int s = 0; s < HMN__SOURCES_SCALARS; s++) hmn__le_put_f32(out + 4 * s, scalars[s]);
+  for (int i = 0; i < src->n_in; i++)
+    hmn__le_put_f32(out + 4 * (HMN__SOURCES_SCALARS + i), src->x_mean[i]);
+}
+
+int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckpt_blob *blob,
+                        const char *path, hmn_error *err) {
+  size_t want = hmn__sources_bytes(cfg);
+  if (blob->data == NULL)
+    return hmn__fail(err, HMN_EFORMAT,
+                     "checkpoint '%s': no section 'sources' (a layer-only checkpoint; the closed "
+                     "loop needs one written by hmn run or hmn_agent_save)",
+                     path);
+  if (blob->len != want)
+    return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has %zu bytes, n_in=%d needs %zu",
+                     path, blob->len, cfg->n_in, want);
+  static const char *const names[HMN__SOURCES_SCALARS] = {"rbar", "rvar", "rpe", "usual"};
+  size_t n = HMN__SOURCES_SCALARS + (size_t)cfg->n_in;
+  for (size_t e = 0; e < n; e++) {
+    float v = hmn__le_get_f32(blob->data + 4 * e);
+    /* A variance is never negative: sqrt of one would be NaN. */
+    if (!isfinite(v) || (e == 1 && v < 0.0f)) {
+      if (e < HMN__SOURCES_SCALARS)
+        return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has %s = %g", path,
+                         names[e], (double)v);
+      return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has x_mean[%zu] = %g",
+                       path, e - HMN__SOURCES_SCALARS, (double)v);
+    }
+  }
+  src->rbar = hmn__le_get_f32(blob->data);
+  src->rvar = hmn__le_get_f32(blob->data + 4);
+  src->rpe = hmn__le_get_f32(blob->data + 8);
+  src->usual = hmn__le_get_f32(blob->data + 12);
+  for (int i = 0; i < cfg->n_in; i++)
+    src->x_mean[i] = hmn__le_get_f32(blob->data + 4 * (HMN__SOURCES_SCALARS + (size_t)i));
+  return HMN_OK;
+}

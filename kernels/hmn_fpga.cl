@@ -1,0 +1,37 @@
+/*
+ * hmn_fpga.cl - the FPGA variant of the HMN step as an OpenCL C kernel:
+ * one work-item runs the whole step (kernels/hmn_fpga.h) with its on-chip
+ * arrays in __local memory. PoCL runs it in CI (backend "opencl-fpga"),
+ * and Vitis up to 2023.1 synthesizes it (`v++ -c -k hmn_fpga_step
+ * -DHMN_XILINX_CL`, see hw/). Current Vitis takes the same body through
+ * hw/hmn_step_hls.c instead.
+ *
+ * The host prepends the on-chip maxima (HMN_FPGA_MAX_IN, ...) when it
+ * builds for a layer on PoCL; a bitstream is built with the maxima its
+ * manifest records.
+ */
+#ifndef HMN_SOURCES_INLINED
+#include "hmn_fpga.h"
+#endif
+
+/* Contraction off here too, for compilers that scope it per file. */
+#ifdef HMN_OPENCL_C
+#pragma OPENCL FP_CONTRACT OFF
+#endif
+
+HMN_KERNEL HMN_WORK_GROUP(1) void hmn_fpga_step(
+    HMN_GLOBAL hmnk_wide *HMN_RESTRICT w, HMN_GLOBAL hmnk_wide *HMN_RESTRICT psi_f,
+    HMN_GLOBAL hmnk_wide *HMN_RESTRICT psi_s, HMN_GLOBAL const hmnk_wide *HMN_RESTRICT phi,
+    HMN_GLOBAL const hmnk_wide_u8 *HMN_RESTRICT tau, HMN_GLOBAL float *HMN_RESTRICT x_hist,
+    HMN_GLOBAL float *HMN_RESTRICT h, HMN_GLOBAL float *HMN_RESTRICT b,
+    HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT z,
+    HMN_GLOBAL float *HMN_RESTRICT astro, HMN_GLOBAL const float *HMN_RESTRICT sign,
+    HMN_GLOBAL const float *HMN_RESTRICT kappa, HMN_GLOBAL const float *HMN_RESTRICT w_k,
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const float *HMN_RESTRICT inputs,
+    HMN_GLOBAL hmnk_u32 *HMN_RESTRICT stats, hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi,
+    float eta_local, float eta_global, float phase_hi, float phase_lo) {
+  HMN_LOCAL hmnk_fpga_chip chip;
+  hmnk_fpga_step(&chip, w, psi_f, psi_s, phi, tau, x_hist, h, b, c, z, astro, sign, kappa, w_k,
+                 params, inputs, stats, slot, t_lo, t_hi, eta_local, eta_global, phase_hi,
+                 phase_lo);
+}

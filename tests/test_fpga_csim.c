@@ -1,0 +1,229 @@
+/*
+ * test_fpga_csim.c - the HLS C-simulation: the hw/ top function of the
+ * FPGA kernel (hw/hmn_step_hls.c, compiled by gcc with the HLS pragmas
+ * ignored, sim/) steps a layer's state, and the result agrees with ref by
+ * SPEC section 5, for every mode and activation, odd sizes and a 200-step
+ * run. The state is a ref layer's host copy: the harness hands its arrays
+ * to the top function as a card's buffers would be, padded to whole
+ * 512-bit words where the kernel reads words.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fpga.h"
+#include "hmn_fpga.h"
+#include "hmn_step_hls.h"
+#include "opencl_support.h"
+#include "support.h"
+
+TestSuite(fpga_csim);
+
+/* One step of `layer` (a ref layer, whose host arrays are its state) by
+ * the C-simulated kernel. */
+static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+  hmn__state *st = &layer->st;
+  const hmn_config *cfg = &st->cfg;
+  int rc = hmn__step_check_input(cfg, in, st->t, err);
+  if (rc != HMN_OK) return rc;
+  hmn__fpga_limits lim = {HMN__FPGA_DEFAULT_MAX_IN, HMN__FPGA_DEFAULT_MAX_OUT,
+                          HMN__FPGA_DEFAULT_MAX_DELAY};
+  if ((rc = hmn__fpga_check_limits(cfg, &lim, "the C-simulation", err)) != HMN_OK) return rc;
+
+  /* The synapse arrays, padded to whole words as the device buffers are. */
+  void *wide[5];
+  for (int arg = 0; arg < 5; arg++) {
+    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
+    hmn_array which = (hmn_array)hmn__fpga_arg_array(arg);
+    wide[arg] = calloc(1, bytes);
+    cr_assert_not_null(wide[arg]);
+    memcpy(wide[arg], st->arr[which], hmn__array_bytes(cfg, which));
+  }
+  uint32_t params[HMN_FPGA_PARAM_WORDS];
+  hmn__fpga_params(cfg, params);
+  float *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
+  uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(cfg, HMN__FPGA_STATS));
+  cr_assert(inputs != NULL && stats != NULL);
+  hmn__fpga_pack_inputs(cfg, in, inputs);
+  hmn__fpga_scalars s;
+  hmn__fpga_scalars_of(st, in, &s);
+
+  hmn_fpga_step(wide[0], wide[1], wide[2], wide[3], wide[4], HMN__F32(st, X_HIST), HMN__F32(st, H),
+                HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z), HMN__F32(st, ASTRO),
+                HMN__F32(st, SIGN), HMN__F32(st, KAPPA), HMN__F32(st, W_K), params, inputs, stats,
+                s.slot, s.t_lo, s.t_hi, s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+
+  for (int arg = 0; arg < 5; arg++) {
+    hmn_array which = (hmn_array)hmn__fpga_arg_array(arg);
+    memcpy(st->arr[which], wide[arg], hmn__array_bytes(cfg, which));
+    free(wide[arg]);
+  }
+  st->t++;
+  hmn__fpga_decode_stats(cfg, stats, st->t, &st->stats);
+  free(inputs);
+  free(stats);
+  return HMN_OK;
+}
+
+static void busy_config(hmn_config *cfg, int n_in, int n_out) {
+  hmn_config_defaults(cfg);
+  cfg->n_in = n_in;
+  cfg->n_out = n_out;
+  cfg->n_mod = 3;
+  cfg->d_ctx = 5;
+  cfg->delay_len = 3;
+  cfg->noise_sigma = 0.1f;
+  cfg->beta_attn = 2.0f;
+  cfg->beta_global = 2.0f;
+  cfg->astro_lambda = 0.5f;
+  cfg->rho_slow = 0.5f;
+}
+
+static void csim_pair(const hmn_config *cfg, hmn_test_pair *pair) {
+  hmn_test_pair_create_on(cfg, "ref", pair);
+  hmn_test_set_step(csim_step);
+}
+
+static size_t compare_steps(const hmn_config *cfg, uint32_t seed, uint64_t t, const char *what) {
+  hmn_test_pair pair;
+  csim_pair(cfg, &pair);
+  hmn_test_pair_randomize(&pair, seed, t);
+  size_t flips = 0;
+  for (int s = 0; s < 3; s++) {
+    hmn_test_inputs in;
+    hmn_test_inputs_make(cfg, seed * 7u + (uint32_t)s, s != 1, &in);
+    flips += hmn_test_step_and_compare(&pair, &in.in, what);
+    hmn_test_inputs_free(&in);
+  }
+  hmn_test_pair_destroy(&pair);
+  return flips;
+}
+
+/* The host's account of the on-chip bytes (which decides whether a layer
+ * fits a device) is the kernel's struct. */
+Test(fpga_csim, chip_bytes_match_the_kernel) {
+  hmn__fpga_limits lim = {HMN_FPGA_MAX_IN, HMN_FPGA_MAX_OUT, HMN_FPGA_MAX_DELAY};
+  cr_assert_eq(hmn__fpga_chip_bytes(&lim), sizeof(hmnk_fpga_chip));
+  cr_assert_eq(HMN_FPGA_BLOCK, HMN__FPGA_BLOCK_WORDS);
+  cr_assert_eq(HMN_FPGA_MAX_IN, HMN__FPGA_DEFAULT_MAX_IN);
+  cr_assert_eq(HMN_FPGA_MAX_OUT, HMN__FPGA_DEFAULT_MAX_OUT);
+  cr_assert_eq(HMN_FPGA_MAX_DELAY, HMN__FPGA_DEFAULT_MAX_DELAY);
+  for (int arg = 0; arg < HMN_FPGA_ARG_COUNT; arg++) {
+    /* The names the manifest lists are the kernel's, in order. */
+    const char *names = HMN_FPGA_ARG_NAMES;
+    for (int skip = 0; skip < arg; skip++) names = strchr(names, ' ') + 1;
+    size_t len = strcspn(names, " ");
+    cr_assert(strlen(hmn__fpga_arg_name(arg)) == len &&
+                  strncmp(names, hmn__fpga_arg_name(arg), len) == 0,
+              "argument %d: '%s'", arg, hmn__fpga_arg_name(arg));
+  }
+}
+
+Test(fpga_csim, every_mode_and_activation_matches_ref, .timeout = 600) {
+  static const int activations[] = {HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR};
+  static const int attentions[] = {HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF};
+  static const int globals[][2] = {{0, HMN_SIM_COSINE}, {1, HMN_SIM_COSINE}, {1, HMN_SIM_DOT}};
+  size_t cases = 0, flips = 0;
+  for (size_t a = 0; a < 4; a++)
+    for (size_t m = 0; m < 3; m++)
+      for (size_t g = 0; g < 3; g++)
+        for (int gate = 0; gate < 2; gate++)
+          for (int stochastic = 0; stochastic < 2; stochastic++) {
+            hmn_config cfg;
+            busy_config(&cfg, 37, 13);
+            cfg.activation = activations[a];
+            cfg.attention = attentions[m];
+            cfg.global_attention = globals[g][0];
+            cfg.similarity = globals[g][1];
+            cfg.phase_gate = gate;
+            cfg.stochastic = stochastic;
+            char what[160];
+            snprintf(what, sizeof what,
+                     "C-sim: activation %d attention %d global %d similarity %d gate %d "
+                     "stochastic %d",
+                     cfg.activation, cfg.attention, cfg.global_attention, cfg.similarity, gate,
+                     stochastic);
+            uint64_t t = cases % 4 == 3 ? ((uint64_t)1 << 32) + 5 : 1000 + cases;
+            flips += compare_steps(&cfg, (uint32_t)cases + 1u, t, what);
+            cases++;
+          }
+  cr_log_info("C-sim: %zu mode combinations, 3 steps each: %zu borderline flips", cases, flips);
+  cr_assert_eq(cases, 144);
+  cr_assert_leq(flips, 3);
+}
+
+Test(fpga_csim, odd_sizes_match_ref, .timeout = 600) {
+  static const int shapes[][5] = {{1, 1, 1, 1, 1},   {1, 9, 2, 2, 3},    {11, 1, 4, 4, 1},
+                                  {16, 5, 3, 3, 4},  {257, 131, 5, 3, 4}, {5, 3, 1, 3, 4},
+                                  {33, 17, 16, 5, 6}, {1001, 3, 2, 2, 2}};
+  size_t flips = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    hmn_config cfg;
+    busy_config(&cfg, shapes[s][0], shapes[s][1]);
+    cfg.delay_len = shapes[s][2];
+    cfg.n_mod = shapes[s][3];
+    cfg.d_ctx = shapes[s][4];
+    cfg.astro_source = 0;
+    char what[96];
+    snprintf(what, sizeof what, "C-sim: %d inputs x %d neurons, D=%d, K=%d, D_c=%d",
+             shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
+    flips += compare_steps(&cfg, 100u + (uint32_t)s, 77, what);
+  }
+  cr_log_info("C-sim odd sizes: %zu borderline flips", flips);
+  cr_assert_leq(flips, 2);
+}
+
+Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
+  hmn_config cfg;
+  busy_config(&cfg, 48, 24);
+  cfg.eta_local = 0.01f;
+  cfg.eta_global = 0.05f;
+  hmn_test_pair pair;
+  csim_pair(&cfg, &pair);
+  hmn_task *task = NULL;
+  hmn_error err;
+  cr_assert_eq(hmn_task_create("stream", &cfg, &task, &err), HMN_OK, "%s", err.message);
+  size_t flips = 0;
+  for (int s = 0; s < 200; s++) {
+    hmn_step_input in;
+    cr_assert_eq(hmn_task_input(task, hmn_layer_step_count(pair.ref), &in, &err), HMN_OK);
+    char what[64];
+    snprintf(what, sizeof what, "C-sim, step %d", s);
+    size_t f = hmn_test_step_and_compare(&pair, &in, what);
+    if (f > 0) {
+      flips += f;
+      size_t bytes = hmn__array_bytes(&cfg, HMN_ARRAY_W);
+      float *w = malloc(bytes);
+      cr_assert_not_null(w);
+      cr_assert_eq(hmn_layer_read(pair.ref, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
+      cr_assert_eq(hmn_layer_write(pair.ocl, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
+      free(w);
+    }
+  }
+  cr_log_info("C-sim 48 x 24: 200 steps, %zu borderline flips", flips);
+  cr_assert_leq(flips, 10);
+  hmn_task_destroy(task);
+  hmn_test_pair_destroy(&pair);
+}
+
+/* A params buffer beyond the build's maxima leaves every buffer alone:
+ * the kernel's own guard, behind the host's check. */
+Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
+  uint32_t params[HMN_FPGA_PARAM_WORDS] = {0};
+  params[HMN_FPGA_P_N_IN] = HMN_FPGA_MAX_IN + 1;
+  params[HMN_FPGA_P_N_OUT] = 1;
+  params[HMN_FPGA_P_N_MOD] = 1;
+  params[HMN_FPGA_P_D_CTX] = 1;
+  params[HMN_FPGA_P_DELAY] = 1;
+  uint32_t stats[HMN_FPGA_S_G_J + 1];
+  memset(stats, 0xab, sizeof stats);
+  float one[1] = {0.0f};
+  hmnk_wide word;
+  memset(&word, 0, sizeof word);
+  hmnk_wide_u8 taus;
+  memset(&taus, 0, sizeof taus);
+  hmn_fpga_step(&word, &word, &word, &word, &taus, one, one, one, one, one, one, one, one, one,
+                params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
+  for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) cr_assert_eq(stats[k], 0xababababu);
+}
