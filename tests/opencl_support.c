@@ -348,3 +348,90 @@ int hmn_test_shell(const char *command) {
   if (status == -1 || !WIFEXITED(status)) return -1;
   return WEXITSTATUS(status);
 }
+
+void hmn_test_busy_config(hmn_config *cfg, int n_in, int n_out) {
+  hmn_config_defaults(cfg);
+  cfg->n_in = n_in;
+  cfg->n_out = n_out;
+  cfg->n_mod = 3;
+  cfg->d_ctx = 5;
+  cfg->delay_len = 3;
+  cfg->noise_sigma = 0.1f;
+  cfg->beta_attn = 2.0f;
+  cfg->beta_global = 2.0f;
+  cfg->astro_lambda = 0.5f;
+  cfg->rho_slow = 0.5f;
+}
+
+/* Case `i` of the mode combinations on a busy 37x13 config, the step to
+ * start it at (every fourth case past t = 2^32, where the counter's high
+ * word starts to count) and its name for failure messages. */
+static void hmn_test_mode_case(size_t i, hmn_config *cfg, uint64_t *t, char *what, size_t what_len) {
+  static const int activations[] = {HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR};
+  static const int attentions[] = {HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF};
+  static const int globals[][2] = {{0, HMN_SIM_COSINE}, {1, HMN_SIM_COSINE}, {1, HMN_SIM_DOT}};
+  cr_assert_lt(i, (size_t)HMN_TEST_MODE_CASES);
+  hmn_test_busy_config(cfg, 37, 13);
+  /* Mixed radix, stochastic fastest: 4 x 3 x 3 x 2 x 2. */
+  cfg->stochastic = (int32_t)(i % 2);
+  cfg->phase_gate = (int32_t)(i / 2 % 2);
+  cfg->global_attention = globals[i / 4 % 3][0];
+  cfg->similarity = globals[i / 4 % 3][1];
+  cfg->attention = attentions[i / 12 % 3];
+  cfg->activation = activations[i / 36];
+  *t = i % 4 == 3 ? ((uint64_t)1 << 32) + 5 : 1000 + i;
+  snprintf(what, what_len,
+           "activation %d attention %d global %d similarity %d gate %d stochastic %d",
+           cfg->activation, cfg->attention, cfg->global_attention, cfg->similarity,
+           cfg->phase_gate, cfg->stochastic);
+}
+
+size_t hmn_test_compare_steps(const hmn_config *cfg, const char *backend, uint32_t seed,
+                              uint64_t t, const char *what) {
+  hmn_test_pair pair;
+  hmn_test_pair_create_on(cfg, backend, &pair);
+  hmn_test_pair_randomize(&pair, seed, t);
+  size_t flips = 0;
+  for (int s = 0; s < 3; s++) {
+    hmn_test_inputs in;
+    hmn_test_inputs_make(cfg, seed * 7u + (uint32_t)s, s != 1, &in);
+    flips += hmn_test_step_and_compare(&pair, &in.in, what);
+    hmn_test_inputs_free(&in);
+  }
+  hmn_test_pair_destroy(&pair);
+  return flips;
+}
+
+size_t hmn_test_compare_modes(const char *backend) {
+  size_t flips = 0;
+  for (size_t i = 0; i < HMN_TEST_MODE_CASES; i++) {
+    hmn_config cfg;
+    uint64_t t;
+    char what[200];
+    hmn_test_mode_case(i, &cfg, &t, what, sizeof what);
+    char named[240];
+    snprintf(named, sizeof named, "%s: %s", backend, what);
+    flips += hmn_test_compare_steps(&cfg, backend, (uint32_t)i + 1u, t, named);
+  }
+  return flips;
+}
+
+size_t hmn_test_compare_odd_shapes(const char *backend) {
+  static const int shapes[][5] = {{1, 1, 1, 1, 1},     {1, 9, 2, 2, 3},    {11, 1, 4, 4, 1},
+                                  {16, 5, 3, 3, 4},    {257, 131, 5, 3, 4}, {5, 3, 1, 3, 4},
+                                  {33, 17, 7, 5, 6},   {33, 17, 16, 5, 6}, {1001, 3, 2, 2, 2}};
+  size_t flips = 0;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    hmn_config cfg;
+    hmn_test_busy_config(&cfg, shapes[s][0], shapes[s][1]);
+    cfg.delay_len = shapes[s][2];
+    cfg.n_mod = shapes[s][3];
+    cfg.d_ctx = shapes[s][4];
+    cfg.astro_source = 0;
+    char what[160];
+    snprintf(what, sizeof what, "%s: %d inputs x %d neurons, D=%d, K=%d, D_c=%d", backend,
+             shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
+    flips += hmn_test_compare_steps(&cfg, backend, 100u + (uint32_t)s, 77, what);
+  }
+  return flips;
+}

@@ -61,6 +61,27 @@ size_t hmn_test_step_and_compare(hmn_test_pair *pair, const hmn_step_input *in,
 /* Assert that two layers hold bit-identical state and step counters. */
 void hmn_test_assert_same_bits(hmn_layer *a, hmn_layer *b, const char *what);
 
+/* A config with every mechanism busy (noise, strong attention, astrocytes,
+ * slow traces), n_mod 3, d_ctx 5, delay 3, at n_in x n_out. */
+void hmn_test_busy_config(hmn_config *cfg, int n_in, int n_out);
+
+/* Every combination of activation (4), local attention (3), global
+ * attention off or on with either similarity (3), phase gate (2) and
+ * stochastic application (2). */
+#define HMN_TEST_MODE_CASES 144
+/* Compare `backend` with ref over every mode case; returns the borderline
+ * flips. */
+size_t hmn_test_compare_modes(const char *backend);
+/* The same over odd shapes (n_in, n_out, D, K, D_c): single inputs and
+ * neurons, primes, rows shorter than a 512-bit word or starting mid-word,
+ * a one-step delay line, the longest delay line the FPGA kernel holds. */
+size_t hmn_test_compare_odd_shapes(const char *backend);
+/* A pair on `backend` from a random state at step t, then three steps
+ * compared by hmn_test_step_and_compare (the second without a phase, so
+ * the built-in oscillator runs). Returns the borderline flips. */
+size_t hmn_test_compare_steps(const hmn_config *cfg, const char *backend, uint32_t seed,
+                              uint64_t t, const char *what);
+
 /* Run a shell command and return its exit status (-1 if it did not run). */
 int hmn_test_shell(const char *command);
 

@@ -19,94 +19,21 @@
 
 TestSuite(fpga);
 
-static void busy_config(hmn_config *cfg, int n_in, int n_out) {
-  hmn_config_defaults(cfg);
-  cfg->n_in = n_in;
-  cfg->n_out = n_out;
-  cfg->n_mod = 3;
-  cfg->d_ctx = 5;
-  cfg->delay_len = 3;
-  cfg->noise_sigma = 0.1f;
-  cfg->beta_attn = 2.0f;
-  cfg->beta_global = 2.0f;
-  cfg->astro_lambda = 0.5f;
-  cfg->rho_slow = 0.5f;
-}
 
-/* One step from a random state, then two more from where it got to. */
-static size_t compare_steps(const hmn_config *cfg, uint32_t seed, uint64_t t, const char *what) {
-  hmn_test_pair pair;
-  hmn_test_pair_create_on(cfg, "opencl-fpga", &pair);
-  hmn_test_pair_randomize(&pair, seed, t);
-  size_t flips = 0;
-  for (int s = 0; s < 3; s++) {
-    hmn_test_inputs in;
-    hmn_test_inputs_make(cfg, seed * 7u + (uint32_t)s, s != 1, &in);
-    flips += hmn_test_step_and_compare(&pair, &in.in, what);
-    hmn_test_inputs_free(&in);
-  }
-  hmn_test_pair_destroy(&pair);
-  return flips;
-}
 
 Test(fpga, every_mode_and_activation_matches_ref, .timeout = 900) {
   HMN_TEST_REQUIRE_OPENCL();
-  static const int activations[] = {HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR};
-  static const int attentions[] = {HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF};
-  static const int globals[][2] = {{0, HMN_SIM_COSINE}, {1, HMN_SIM_COSINE}, {1, HMN_SIM_DOT}};
-  size_t cases = 0, flips = 0;
-  for (size_t a = 0; a < 4; a++)
-    for (size_t m = 0; m < 3; m++)
-      for (size_t g = 0; g < 3; g++)
-        for (int gate = 0; gate < 2; gate++)
-          for (int stochastic = 0; stochastic < 2; stochastic++) {
-            hmn_config cfg;
-            busy_config(&cfg, 37, 13);
-            cfg.activation = activations[a];
-            cfg.attention = attentions[m];
-            cfg.global_attention = globals[g][0];
-            cfg.similarity = globals[g][1];
-            cfg.phase_gate = gate;
-            cfg.stochastic = stochastic;
-            char what[160];
-            snprintf(what, sizeof what,
-                     "opencl-fpga: activation %d attention %d global %d similarity %d gate %d "
-                     "stochastic %d",
-                     cfg.activation, cfg.attention, cfg.global_attention, cfg.similarity, gate,
-                     stochastic);
-            /* Every fourth case runs past t = 2^32 (the counter's high word). */
-            uint64_t t = cases % 4 == 3 ? ((uint64_t)1 << 32) + 5 : 1000 + cases;
-            flips += compare_steps(&cfg, (uint32_t)cases + 1u, t, what);
-            cases++;
-          }
-  cr_log_info("opencl-fpga: %zu mode combinations, 3 steps each: %zu borderline flips", cases,
-              flips);
-  cr_assert_eq(cases, 144);
-  cr_assert_leq(flips, 3, "%zu borderline flips in %zu single steps", flips, 3 * cases);
+  size_t flips = hmn_test_compare_modes("opencl-fpga");
+  cr_log_info("fpga: %d mode combinations, 3 steps each: %zu borderline flips",
+              HMN_TEST_MODE_CASES, flips);
+  cr_assert_leq(flips, 3, "%zu borderline flips in %d single steps", flips,
+                3 * HMN_TEST_MODE_CASES);
 }
 
 Test(fpga, odd_sizes_match_ref, .timeout = 900) {
   HMN_TEST_REQUIRE_OPENCL();
-  /* n_in, n_out, delay_len, n_mod, d_ctx: a row shorter than a word
-   * (several rows per word), rows that start mid-word, a row of exactly
-   * one word, shapes just past a power of two (far below the maxima). */
-  static const int shapes[][5] = {{1, 1, 1, 1, 1},   {1, 9, 2, 2, 3},    {11, 1, 4, 4, 1},
-                                  {16, 5, 3, 3, 4},  {257, 131, 5, 3, 4}, {5, 3, 1, 3, 4},
-                                  {33, 17, 7, 5, 6}, {1001, 3, 2, 2, 2}};
-  size_t flips = 0;
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-    hmn_config cfg;
-    busy_config(&cfg, shapes[s][0], shapes[s][1]);
-    cfg.delay_len = shapes[s][2];
-    cfg.n_mod = shapes[s][3];
-    cfg.d_ctx = shapes[s][4];
-    cfg.astro_source = 0;
-    char what[96];
-    snprintf(what, sizeof what, "opencl-fpga: %d inputs x %d neurons, D=%d, K=%d, D_c=%d",
-             shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
-    flips += compare_steps(&cfg, 100u + (uint32_t)s, 77, what);
-  }
-  cr_log_info("opencl-fpga odd sizes: %zu borderline flips", flips);
+  size_t flips = hmn_test_compare_odd_shapes("opencl-fpga");
+  cr_log_info("fpga odd sizes: %zu borderline flips", flips);
   cr_assert_leq(flips, 2);
 }
 
@@ -115,7 +42,7 @@ Test(fpga, odd_sizes_match_ref, .timeout = 900) {
 Test(fpga, two_hundred_steps_agree, .timeout = 900) {
   HMN_TEST_REQUIRE_OPENCL();
   hmn_config cfg;
-  busy_config(&cfg, 48, 24);
+  hmn_test_busy_config(&cfg, 48, 24);
   cfg.eta_local = 0.01f;
   cfg.eta_global = 0.05f;
   hmn_test_pair pair;
@@ -151,7 +78,7 @@ Test(fpga, two_hundred_steps_agree, .timeout = 900) {
 Test(fpga, snapshot_and_checkpoint_round_trip, .timeout = 300) {
   HMN_TEST_REQUIRE_OPENCL();
   hmn_config cfg;
-  busy_config(&cfg, 21, 6);
+  hmn_test_busy_config(&cfg, 21, 6);
   hmn_error err;
   hmn_layer *a = NULL, *b = NULL;
   cr_assert_eq(hmn_layer_create(&cfg, "opencl-fpga", &a, &err), HMN_OK, "%s", err.message);

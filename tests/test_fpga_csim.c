@@ -66,39 +66,12 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
   return HMN_OK;
 }
 
-static void busy_config(hmn_config *cfg, int n_in, int n_out) {
-  hmn_config_defaults(cfg);
-  cfg->n_in = n_in;
-  cfg->n_out = n_out;
-  cfg->n_mod = 3;
-  cfg->d_ctx = 5;
-  cfg->delay_len = 3;
-  cfg->noise_sigma = 0.1f;
-  cfg->beta_attn = 2.0f;
-  cfg->beta_global = 2.0f;
-  cfg->astro_lambda = 0.5f;
-  cfg->rho_slow = 0.5f;
-}
 
 static void csim_pair(const hmn_config *cfg, hmn_test_pair *pair) {
   hmn_test_pair_create_on(cfg, "ref", pair);
   hmn_test_set_step(csim_step);
 }
 
-static size_t compare_steps(const hmn_config *cfg, uint32_t seed, uint64_t t, const char *what) {
-  hmn_test_pair pair;
-  csim_pair(cfg, &pair);
-  hmn_test_pair_randomize(&pair, seed, t);
-  size_t flips = 0;
-  for (int s = 0; s < 3; s++) {
-    hmn_test_inputs in;
-    hmn_test_inputs_make(cfg, seed * 7u + (uint32_t)s, s != 1, &in);
-    flips += hmn_test_step_and_compare(&pair, &in.in, what);
-    hmn_test_inputs_free(&in);
-  }
-  hmn_test_pair_destroy(&pair);
-  return flips;
-}
 
 /* The host's account of the on-chip bytes (which decides whether a layer
  * fits a device) is the kernel's struct. */
@@ -120,63 +93,25 @@ Test(fpga_csim, chip_bytes_match_the_kernel) {
   }
 }
 
-Test(fpga_csim, every_mode_and_activation_matches_ref, .timeout = 600) {
-  static const int activations[] = {HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR};
-  static const int attentions[] = {HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF};
-  static const int globals[][2] = {{0, HMN_SIM_COSINE}, {1, HMN_SIM_COSINE}, {1, HMN_SIM_DOT}};
-  size_t cases = 0, flips = 0;
-  for (size_t a = 0; a < 4; a++)
-    for (size_t m = 0; m < 3; m++)
-      for (size_t g = 0; g < 3; g++)
-        for (int gate = 0; gate < 2; gate++)
-          for (int stochastic = 0; stochastic < 2; stochastic++) {
-            hmn_config cfg;
-            busy_config(&cfg, 37, 13);
-            cfg.activation = activations[a];
-            cfg.attention = attentions[m];
-            cfg.global_attention = globals[g][0];
-            cfg.similarity = globals[g][1];
-            cfg.phase_gate = gate;
-            cfg.stochastic = stochastic;
-            char what[160];
-            snprintf(what, sizeof what,
-                     "C-sim: activation %d attention %d global %d similarity %d gate %d "
-                     "stochastic %d",
-                     cfg.activation, cfg.attention, cfg.global_attention, cfg.similarity, gate,
-                     stochastic);
-            uint64_t t = cases % 4 == 3 ? ((uint64_t)1 << 32) + 5 : 1000 + cases;
-            flips += compare_steps(&cfg, (uint32_t)cases + 1u, t, what);
-            cases++;
-          }
-  cr_log_info("C-sim: %zu mode combinations, 3 steps each: %zu borderline flips", cases, flips);
-  cr_assert_eq(cases, 144);
-  cr_assert_leq(flips, 3);
+Test(fpga_csim, every_mode_and_activation_matches_ref, .timeout = 900) {
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_modes("ref");
+  cr_log_info("fpga_csim: %d mode combinations, 3 steps each: %zu borderline flips",
+              HMN_TEST_MODE_CASES, flips);
+  cr_assert_leq(flips, 3, "%zu borderline flips in %d single steps", flips,
+                3 * HMN_TEST_MODE_CASES);
 }
 
-Test(fpga_csim, odd_sizes_match_ref, .timeout = 600) {
-  static const int shapes[][5] = {{1, 1, 1, 1, 1},   {1, 9, 2, 2, 3},    {11, 1, 4, 4, 1},
-                                  {16, 5, 3, 3, 4},  {257, 131, 5, 3, 4}, {5, 3, 1, 3, 4},
-                                  {33, 17, 16, 5, 6}, {1001, 3, 2, 2, 2}};
-  size_t flips = 0;
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-    hmn_config cfg;
-    busy_config(&cfg, shapes[s][0], shapes[s][1]);
-    cfg.delay_len = shapes[s][2];
-    cfg.n_mod = shapes[s][3];
-    cfg.d_ctx = shapes[s][4];
-    cfg.astro_source = 0;
-    char what[96];
-    snprintf(what, sizeof what, "C-sim: %d inputs x %d neurons, D=%d, K=%d, D_c=%d",
-             shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
-    flips += compare_steps(&cfg, 100u + (uint32_t)s, 77, what);
-  }
-  cr_log_info("C-sim odd sizes: %zu borderline flips", flips);
+Test(fpga_csim, odd_sizes_match_ref, .timeout = 900) {
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_odd_shapes("ref");
+  cr_log_info("fpga_csim odd sizes: %zu borderline flips", flips);
   cr_assert_leq(flips, 2);
 }
 
 Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
   hmn_config cfg;
-  busy_config(&cfg, 48, 24);
+  hmn_test_busy_config(&cfg, 48, 24);
   cfg.eta_local = 0.01f;
   cfg.eta_global = 0.05f;
   hmn_test_pair pair;
