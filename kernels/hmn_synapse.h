@@ -235,9 +235,11 @@ HMN_INLINE float hmnk_bias_homeostasis(float b, float eta_b, float target, float
 }
 
 /* ---- vector twins (OpenCL C only; see the end of hmn_math.h) ----
- * Lane by lane the operations of the scalar functions above. Arguments
- * that are the same for the whole row (beta, c_j, the phase, the rates)
- * stay scalars. */
+ * Lane by lane the operations of the scalar functions above, except
+ * where a twin says it evaluates the same equation another way for speed
+ * (eqs 4, 5 and 11), within SPEC section 5's tolerances. Arguments that
+ * are the same for the whole row (beta, c_j, the phase, the rates) stay
+ * scalars. */
 #ifdef HMN_OPENCL_C
 
 /* The high word of the 64-bit products a * m, lane by lane; written as
@@ -306,9 +308,11 @@ HMN_INLINE hmnk_vf hmnk_eligibility_v(float rho_f, hmnk_vf psi_f, float rho_s, h
   return rho_f * psi_f + rho_s * psi_s;
 }
 
-HMN_INLINE hmnk_vf hmnk_local_attention_v(float numerator_scale, hmnk_vf numerator,
-                                          float denom) {
-  return (numerator_scale * numerator) / denom;
+/* Eq 11 with the row's factor scale / denominator formed once: one
+ * multiplication per synapse instead of a division, within 1.5 ulp of
+ * hmnk_local_attention (far inside SPEC section 5's 1e-5). */
+HMN_INLINE hmnk_vf hmnk_local_attention_v(float scale_over_denom, hmnk_vf numerator) {
+  return numerator * scale_over_denom;
 }
 
 /* Eq 3 with the row's factor (eta_local + eta_global G_j) formed once:
@@ -317,19 +321,36 @@ HMN_INLINE hmnk_vf hmnk_preliminary_update_v(float coef, hmnk_vf e_tilde) {
   return coef * e_tilde;
 }
 
-HMN_INLINE hmnk_vf hmnk_phase_gate_v(int enabled, float phase_hi, float phase_lo, hmnk_vf phi) {
+/* Eq 4 as the vector kernels evaluate it: cos(Phi - phi_ji) = cos Phi
+ * cos phi_ji + sin Phi sin phi_ji, from the step's cos Phi and sin Phi and
+ * each synapse's cos phi_ji and sin phi_ji, all four formed once in
+ * double on the host and rounded (phi is fixed after init). Two products
+ * and a sum per synapse instead of a range reduction and two polynomials:
+ * the gate was a quarter of the row kernel's time on PoCL. Each input is
+ * within half an ulp, so the gate is within about 2e-7 of the exact
+ * cosine (SPEC section 5 allows 1e-6); the scalar hmnk_phase_gate keeps
+ * the reduction for the FPGA variant, which has no room for two more
+ * state arrays. */
+HMN_INLINE hmnk_vf hmnk_phase_gate_v(int enabled, float cos_phase, float sin_phase,
+                                     hmnk_vf cos_phi, hmnk_vf sin_phi) {
   if (!enabled) return (hmnk_vf)(1.0f);
-  hmnk_vf g = hmnk_cos_diff_v(phase_hi, phase_lo, phi);
+  hmnk_vf g = cos_phase * cos_phi + sin_phase * sin_phi;
   return g > 0.0f ? g : (hmnk_vf)(0.0f);
 }
 
-HMN_INLINE hmnk_vf hmnk_apply_probability_v(float beta_p, float theta_p, hmnk_vf dw) {
-  return hmnk_sigmoid_v(beta_p * (hmnk_fabs_v(dw) - theta_p));
+/* Eq 5 as the vector kernels use it: 1 / p_ji = 1 + e^(-beta_p (|dw| -
+ * theta_p)), the sigmoid's denominator, so that the decision below needs
+ * no division. */
+HMN_INLINE hmnk_vf hmnk_apply_probability_inv_v(float beta_p, float theta_p, hmnk_vf dw) {
+  return 1.0f + hmnk_exp_v(-(beta_p * (hmnk_fabs_v(dw) - theta_p)));
 }
 
-HMN_INLINE hmnk_vf hmnk_stochastic_apply_v(int enabled, hmnk_vf dw, hmnk_vf u, hmnk_vf p) {
+/* Eq 5: u < p as u (1 / p) < 1. The two differ only where u and p agree
+ * to rounding (|u - p| of an ulp, the borderline cases SPEC section 5
+ * allows); 1 / p = inf (p = 0) never applies, as u < 0 never holds. */
+HMN_INLINE hmnk_vf hmnk_stochastic_apply_v(int enabled, hmnk_vf dw, hmnk_vf u, hmnk_vf inv_p) {
   if (!enabled) return dw;
-  return u < p ? dw : (hmnk_vf)(0.0f);
+  return u * inv_p < 1.0f ? dw : (hmnk_vf)(0.0f);
 }
 
 HMN_INLINE hmnk_vf hmnk_clamp_weight_v(hmnk_vf w, hmnk_vf dw, float w_min, float w_max) {

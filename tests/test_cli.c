@@ -41,6 +41,8 @@ Test(cli, exit_codes) {
   cr_assert(strstr(out, "--checkpoint-every") != NULL, "%s", out);
   cr_assert_eq(run_hmn("ckpt --help", &out), 0);
   cr_assert_eq(run_hmn("config --help", &out), 0);
+  cr_assert_eq(run_hmn("ablate --help", &out), 0);
+  cr_assert(strstr(out, "--seeds") != NULL, "%s", out);
   cr_assert_eq(run_hmn("frobnicate", &out), 2);
   cr_assert_eq(run_hmn("run --bogus", &out), 2);
   cr_assert(strstr(out, "--bogus") != NULL, "%s", out);
@@ -143,4 +145,132 @@ Test(cli, ckpt_info_prints_header_and_sections) {
   free(data);
   cr_assert_eq(run_hmn(args, &out), 1);
   cr_assert(strstr(out, "info.ckpt") != NULL && strstr(out, "CRC32") != NULL, "%s", out);
+}
+
+/* Lines of a file; *text gets it as a malloc'd string. */
+static int count_lines(const char *path, char **text) {
+  size_t len;
+  unsigned char *data = hmn_test_read_file(path, &len);
+  cr_assert_not_null(data, "%s not written", path);
+  /* hmn_test_read_file gives bytes, not a string. */
+  char *copy = malloc(len + 1);
+  cr_assert_not_null(copy);
+  memcpy(copy, data, len);
+  copy[len] = '\0';
+  free(data);
+  int lines = 0;
+  for (size_t k = 0; k < len; k++) lines += copy[k] == '\n';
+  *text = copy;
+  return lines;
+}
+
+Test(cli, run_csv_has_the_header_and_a_row_per_window_and_resumes_identically) {
+  char full[1024], part[1024], ckpt[1024], args[4096];
+  snprintf(full, sizeof full, "%s", hmn_test_path("full.csv"));
+  snprintf(part, sizeof part, "%s", hmn_test_path("part.csv"));
+  snprintf(ckpt, sizeof ckpt, "%s", hmn_test_path("run.ckpt"));
+  const char *common = "--backend ref --quiet --set n_in=8 --set n_out=4 --set meta_window=50 "
+                       "--set action=softmax --set eta_global=0.5 --set meta_c=1";
+  const char *out;
+  /* No --task: the default is the bandit with SPSA. */
+  snprintf(args, sizeof args, "run %s --steps 1000 --csv '%s'", common, full);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  cr_assert(strstr(out, "task bandit") != NULL && strstr(out, "reward") != NULL &&
+                strstr(out, "tuned by the meta-learner") != NULL,
+            "%s", out);
+  char *text;
+  cr_assert_eq(count_lines(full, &text), 1 + 20);
+  cr_assert_eq(strncmp(text, "step,reward,regret,eta_local,eta_global,g_mean\n", 47), 0, "%s", text);
+  /* Rows at steps 50, 100, ..., 1000; eta moves at some point. */
+  char *row = strchr(text, '\n') + 1;
+  char first_eta[64] = "";
+  bool moved = false;
+  for (int k = 1; k <= 20; k++) {
+    unsigned long long step;
+    double reward, regret, el, eg, g;
+    cr_assert_eq(sscanf(row, "%llu,%lf,%lf,%lf,%lf,%lf", &step, &reward, &regret, &el, &eg, &g), 6,
+                 "%s", row);
+    cr_assert_eq(step, 50ull * (unsigned long long)k);
+    cr_assert(reward >= 0.0 && reward <= 1.0 && regret >= 0.0 && regret <= 1.0, "%s", row);
+    char eta[64];
+    snprintf(eta, sizeof eta, "%g %g", el, eg);
+    if (k == 1) snprintf(first_eta, sizeof first_eta, "%s", eta);
+    moved |= strcmp(eta, first_eta) != 0;
+    row = strchr(row, '\n') + 1;
+  }
+  cr_assert(moved, "eta never moved:\n%s", text);
+
+  /* Cut mid-window, with a checkpoint every 4 windows, then resume:
+   * the same CSV, byte for byte. */
+  snprintf(args, sizeof args, "run %s --steps 430 --csv '%s' --checkpoint '%s' --checkpoint-every 4",
+           common, part, ckpt);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  char *ptext;
+  cr_assert_eq(count_lines(part, &ptext), 1 + 8);
+  free(ptext);
+  snprintf(args, sizeof args, "run --backend ref --quiet --resume '%s' --steps 570 --csv '%s'", ckpt,
+           part);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  cr_assert(strstr(out, "t 430 -> 1000") != NULL, "%s", out);
+  cr_assert_eq(count_lines(part, &ptext), 1 + 20);
+  cr_assert_str_eq(ptext, text);
+  free(ptext);
+  free(text);
+
+  /* --resume with another task is refused. */
+  snprintf(args, sizeof args, "run --backend ref --quiet --resume '%s' --task stream --steps 1", ckpt);
+  cr_assert_eq(run_hmn(args, &out), 2, "%s", out);
+  cr_assert(strstr(out, "bandit") != NULL, "%s", out);
+}
+
+Test(cli, run_stream_has_no_reward_and_keeps_eta) {
+  char csv[1024], args[2048];
+  snprintf(csv, sizeof csv, "%s", hmn_test_path("stream.csv"));
+  const char *out;
+  snprintf(args, sizeof args,
+           "run --backend ref --quiet --task stream --steps 400 --set n_in=6 --set n_out=3 "
+           "--set meta_window=100 --csv '%s'", csv);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  cr_assert(strstr(out, "task stream") != NULL && strstr(out, "(fixed)") != NULL, "%s", out);
+  cr_assert(strstr(out, "reward") == NULL, "%s", out);
+  char *text;
+  cr_assert_eq(count_lines(csv, &text), 1 + 4);
+  cr_assert(strstr(text, "400,nan,nan,0.00100000005,0.00999999978,") != NULL, "%s", text);
+  free(text);
+}
+
+Test(cli, ablate_prints_a_table_and_csv) {
+  char csv[1024], csv2[1024], args[2048];
+  snprintf(csv, sizeof csv, "%s", hmn_test_path("ablate.csv"));
+  snprintf(csv2, sizeof csv2, "%s", hmn_test_path("ablate2.csv"));
+  const char *small = "--seeds 2 --steps 300 --quiet --set n_in=8 --set n_out=4 --set meta_window=100";
+  const char *out;
+  snprintf(args, sizeof args, "ablate %s --csv '%s'", small, csv);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  static const char *const rows[] = {"full (HMN+SPSA)", "no local attention", "no phase gate",
+                                     "no dopamine (RPE)", "three-factor only", "fixed eta",
+                                     "random policy"};
+  for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++)
+    cr_assert(strstr(out, rows[k]) != NULL, "no row '%s' in:\n%s", rows[k], out);
+  cr_assert(strstr(out, "+-") != NULL && strstr(out, "backend ref") != NULL, "%s", out);
+  char *text;
+  cr_assert_eq(count_lines(csv, &text), 1 + 15);
+  cr_assert_eq(strncmp(text, "variant,settings,seeds,steps,reward_mean,reward_sd,", 51), 0, "%s", text);
+  const char *rnd = strstr(text, "random policy,action=random;estimator=off,2,300,");
+  cr_assert_not_null(rnd, "%s", text);
+  double mean, sd;
+  cr_assert_eq(sscanf(rnd + strlen("random policy,action=random;estimator=off,2,300,"), "%lf,%lf",
+                      &mean, &sd), 2);
+  cr_assert(mean > 0.2 && mean < 0.8 && sd >= 0.0, "%s", rnd);
+  /* Deterministic from the seeds. */
+  snprintf(args, sizeof args, "ablate %s --csv '%s'", small, csv2);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  char *text2;
+  count_lines(csv2, &text2);
+  cr_assert_str_eq(text2, text);
+  free(text);
+  free(text2);
+  /* A task without a reward has nothing to compare. */
+  cr_assert_eq(run_hmn("ablate --seeds 1 --steps 10 --set task=stream", &out), 2, "%s", out);
+  cr_assert_eq(run_hmn("ablate --seeds 0", &out), 2, "%s", out);
 }

@@ -1,9 +1,11 @@
 /*
- * cmd_run.c - `hmn run`: build a layer from a config (or resume one from a
- * checkpoint), drive it with a task, checkpoint as asked, and summarise.
+ * cmd_run.c - `hmn run`: the closed loop (hmn_agent) of a layer, its task,
+ * the neuromodulator sources and the meta-learner, from a config or resumed
+ * from a checkpoint; progress, per-window CSV, checkpoints, summary.
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,26 +16,33 @@
 static const char hmn_run_help[] =
     "usage: hmn run [options]\n"
     "\n"
-    "Runs a layer of Hybrid Modulated Neurons on a task and prints a summary.\n"
+    "Runs a layer of Hybrid Modulated Neurons in a closed loop with a task and\n"
+    "prints a summary. The default is the switching contextual bandit with the\n"
+    "learning rates tuned by SPSA (config keys task, estimator; hmn config --keys).\n"
     "\n"
     "options:\n"
-    "  --task NAME             task driving the layer (default: stream)\n"
+    "  --task NAME             task driving the layer: bandit or stream (default:\n"
+    "                          the config's key task, bandit)\n"
     "  --config FILE           INI config file (see hmn config --defaults)\n"
     "  --set KEY=VALUE         override one config key; may be repeated\n"
-    "  --steps N               steps this invocation runs (default: 1000)\n"
+    "  --steps N               live steps this invocation runs (default: 20000)\n"
     "  --seed S                run seed (overrides the config's seed)\n"
     "  --backend NAME          opencl or ref (default: opencl where an OpenCL\n"
     "                          device exists, else ref)\n"
     "  --device SEL            OpenCL device: index or part of its name, see\n"
     "                          hmn devices (default: $HMN_DEVICE, else a GPU)\n"
+    "  --csv FILE              one row per completed window: step, reward, regret,\n"
+    "                          eta_local, eta_global, g_mean (flushed per row)\n"
     "  --checkpoint FILE       write a checkpoint here at the end\n"
-    "  --checkpoint-every N    also write it whenever the step count is a multiple of N\n"
+    "  --checkpoint-every N    also write it after every N-th window (windows of\n"
+    "                          meta_window steps, counted from step 0)\n"
     "  --resume FILE           continue from a checkpoint (its config and step);\n"
     "                          cannot be combined with --config, --set or --seed\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n";
 
 #define HMN_RUN_MAX_SETS 256
+#define HMN_RUN_DEFAULT_STEPS 20000
 
 typedef struct {
   const char *task;
@@ -45,6 +54,7 @@ typedef struct {
   bool seed_given;
   const char *backend;
   const char *device;
+  const char *csv;
   const char *checkpoint;
   uint64_t checkpoint_every;
   const char *resume;
@@ -55,8 +65,7 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   hmn_cli_args args;
   hmn_cli_args_init(&args, "hmn run", argc, argv);
   memset(opt, 0, sizeof *opt);
-  opt->task = "stream";
-  opt->steps = 1000;
+  opt->steps = HMN_RUN_DEFAULT_STEPS;
   *help = false;
   while (hmn_cli_more(&args)) {
     if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
@@ -81,6 +90,8 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
       opt->backend = args.value;
     } else if (hmn_cli_option(&args, "--device")) {
       opt->device = args.value;
+    } else if (hmn_cli_option(&args, "--csv")) {
+      opt->csv = args.value;
     } else if (hmn_cli_option(&args, "--checkpoint")) {
       opt->checkpoint = args.value;
     } else if (hmn_cli_option(&args, "--checkpoint-every")) {
@@ -105,8 +116,9 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   return HMN_EXIT_OK;
 }
 
-/* Config errors in --set are usage errors (exit 2); in a file they are
- * runtime errors (exit 1), as the command line itself was well formed. */
+/* Config errors in --set or --task are usage errors (exit 2); in a file
+ * they are runtime errors (exit 1), as the command line itself was well
+ * formed. --task is the key `task`, applied after the --set options. */
 static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
   hmn_error err;
   hmn_config_defaults(cfg);
@@ -119,6 +131,10 @@ static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
       hmn_cli_error("hmn run", "--set %s: %s", opt->sets[k], err.message);
       return HMN_EXIT_USAGE;
     }
+  }
+  if (opt->task != NULL && hmn_config_set(cfg, "task", opt->task, &err) != HMN_OK) {
+    hmn_cli_error("hmn run", "--task %s: %s", opt->task, err.message);
+    return HMN_EXIT_USAGE;
   }
   if (opt->seed_given) cfg->seed = opt->seed;
   if (hmn_config_validate(cfg, &err) != HMN_OK) {
@@ -134,57 +150,7 @@ static double hmn_now(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static double hmn_mean_abs(const float *v, size_t n) {
-  double s = 0.0;
-  for (size_t k = 0; k < n; k++) s += fabs((double)v[k]);
-  return n > 0 ? s / (double)n : 0.0;
-}
-
-static int hmn_run_summary(hmn_layer *layer, const hmn_run_options *opt, uint64_t t_start,
-                           double seconds) {
-  const hmn_config *cfg = hmn_layer_config(layer);
-  size_t n_w = (size_t)cfg->n_in * (size_t)cfg->n_out;
-  float *w = malloc(n_w * sizeof(float));
-  float *z = malloc((size_t)cfg->n_out * sizeof(float));
-  hmn_step_stats stats;
-  hmn_error err;
-  int rc = HMN_EXIT_RUNTIME;
-  if (w == NULL || z == NULL) {
-    hmn_cli_error("hmn run", "out of memory for the summary");
-    goto done;
-  }
-  if (hmn_layer_read(layer, HMN_ARRAY_W, w, n_w * sizeof(float), &err) != HMN_OK ||
-      hmn_layer_output(layer, z, &err) != HMN_OK || hmn_layer_stats(layer, &stats, &err) != HMN_OK) {
-    hmn_cli_error("hmn run", "%s", err.message);
-    goto done;
-  }
-  uint64_t t_end = hmn_layer_step_count(layer);
-  uint64_t steps = t_end - t_start;
-  float eta_l, eta_g;
-  hmn_layer_get_eta(layer, &eta_l, &eta_g);
-  printf("hmn run: task %s, backend %s (%s), %d inputs x %d neurons, seed %llu\n", opt->task,
-         hmn_layer_backend(layer), hmn_layer_device(layer), cfg->n_in, cfg->n_out,
-         (unsigned long long)cfg->seed);
-  printf("  steps       %llu (t %llu -> %llu)\n", (unsigned long long)steps,
-         (unsigned long long)t_start, (unsigned long long)t_end);
-  if (seconds > 0 && steps > 0)
-    printf("  time        %.3f s, %.1f steps/s, %.3g synaptic updates/s\n", seconds,
-           (double)steps / seconds, (double)steps * (double)n_w / seconds);
-  printf("  mean |z|    %.6g\n", hmn_mean_abs(z, (size_t)cfg->n_out));
-  printf("  mean |w|    %.6g\n", hmn_mean_abs(w, n_w));
-  printf("  last step   %llu of %llu candidate updates applied, mean G %.6g\n",
-         (unsigned long long)stats.applied, (unsigned long long)stats.candidates,
-         (double)stats.g_mean);
-  printf("  eta         local %.6g, global %.6g\n", (double)eta_l, (double)eta_g);
-  if (opt->checkpoint != NULL) printf("  checkpoint  %s (t %llu)\n", opt->checkpoint, (unsigned long long)t_end);
-  rc = HMN_EXIT_OK;
-done:
-  free(w);
-  free(z);
-  return rc;
-}
-
-/* The backend spec for hmn_layer_create: opencl where a device exists
+/* The backend spec for hmn_agent_create: opencl where a device exists
  * (or one was named), else ref with a note; "opencl:SEL" for --device. */
 static int hmn_run_backend(const hmn_run_options *opt, char *buf, size_t size) {
   const char *backend = opt->backend;
@@ -210,39 +176,244 @@ static int hmn_run_backend(const hmn_run_options *opt, char *buf, size_t size) {
   return HMN_EXIT_OK;
 }
 
-static int hmn_run_loop(hmn_layer *layer, hmn_task *task, const hmn_run_options *opt) {
-  hmn_error err;
-  bool progress = !opt->quiet && isatty(STDERR_FILENO);
-  uint64_t t_start = hmn_layer_step_count(layer);
-  uint64_t t_end = t_start + opt->steps;
-  double started = hmn_now(), last_report = started;
-  for (uint64_t t = t_start; t < t_end; t++) {
-    hmn_step_input in;
-    if (hmn_task_input(task, t, &in, &err) != HMN_OK || hmn_layer_step(layer, &in, &err) != HMN_OK) {
-      hmn_cli_error("hmn run", "%s", err.message);
-      return HMN_EXIT_RUNTIME;
+/* ------------------------------------------------------------------ */
+/* CSV: one row per completed window. Rows are flushed one by one, so a
+ * run that dies leaves every finished window on disk. A resumed run keeps
+ * the rows of windows that ended at or before the checkpoint's step and
+ * drops later ones (written by the interrupted run after its last
+ * checkpoint, and about to be written again), so the file ends up as the
+ * uninterrupted run's. */
+
+static const char hmn_csv_header[] = "step,reward,regret,eta_local,eta_global,g_mean\n";
+
+static int hmn_csv_row(FILE *f, const hmn_window *w) {
+  /* %.9g keeps every bit of a float, so rows of two runs compare equal
+   * exactly when their values do. */
+  int n = fprintf(f, "%llu,%.9g,%.9g,%.9g,%.9g,%.9g\n", (unsigned long long)w->t, w->reward,
+                  w->regret, (double)w->eta_local, (double)w->eta_global, w->g_mean);
+  return n < 0 || fflush(f) != 0 ? -1 : 0;
+}
+
+/* Rows of an existing file up to step t0, as text; NULL and *len 0 when
+ * there is no file. Refuses a file that is not an hmn run CSV. */
+static int hmn_csv_keep(const char *path, uint64_t t0, char **kept, size_t *len) {
+  *kept = NULL;
+  *len = 0;
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    if (errno == ENOENT) return HMN_EXIT_OK;
+    hmn_cli_error("hmn run", "cannot read --csv file '%s': %s", path, strerror(errno));
+    return HMN_EXIT_RUNTIME;
+  }
+  char line[512];
+  size_t cap = 4096;
+  char *buf = malloc(cap);
+  int rc = HMN_EXIT_OK;
+  if (buf == NULL) {
+    hmn_cli_error("hmn run", "out of memory reading '%s'", path);
+    fclose(f);
+    return HMN_EXIT_RUNTIME;
+  }
+  bool first = true;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (first) {
+      first = false;
+      if (strcmp(line, hmn_csv_header) != 0) {
+        hmn_cli_error("hmn run",
+                      "--csv file '%s' exists and is not an hmn run CSV (its first line is not "
+                      "the header '%.*s'); not overwriting it on --resume",
+                      path, (int)strlen(hmn_csv_header) - 1, hmn_csv_header);
+        rc = HMN_EXIT_RUNTIME;
+        break;
+      }
+    } else {
+      char *end;
+      unsigned long long step = strtoull(line, &end, 10);
+      if (end == line || *end != ',' || step > t0) continue;
     }
-    if (opt->checkpoint_every > 0 && (t + 1) % opt->checkpoint_every == 0 &&
-        hmn_layer_save(layer, opt->checkpoint, &err) != HMN_OK) {
+    size_t n = strlen(line);
+    if (*len + n + 1 > cap) {
+      char *bigger = realloc(buf, 2 * cap + n);
+      if (bigger == NULL) {
+        hmn_cli_error("hmn run", "out of memory reading '%s'", path);
+        rc = HMN_EXIT_RUNTIME;
+        break;
+      }
+      buf = bigger;
+      cap = 2 * cap + n;
+    }
+    memcpy(buf + *len, line, n);
+    *len += n;
+  }
+  fclose(f);
+  if (rc != HMN_EXIT_OK) {
+    free(buf);
+    *len = 0;
+    return rc;
+  }
+  *kept = buf;
+  return HMN_EXIT_OK;
+}
+
+/* Open the CSV for this run: a new file with the header, or on resume the
+ * kept rows of the old one followed by this run's. */
+static FILE *hmn_csv_open(const char *path, bool resumed, uint64_t t0) {
+  char *kept = NULL;
+  size_t len = 0;
+  if (resumed && hmn_csv_keep(path, t0, &kept, &len) != HMN_EXIT_OK) return NULL;
+  FILE *f = fopen(path, "w");
+  if (f == NULL) {
+    hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", path, strerror(errno));
+    free(kept);
+    return NULL;
+  }
+  bool ok = len > 0 ? fwrite(kept, 1, len, f) == len : fputs(hmn_csv_header, f) >= 0;
+  free(kept);
+  if (!ok || fflush(f) != 0) {
+    hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", path, strerror(errno));
+    fclose(f);
+    return NULL;
+  }
+  return f;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop. */
+
+typedef struct {
+  uint64_t t_start, t_end;
+  uint64_t rewarded_steps; /* steps whose reward is in the sums */
+  double reward, regret;   /* sums over this invocation's steps */
+  double seconds;          /* in hmn_agent_run, checkpoints and CSV excluded */
+} hmn_run_totals;
+
+static void hmn_run_progress(const hmn_window *w, const hmn_run_totals *tot, uint64_t steps,
+                             double seconds) {
+  uint64_t done = w->t - tot->t_start;
+  fprintf(stderr, "\rstep %llu/%llu", (unsigned long long)done, (unsigned long long)steps);
+  if (tot->rewarded_steps > 0)
+    fprintf(stderr, "  reward %.3f  regret %.3f", tot->reward / (double)tot->rewarded_steps,
+            tot->regret / (double)tot->rewarded_steps);
+  fprintf(stderr, "  eta_local %.3g  eta_global %.3g  %.0f steps/s  ", (double)w->eta_local,
+          (double)w->eta_global, seconds > 0 ? (double)done / seconds : 0.0);
+}
+
+static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
+                            const hmn_run_totals *tot) {
+  hmn_layer *layer = hmn_agent_layer(agent);
+  const hmn_config *cfg = hmn_layer_config(layer);
+  uint64_t steps = tot->t_end - tot->t_start;
+  uint64_t probe = hmn_agent_probe_steps(agent);
+  double synapses = (double)cfg->n_in * (double)cfg->n_out;
+  float eta_l, eta_g;
+  hmn_layer_get_eta(layer, &eta_l, &eta_g);
+  printf("hmn run: task %s, backend %s (%s), %d inputs x %d neurons, seed %llu\n",
+         hmn_task_name(hmn_agent_task(agent)), hmn_layer_backend(layer), hmn_layer_device(layer),
+         cfg->n_in, cfg->n_out, (unsigned long long)cfg->seed);
+  printf("  steps       %llu (t %llu -> %llu)", (unsigned long long)steps,
+         (unsigned long long)tot->t_start, (unsigned long long)tot->t_end);
+  if (probe > 0) printf(", plus %llu lookahead probe steps", (unsigned long long)probe);
+  printf("\n");
+  if (tot->rewarded_steps > 0) {
+    printf("  reward      %.4f mean per step\n", tot->reward / (double)tot->rewarded_steps);
+    printf("  regret      %.4f mean expected regret per step\n",
+           tot->regret / (double)tot->rewarded_steps);
+  }
+  const char *est = hmn_agent_meta_active(agent) ? "tuned by the meta-learner" : "fixed";
+  printf("  eta         local %.6g, global %.6g (%s)\n", (double)eta_l, (double)eta_g, est);
+  if (tot->seconds > 0 && steps > 0)
+    printf("  time        %.3f s, %.1f live steps/s, %.3g synaptic updates/s (SUPS, probes "
+           "included)\n",
+           tot->seconds, (double)steps / tot->seconds,
+           (double)(steps + probe) * synapses / tot->seconds);
+  if (opt->csv != NULL) printf("  csv         %s\n", opt->csv);
+  if (opt->checkpoint != NULL)
+    printf("  checkpoint  %s (t %llu)\n", opt->checkpoint, (unsigned long long)tot->t_end);
+}
+
+static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
+  hmn_error err;
+  hmn_layer *layer = hmn_agent_layer(agent);
+  const uint64_t window = (uint64_t)hmn_layer_config(layer)->meta_window;
+  bool progress = !opt->quiet && isatty(STDERR_FILENO);
+  hmn_run_totals tot;
+  memset(&tot, 0, sizeof tot);
+  tot.t_start = hmn_layer_step_count(layer);
+  uint64_t t_end = tot.t_start + opt->steps;
+  FILE *csv = NULL;
+  int rc = HMN_EXIT_OK;
+  if (opt->csv != NULL && (csv = hmn_csv_open(opt->csv, opt->resume != NULL, tot.t_start)) == NULL)
+    return HMN_EXIT_RUNTIME;
+
+  /* The window in progress (after a resume) so far, so that only the
+   * steps run here enter the totals. */
+  hmn_window w;
+  if (hmn_agent_run(agent, 0, &w, &err) != HMN_OK) {
+    hmn_cli_error("hmn run", "%s", err.message);
+    rc = HMN_EXIT_RUNTIME;
+    goto done;
+  }
+  double seen_reward = w.steps > 0 ? w.reward * (double)w.steps : 0.0;
+  double seen_regret = w.steps > 0 ? w.regret * (double)w.steps : 0.0;
+  uint64_t seen_steps = w.steps;
+  double last_report = 0.0;
+  while (hmn_layer_step_count(layer) < t_end) {
+    double t0 = hmn_now();
+    if (hmn_agent_run(agent, t_end - hmn_layer_step_count(layer), &w, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
-      return HMN_EXIT_RUNTIME;
+      rc = HMN_EXIT_RUNTIME;
+      goto done;
+    }
+    tot.seconds += hmn_now() - t0;
+    if (!isnan(w.reward)) {
+      /* Sums back from the window's means; the part seen before is
+       * taken off while the window is the same one. */
+      tot.reward += w.reward * (double)w.steps - seen_reward;
+      tot.regret += w.regret * (double)w.steps - seen_regret;
+      tot.rewarded_steps += w.steps - seen_steps;
+    }
+    if (w.complete) {
+      seen_reward = seen_regret = 0.0;
+      seen_steps = 0;
+    } else {
+      seen_reward = w.reward * (double)w.steps;
+      seen_regret = w.regret * (double)w.steps;
+      seen_steps = w.steps;
+    }
+    if (w.complete && csv != NULL && hmn_csv_row(csv, &w) != 0) {
+      hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
+      rc = HMN_EXIT_RUNTIME;
+      goto done;
+    }
+    /* Every N-th window from step 0: a resumed run keeps the schedule. */
+    if (w.complete && opt->checkpoint_every > 0 && (w.t / window) % opt->checkpoint_every == 0 &&
+        hmn_agent_save(agent, opt->checkpoint, &err) != HMN_OK) {
+      hmn_cli_error("hmn run", "%s", err.message);
+      rc = HMN_EXIT_RUNTIME;
+      goto done;
     }
     if (progress) {
       double now = hmn_now();
-      if (now - last_report > 0.2 || t + 1 == t_end) {
-        fprintf(stderr, "\rstep %llu/%llu  %.0f steps/s", (unsigned long long)(t + 1 - t_start),
-                (unsigned long long)opt->steps, (double)(t + 1 - t_start) / (now - started));
+      if (now - last_report > 0.2 || w.t == t_end) {
+        hmn_run_progress(&w, &tot, opt->steps, tot.seconds);
         last_report = now;
       }
     }
   }
-  double seconds = hmn_now() - started;
   if (progress) fputc('\n', stderr);
-  if (opt->checkpoint != NULL && hmn_layer_save(layer, opt->checkpoint, &err) != HMN_OK) {
+  tot.t_end = hmn_layer_step_count(layer);
+  if (opt->checkpoint != NULL && hmn_agent_save(agent, opt->checkpoint, &err) != HMN_OK) {
     hmn_cli_error("hmn run", "%s", err.message);
-    return HMN_EXIT_RUNTIME;
+    rc = HMN_EXIT_RUNTIME;
+    goto done;
   }
-  return hmn_run_summary(layer, opt, t_start, seconds);
+  hmn_run_summary(agent, opt, &tot);
+done:
+  if (csv != NULL && fclose(csv) != 0 && rc == HMN_EXIT_OK) {
+    hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
+    rc = HMN_EXIT_RUNTIME;
+  }
+  return rc;
 }
 
 int hmn_cmd_run(int argc, char **argv) {
@@ -257,29 +428,29 @@ int hmn_cmd_run(int argc, char **argv) {
   char backend[256];
   if ((rc = hmn_run_backend(&opt, backend, sizeof backend)) != HMN_EXIT_OK) return rc;
   opt.backend = backend;
-  hmn_config cfg;
-  hmn_layer *layer = NULL;
-  hmn_task *task = NULL;
+  hmn_agent *agent = NULL;
   hmn_error err;
   if (opt.resume != NULL) {
-    if (hmn_layer_load(opt.resume, opt.backend, &layer, &err) != HMN_OK) {
+    if (hmn_agent_load(opt.resume, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
-      return HMN_EXIT_RUNTIME;
+      return err.status == HMN_EBACKEND ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
+    }
+    const char *saved = hmn_task_name(hmn_agent_task(agent));
+    if (opt.task != NULL && strcmp(opt.task, saved) != 0) {
+      hmn_cli_error("hmn run", "--task %s: the checkpoint '%s' continues task '%s'", opt.task,
+                    opt.resume, saved);
+      hmn_agent_destroy(agent);
+      return HMN_EXIT_USAGE;
     }
   } else {
+    hmn_config cfg;
     if ((rc = hmn_run_build_config(&opt, &cfg)) != HMN_EXIT_OK) return rc;
-    if (hmn_layer_create(&cfg, opt.backend, &layer, &err) != HMN_OK) {
+    if (hmn_agent_create(&cfg, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
       return err.status == HMN_EBACKEND ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
     }
   }
-  if (hmn_task_create(opt.task, hmn_layer_config(layer), &task, &err) != HMN_OK) {
-    hmn_cli_error("hmn run", "%s", err.message);
-    rc = HMN_EXIT_USAGE;
-  } else {
-    rc = hmn_run_loop(layer, task, &opt);
-  }
-  hmn_task_destroy(task);
-  hmn_layer_destroy(layer);
+  rc = hmn_run_loop(agent, &opt);
+  hmn_agent_destroy(agent);
   return rc;
 }

@@ -505,9 +505,16 @@ hmn_task *hmn_agent_task(hmn_agent *agent);
 /* 1 when the meta-learner tunes eta: an estimator is set and the task
  * gives a reward. */
 int hmn_agent_meta_active(const hmn_agent *agent);
+/* Layer steps the lookahead probes have run since this agent was
+ * created or loaded (they come on top of the live steps: throughput
+ * counts both). */
+uint64_t hmn_agent_probe_steps(const hmn_agent *agent);
 /* Run up to `max_steps` live steps, stopping early at the end of the
  * current window, and describe the window. A window that starts here at
- * t >= meta_window first takes its meta-learning iteration. */
+ * t >= meta_window first takes its meta-learning iteration. The window
+ * is `complete` in the call that runs its last step; a call with
+ * max_steps 0 changes nothing and describes the window in progress
+ * (reward, regret and g_mean NAN while it has no steps). */
 int hmn_agent_run(hmn_agent *agent, uint64_t max_steps, hmn_window *win, hmn_error *err);
 
 /* ------------------------------------------------------------------ */

@@ -43,6 +43,8 @@ void hmn_agent_destroy(hmn_agent *agent) {
 hmn_layer *hmn_agent_layer(hmn_agent *agent) { return agent->layer; }
 hmn_task *hmn_agent_task(hmn_agent *agent) { return agent->task; }
 
+uint64_t hmn_agent_probe_steps(const hmn_agent *agent) { return agent->probe_steps; }
+
 int hmn_agent_meta_active(const hmn_agent *agent) {
   return agent->rewarded && hmn__meta_probes(hmn_layer_config(agent->layer)) > 0;
 }
@@ -232,10 +234,14 @@ int hmn_agent_run(hmn_agent *agent, uint64_t max_steps, hmn_window *out, hmn_err
   int rc = HMN_OK;
   bool meta = hmn_agent_meta_active(agent) != 0;
   if (max_steps > 0 && meta && t % window == 0 && t >= window) {
+    uint64_t k_before = agent->meta.k;
     if (cfg->meta_mode == HMN_META_LOOKAHEAD) {
       rc = hmn__agent_lookahead(agent, err);
+      if (rc == HMN_OK)
+        agent->probe_steps += (agent->meta.k - k_before) * (uint64_t)hmn__meta_probes(cfg) * window;
     } else {
       float eta[HMN__META_DIM];
+      (void)k_before;
       hmn__meta_probe_eta(&agent->meta, cfg, agent->meta.probe, eta);
       rc = hmn_layer_set_eta(layer, eta[0], eta[1], err);
     }
@@ -246,17 +252,21 @@ int hmn_agent_run(hmn_agent *agent, uint64_t max_steps, hmn_window *out, hmn_err
   if (rc != HMN_OK) return rc;
 
   t = hmn_layer_step_count(layer);
-  uint64_t steps = t % window == 0 && t > 0 ? window : t % window;
+  /* A window completes in the call that runs its last step: a call that
+   * runs nothing (max_steps 0) at a boundary describes the next window,
+   * still empty, and must not record the previous one a second time. */
+  bool complete = n > 0 && t % window == 0;
+  uint64_t steps = complete ? window : t % window;
   memset(out, 0, sizeof *out);
   out->t = t;
   out->steps = steps;
-  out->complete = t > 0 && t % window == 0;
-  double per = steps > 0 ? 1.0 / (double)steps : 0.0;
+  out->complete = complete;
+  double per = steps > 0 ? 1.0 / (double)steps : NAN;
   out->reward = agent->rewarded ? agent->win.reward * per : NAN;
   out->regret = agent->rewarded ? agent->win.regret * per : NAN;
   out->g_mean = agent->win.g * per;
   hmn_layer_get_eta(layer, &out->eta_local, &out->eta_global);
-  if (out->complete) {
+  if (complete) {
     /* In online mode every window after the first was a probe. */
     if (meta && cfg->meta_mode == HMN_META_ONLINE && t >= 2 * window)
       hmn__meta_record(&agent->meta, cfg, -out->reward);

@@ -44,13 +44,13 @@ enum { HMN__X_STEP_G, HMN__X_BH, HMN__X_G_J, HMN__X_COUNTS, HMN__X_COUNT };
 /* Positions of the arguments that change every step (hmn_step.cl). */
 enum { HMN__IN_SLOT = 7 };
 enum {
-  HMN__ROW_SLOT = 17,
-  HMN__ROW_T_LO = 20,
-  HMN__ROW_T_HI = 21,
-  HMN__ROW_ETA_LOCAL = 37,
-  HMN__ROW_ETA_GLOBAL = 38,
-  HMN__ROW_PHASE_HI = 39,
-  HMN__ROW_PHASE_LO = 40
+  HMN__ROW_SLOT = 18,
+  HMN__ROW_T_LO = 21,
+  HMN__ROW_T_HI = 22,
+  HMN__ROW_ETA_LOCAL = 38,
+  HMN__ROW_ETA_GLOBAL = 39,
+  HMN__ROW_COS_PHASE = 40,
+  HMN__ROW_SIN_PHASE = 41
 };
 
 /* st.stats.applied holds this while the last step's counts are still on
@@ -83,6 +83,12 @@ typedef struct {
   cl_mem extra[HMN__X_COUNT];
   cl_mem snap_arr[HMN_ARRAY_COUNT];
   cl_mem snap_extra[HMN__X_COUNT];
+  /* cos phi and sin phi per synapse, for the phase gate (eq 4 in
+   * hmn_synapse.h's hmnk_phase_gate_v): derived from phi whenever phi is
+   * written. phi_version counts those writes; a snapshot remembers the
+   * one it saw, so that restoring it after phi changed derives them again. */
+  cl_mem phase_terms[2];
+  uint64_t phi_version, snap_phi_version;
   bool args_stale;                /* the config may have changed since arguments were set */
   bool broken;                    /* a device error mid-step left the state undefined */
   uint32_t pushed;                /* arrays rewritten since; all of them mend `broken` */
@@ -276,7 +282,8 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   HMN__ARG_MEM(row, m[HMN_ARRAY_W]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_PSI_F]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_PSI_S]);
-  HMN__ARG_MEM(row, m[HMN_ARRAY_PHI]);
+  HMN__ARG_MEM(row, cl->phase_terms[0]);
+  HMN__ARG_MEM(row, cl->phase_terms[1]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_TAU]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_X_HIST]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_H]);
@@ -312,8 +319,8 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   HMN__ARG_F32(row, cfg->rho_slow);
   hmn__arg_step(row, HMN__ROW_ETA_LOCAL);
   hmn__arg_step(row, HMN__ROW_ETA_GLOBAL);
-  hmn__arg_step(row, HMN__ROW_PHASE_HI);
-  hmn__arg_step(row, HMN__ROW_PHASE_LO);
+  hmn__arg_step(row, HMN__ROW_COS_PHASE);
+  hmn__arg_step(row, HMN__ROW_SIN_PHASE);
   HMN__ARG_I32(row, cfg->phase_gate != 0);
   HMN__ARG_F32(row, cfg->beta_p);
   HMN__ARG_F32(row, cfg->theta_p);
@@ -426,6 +433,8 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
     if (cl->extra[x] != NULL) clReleaseMemObject(cl->extra[x]);
     if (cl->snap_extra[x] != NULL) clReleaseMemObject(cl->snap_extra[x]);
   }
+  for (int k = 0; k < 2; k++)
+    if (cl->phase_terms[k] != NULL) clReleaseMemObject(cl->phase_terms[k]);
   if (cl->inputs != NULL) clReleaseMemObject(cl->inputs);
   if (cl->queue != NULL) clReleaseCommandQueue(cl->queue);
   if (cl->ctx != NULL) clReleaseContext(cl->ctx);
@@ -480,6 +489,9 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
                                err);
   if (rc == HMN_OK)
     rc = hmn__cl_create_buffer(cl, hmn__inputs_bytes(cfg), "step inputs", &cl->inputs, err);
+  for (int k = 0; k < 2 && rc == HMN_OK; k++)
+    rc = hmn__cl_create_buffer(cl, hmn__array_bytes(cfg, HMN_ARRAY_PHI), "the phase gate's terms",
+                               &cl->phase_terms[k], err);
   for (int k = 0; k < HMN__STAGES && rc == HMN_OK; k++)
     if ((cl->stage[k] = hmn__calloc(hmn__inputs_bytes(cfg), 1)) == NULL)
       rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
@@ -537,14 +549,10 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
 
   cl_uint slot = (cl_uint)(t % (uint64_t)cfg->delay_len);
   cl_uint t_lo = (cl_uint)t, t_hi = (cl_uint)(t >> 32);
-  /* The phase in [0, 2 pi), split into two floats so that the gate's
-   * angle keeps the precision of the reference's double difference. */
+  /* The gate's cos Phi and sin Phi, in double from the phase the
+   * reference uses, then rounded (see hmnk_phase_gate_v). */
   double phase = in->phase != NULL ? (double)*in->phase : (double)hmn__oscillator_phase(cfg, t);
-  if (!(phase >= 0.0 && phase < HMN__TWO_PI)) {
-    phase = fmod(phase, HMN__TWO_PI);
-    if (phase < 0.0) phase += HMN__TWO_PI;
-  }
-  cl_float phase_hi = (cl_float)phase, phase_lo = (cl_float)(phase - (double)phase_hi);
+  cl_float cos_phase = (cl_float)cos(phase), sin_phase = (cl_float)sin(phase);
   cl_float eta_local = st->eta_local, eta_global = st->eta_global;
 
   cl_kernel *k = cl->kernels;
@@ -579,8 +587,8 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
       {HMN__K_ROW, HMN__ROW_T_HI, &t_hi},
       {HMN__K_ROW, HMN__ROW_ETA_LOCAL, &eta_local},
       {HMN__K_ROW, HMN__ROW_ETA_GLOBAL, &eta_global},
-      {HMN__K_ROW, HMN__ROW_PHASE_HI, &phase_hi},
-      {HMN__K_ROW, HMN__ROW_PHASE_LO, &phase_lo},
+      {HMN__K_ROW, HMN__ROW_COS_PHASE, &cos_phase},
+      {HMN__K_ROW, HMN__ROW_SIN_PHASE, &sin_phase},
   };
   for (size_t a = 0; a < sizeof step_args / sizeof step_args[0] && e == CL_SUCCESS; a++) {
     what = "setting the step's arguments";
@@ -634,11 +642,36 @@ static int hmn__cl_pull(hmn_layer *layer, hmn_array which, hmn_error *err) {
   return hmn__cl_transfer(layer, which, false, err);
 }
 
+/* cos phi and sin phi for every synapse, from phi, into phase_terms: in
+ * double and rounded, like the step's cos Phi and sin Phi. */
+static int hmn__cl_write_phase_terms(hmn__cl_layer *cl, const hmn_config *cfg, const float *phi,
+                                     hmn_error *err) {
+  size_t n = (size_t)cfg->n_in * (size_t)cfg->n_out;
+  float *terms = hmn__calloc(2 * n, sizeof(float));
+  if (terms == NULL) return hmn__fail(err, HMN_ENOMEM, "out of memory for the phase gate's terms");
+  for (size_t e = 0; e < n; e++) {
+    terms[e] = (float)cos((double)phi[e]);
+    terms[n + e] = (float)sin((double)phi[e]);
+  }
+  cl_int e = CL_SUCCESS;
+  for (int k = 0; k < 2 && e == CL_SUCCESS; k++)
+    e = clEnqueueWriteBuffer(cl->queue, cl->phase_terms[k], CL_TRUE, 0, n * sizeof(float),
+                             terms + (size_t)k * n, 0, NULL, NULL);
+  hmn__free(terms);
+  if (e != CL_SUCCESS)
+    return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': writing the phase gate's terms: %s",
+                     cl->dev.info.name, hmn__cl_error_name(e));
+  cl->phi_version++;
+  return HMN_OK;
+}
+
 static int hmn__cl_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   /* A checkpoint restore changes the config before it pushes. */
   cl->args_stale = true;
   int rc = hmn__cl_transfer(layer, which, true, err);
+  if (rc == HMN_OK && which == HMN_ARRAY_PHI)
+    rc = hmn__cl_write_phase_terms(cl, &layer->st.cfg, layer->st.arr[HMN_ARRAY_PHI], err);
   /* Rewriting every array (a checkpoint restore) mends a broken state. */
   if (rc == HMN_OK) cl->pushed |= 1u << which;
   if (cl->pushed == (1u << HMN_ARRAY_COUNT) - 1u) cl->broken = false;
@@ -718,6 +751,28 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
     return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': %s the snapshot at step %llu: %s",
                      cl->dev.info.name, restore ? "restoring" : "saving",
                      (unsigned long long)layer->st.t, hmn__cl_error_name(e));
+  }
+  if (!restore) cl->snap_phi_version = cl->phi_version;
+  if (restore && cl->snap_phi_version != cl->phi_version) {
+    /* phi was written since the save: derive the terms from the restored
+     * phi (read from the device: the host copy may be older). */
+    size_t bytes = hmn__array_bytes(cfg, HMN_ARRAY_PHI);
+    float *phi = hmn__calloc(bytes, 1);
+    if (phi == NULL) {
+      rc = hmn__fail(err, HMN_ENOMEM, "out of memory restoring the snapshot");
+    } else if ((e = clEnqueueReadBuffer(cl->queue, cl->arr[HMN_ARRAY_PHI], CL_TRUE, 0, bytes, phi,
+                                        0, NULL, NULL)) != CL_SUCCESS) {
+      rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': restoring the snapshot: %s",
+                     cl->dev.info.name, hmn__cl_error_name(e));
+    } else {
+      rc = hmn__cl_write_phase_terms(cl, cfg, phi, err);
+    }
+    hmn__free(phi);
+    if (rc != HMN_OK) {
+      hmn__cl_mark_broken(cl);
+      return rc;
+    }
+    cl->snap_phi_version = cl->phi_version;
   }
   if (restore) {
     cl->broken = false;

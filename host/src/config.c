@@ -122,7 +122,7 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
   X(sources, novelty, BOOL, "on", ONOFF(),                                                \
     "norepinephrine source: distance of the input from its running mean")                 \
   X(sources, uncertainty, BOOL, "on", ONOFF(),                                            \
-    "acetylcholine source: running standard deviation of the reward")                     \
+    "acetylcholine source: the RPE weighted by the reward's running sd")                     \
   X(sources, reward_rate, FLOAT, "0.01", IN(0, 1),                                        \
     "EMA rate of the reward expectation and variance")                                    \
   X(sources, novelty_rate, FLOAT, "0.01", IN(0, 1),                                       \

@@ -289,6 +289,7 @@ struct hmn_agent {
   hmn__meta meta;
   hmn__sums win;         /* the live window so far; its step count is t mod meta_window */
   float *z, *mod;        /* scratch: N_out outputs, K modulators */
+  uint64_t probe_steps;  /* layer steps the lookahead probes ran in this process */
 };
 
 /* One lookahead iteration at the current step: every probe over the next

@@ -16,7 +16,14 @@
  *    further from the mean than inputs usually are. NE also feeds the
  *    astrocytes: it sits at index astro_source.
  *  - Acetylcholine (ACh), uncertainty: the running standard deviation of
- *    the reward, sqrt(EMA of (r - rbar)^2).
+ *    the reward, sigma = sqrt(EMA of (r - rbar)^2), as the weight of the
+ *    prediction error: E_ACh = sigma * (r - rbar). sigma alone is always
+ *    positive and, added into G like the others, would be one more
+ *    Hebbian rate that locks the layer onto whichever arm it already
+ *    prefers (measured: worse than chance on the bandit). As a weight of
+ *    the RPE it plays the part uncertainty plays in learning (Pearce-Hall,
+ *    Yu and Dayan): learn more from surprises while the outcomes are
+ *    uncertain, e.g. after the arm probabilities switch.
  *
  * The state (rbar, the variance, the pending RPE, the usual novelty and
  * the input mean) is part of the closed loop's checkpoint (section
@@ -78,7 +85,7 @@ void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float 
   memset(mod, 0, (size_t)cfg->n_mod * sizeof(float));
   if (da >= 0 && cfg->dopamine) mod[da] = src->rpe;
   if (cfg->novelty) mod[ne] = surprise;
-  if (ach >= 0 && cfg->uncertainty) mod[ach] = sqrtf(src->rvar);
+  if (ach >= 0 && cfg->uncertainty) mod[ach] = sqrtf(src->rvar) * src->rpe;
 }
 
 void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward) {
