@@ -50,6 +50,38 @@ Test(bandit, inputs_are_the_context_block) {
   hmn_task_destroy(task);
 }
 
+/* With context_steps = 5 a context holds for trials of 5 steps that start
+ * at multiples of 5, and trials still draw every context. */
+Test(bandit, contexts_hold_for_a_trial_of_context_steps) {
+  hmn_config cfg;
+  bandit_config(&cfg);
+  cfg.context_steps = 5;
+  hmn_task *task;
+  hmn_error err;
+  cr_assert_eq(hmn_task_create("bandit", &cfg, &task, &err), HMN_OK, "%s", err.message);
+  int previous = -1, changes = 0, seen[3] = {0, 0, 0};
+  for (uint64_t t = 0; t < 500; t++) {
+    hmn_step_input in;
+    cr_assert_eq(hmn_task_input(task, t, &in, &err), HMN_OK);
+    int block = -1;
+    for (int i = 0; i < 12 && block < 0; i++)
+      if (in.x[i] != 0.0f) block = i / 4;
+    cr_assert(block >= 0);
+    if (t % 5 != 0) {
+      cr_assert_eq(block, previous, "t %llu: the context changed inside a trial",
+                   (unsigned long long)t);
+    } else {
+      seen[block]++;
+      if (block != previous) changes++;
+    }
+    previous = block;
+  }
+  for (int c = 0; c < 3; c++) cr_assert_gt(seen[c], 15, "context %d began %d of 100 trials", c, seen[c]);
+  /* Random contexts: two trials in a row differ about 2/3 of the time. */
+  cr_assert_gt(changes, 45, "only %d of 100 trials changed the context", changes);
+  hmn_task_destroy(task);
+}
+
 /* The best arm's probability per context at step t, through feedback. */
 static float best_of(hmn_task *task, uint64_t t, int *context) {
   hmn_step_input in;

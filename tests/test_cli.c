@@ -239,6 +239,54 @@ Test(cli, run_stream_has_no_reward_and_keeps_eta) {
   free(text);
 }
 
+/* Reads "  NAME  VALUE" from hmn run's summary. */
+static double summary_value(const char *out, const char *name) {
+  const char *line = strstr(out, name);
+  cr_assert_not_null(line, "no '%s' in:\n%s", name, out);
+  return strtod(line + strlen(name), NULL);
+}
+
+/* The main job: `hmn run` on its defaults (the switching bandit with
+ * SPSA on the Phase-0 preset) earns clearly more than a random policy
+ * over three seeds, and SPSA moves eta_global away from its start. */
+Test(cli, main_job_learns_the_switching_bandit_and_eta_adapts, .timeout = 300) {
+  double hmn_r = 0.0, hmn_g = 0.0, rnd_r = 0.0, rnd_g = 0.0;
+  for (int seed = 1; seed <= 3; seed++) {
+    char args[512];
+    const char *out;
+    snprintf(args, sizeof args, "run --backend ref --quiet --steps 20000 --seed %d", seed);
+    cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+    hmn_r += summary_value(out, "  reward") / 3.0;
+    hmn_g += summary_value(out, "  regret") / 3.0;
+    double eta_global = summary_value(out, ", global ");
+    cr_assert(eta_global < 0.9 * 1024.0 || eta_global > 1.1 * 1024.0,
+              "seed %d: eta_global %g barely moved from 1024", seed, eta_global);
+    snprintf(args, sizeof args,
+             "run --backend ref --quiet --steps 20000 --seed %d --set action=random "
+             "--set estimator=off",
+             seed);
+    cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+    rnd_r += summary_value(out, "  reward") / 3.0;
+    rnd_g += summary_value(out, "  regret") / 3.0;
+  }
+  cr_log_info("main job: HMN+SPSA reward %.4f regret %.4f; random %.4f %.4f", hmn_r, hmn_g, rnd_r,
+              rnd_g);
+  cr_assert_gt(hmn_r - rnd_r, 0.04, "HMN+SPSA reward %.4f, random %.4f", hmn_r, rnd_r);
+  cr_assert_lt(hmn_g, 0.85 * rnd_g, "HMN+SPSA regret %.4f, random %.4f", hmn_g, rnd_g);
+}
+
+/* Without --config the bandit gets the preset; --task stream does not. */
+Test(cli, phase0_preset_applies_to_the_bandit_only) {
+  const char *out;
+  cr_assert_eq(run_hmn("config --phase0", &out), 0, "%s", out);
+  cr_assert(strstr(out, "eta_global = 1024") != NULL && strstr(out, "context_steps = 4") != NULL,
+            "%s", out);
+  cr_assert_eq(run_hmn("run --backend ref --quiet --steps 10", &out), 0, "%s", out);
+  cr_assert(strstr(out, "64 inputs x 4 neurons") != NULL, "%s", out);
+  cr_assert_eq(run_hmn("run --backend ref --quiet --steps 10 --task stream", &out), 0, "%s", out);
+  cr_assert(strstr(out, "64 inputs x 16 neurons") != NULL, "%s", out);
+}
+
 Test(cli, ablate_prints_a_table_and_csv) {
   char csv[1024], csv2[1024], args[2048];
   snprintf(csv, sizeof csv, "%s", hmn_test_path("ablate.csv"));

@@ -36,6 +36,12 @@ void hmn_cli_unknown(hmn_cli_args *args);
  * error naming the option. */
 bool hmn_cli_u64(hmn_cli_args *args, const char *name, uint64_t *out);
 /* Prints "hmn <cmd>: <message>" to stderr. */
+/* The main job's Phase-0 preset (preset.c): INI text applied over the
+ * defaults by `hmn run` and `hmn ablate` when no --config is given and
+ * the task is the bandit. */
+const char *hmn_cli_phase0_preset(void);
+int hmn_cli_apply_preset(hmn_config *cfg, hmn_error *err);
+
 void hmn_cli_error(const char *command, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

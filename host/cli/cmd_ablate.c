@@ -127,6 +127,12 @@ static int hmn_ablate_parse(hmn_ablate_options *opt, int argc, char **argv, bool
 static int hmn_ablate_base(const hmn_ablate_options *opt, hmn_config *cfg) {
   hmn_error err;
   hmn_config_defaults(cfg);
+  /* The ablations run on the main job's bandit: the Phase-0 preset
+   * unless a config file says otherwise. */
+  if (opt->config_path == NULL && hmn_cli_apply_preset(cfg, &err) != HMN_OK) {
+    hmn_cli_error("hmn ablate", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
   if (opt->config_path != NULL && hmn_config_load_file(cfg, opt->config_path, &err) != HMN_OK) {
     hmn_cli_error("hmn ablate", "%s", err.message);
     return HMN_EXIT_RUNTIME;

@@ -48,11 +48,13 @@ int hmn_cmd_ckpt(int argc, char **argv) {
 }
 
 static const char hmn_config_help[] =
-    "usage: hmn config [--defaults | --keys] [--config FILE] [--set KEY=VALUE]...\n"
+    "usage: hmn config [--defaults | --keys | --phase0] [--config FILE] [--set KEY=VALUE]...\n"
     "\n"
     "Prints a full configuration as INI, which loads back unchanged.\n"
     "  --defaults        the default configuration\n"
     "  --keys            every key with its section, type, range and meaning\n"
+    "  --phase0          the defaults with the Phase-0 preset over them: what\n"
+    "                    hmn run and hmn ablate use for the bandit without --config\n"
     "  --config FILE     start from this file instead of the defaults\n"
     "  --set KEY=VALUE   override one key; may be repeated\n";
 
@@ -80,6 +82,12 @@ int hmn_cmd_config(int argc, char **argv) {
       defaults = true;
     } else if (hmn_cli_flag(&args, "--keys")) {
       keys = true;
+    } else if (hmn_cli_flag(&args, "--phase0")) {
+      /* Over whatever came before: `--phase0 --set n_out=8` works. */
+      if (hmn_cli_apply_preset(&cfg, &err) != HMN_OK) {
+        hmn_cli_error(args.command, "%s", err.message);
+        return HMN_EXIT_RUNTIME;
+      }
     } else if (hmn_cli_option(&args, "--config")) {
       changed = true;
       if (hmn_config_load_file(&cfg, args.value, &err) != HMN_OK) {

@@ -119,9 +119,13 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
 /* Config errors in --set or --task are usage errors (exit 2); in a file
  * they are runtime errors (exit 1), as the command line itself was well
  * formed. --task is the key `task`, applied after the --set options. */
-static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
+static int hmn_run_build_config_from(const hmn_run_options *opt, bool preset, hmn_config *cfg) {
   hmn_error err;
   hmn_config_defaults(cfg);
+  if (preset && hmn_cli_apply_preset(cfg, &err) != HMN_OK) {
+    hmn_cli_error("hmn run", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
   if (opt->config_path != NULL && hmn_config_load_file(cfg, opt->config_path, &err) != HMN_OK) {
     hmn_cli_error("hmn run", "%s", err.message);
     return HMN_EXIT_RUNTIME;
@@ -142,6 +146,15 @@ static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
     return opt->n_sets > 0 ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
   }
   return HMN_EXIT_OK;
+}
+
+/* Without --config the bandit runs on the Phase-0 preset (preset.c);
+ * whether the task is the bandit is known only after --set and --task. */
+static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
+  if (opt->config_path != NULL) return hmn_run_build_config_from(opt, false, cfg);
+  int rc = hmn_run_build_config_from(opt, true, cfg);
+  if (rc != HMN_EXIT_OK || cfg->task == HMN_TASK_BANDIT) return rc;
+  return hmn_run_build_config_from(opt, false, cfg);
 }
 
 static double hmn_now(void) {

@@ -120,6 +120,7 @@ typedef struct {
   int32_t task;          /* hmn_task_kind: what hmn run drives the layer with */
   int32_t bandit;        /* hmn_bandit_variant */
   int32_t contexts;      /* C, or 0 for min(d_ctx, n_in) */
+  int32_t context_steps; /* steps each context is shown (a trial's length) */
   int32_t switch_period; /* P: steps between redraws of the arm probabilities */
   int32_t action;        /* hmn_action_rule */
   float temperature;     /* softmax action temperature */

@@ -113,6 +113,8 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
     "bandit variant: arm probabilities redrawn every switch_period steps, or fixed")      \
   X(task, contexts, INT32, "0", IN(0, 65536),                                             \
     "bandit contexts C, each an input pattern; 0 means min(d_ctx, n_in); at most n_in")   \
+  X(task, context_steps, INT32, "1", IN(1, 1000000000),                                   \
+    "steps each bandit context is shown before the next is drawn")                        \
   X(task, switch_period, INT32, "2000", IN(1, 1000000000),                                \
     "steps between redraws of the arm probabilities (switching bandit)")                  \
   X(task, action, ENUM, "argmax", ONE_OF(action),                                         \

@@ -88,13 +88,23 @@ static void hmn__bandit_block(const hmn_config *cfg, uint64_t t, uint32_t r[4]) 
   hmn_philox(cfg->seed, t, HMN__BANDIT_IDX_STEP, HMN_STREAM_TASK, r);
 }
 
+/* The context of step t: drawn by the first step of its trial of
+ * context_steps steps, so a context stays while the delay line and the
+ * traces carry the previous step's credit (the RPE of step t arrives as
+ * E_DA of step t + 1). */
+static int hmn__bandit_context(const hmn_task *task, uint64_t t) {
+  const hmn_config *cfg = &task->cfg;
+  const hmn__bandit *b = task->data;
+  uint32_t r[4];
+  hmn__bandit_block(cfg, t - t % (uint64_t)cfg->context_steps, r);
+  return hmn__bandit_pick(r[0], b->contexts);
+}
+
 static int hmn__bandit_input(hmn_task *task, uint64_t t, hmn_step_input *in, hmn_error *err) {
   (void)err;
   const hmn_config *cfg = &task->cfg;
   const hmn__bandit *b = task->data;
-  uint32_t r[4];
-  hmn__bandit_block(cfg, t, r);
-  int c = hmn__bandit_pick(r[0], b->contexts);
+  int c = hmn__bandit_context(task, t);
   /* Block c is inputs ceil(c N / C) .. ceil((c+1) N / C) - 1. Its inputs
    * are 1/size, so a_j is the mean of the block's weights and stays in
    * tanh's working range whatever the block size. */
@@ -137,7 +147,7 @@ static int hmn__bandit_feedback(hmn_task *task, uint64_t t, const float *z, hmn_
                        (unsigned long long)t, a, (double)z[a]);
   uint32_t r[4];
   hmn__bandit_block(cfg, t, r);
-  int c = hmn__bandit_pick(r[0], b->contexts);
+  int c = hmn__bandit_context(task, t);
   int action = 0;
   switch (cfg->action) {
   case HMN_ACTION_SOFTMAX:
