@@ -1,23 +1,33 @@
 /*
- * hmn_step.cl - the kernels of one HMN step (SPEC section 3), in launch
- * order:
+ * hmn_step.cl - one HMN step (SPEC section 3) as one kernel launch:
  *
- *   (host)            writes x(t), E(t), C_global(t) (one buffer, `inputs`)
- *   hmn_step_inputs   per input:  x(t) into x_hist slot t mod D, h_i EMA;
- *                     item 0: G (eqs 6-7)
+ *   (host)            writes the step's scalars, x(t) and h(t) into one
+ *                     buffer, `inputs` (see HMN_SC_* below)
  *   hmn_step_row      one work-group per neuron j, in phases separated by
- *                     barriers: the delayed inputs and eq 1's sum; z_j,
- *                     c_j, the astrocyte, G_j and the bias (item 0); the
- *                     attention logits and their maximum; the softmax
- *                     numerators and denominator; the uniforms of the
- *                     row's Philox blocks; the per-synapse traces, eq 3,
- *                     the phase gate, the stochastic application and the
- *                     clamp.
+ *                     barriers: x(t) into the ring and h(t) into h (group
+ *                     0); the delayed inputs and eq 1's sum; z_j, c_j, the
+ *                     astrocyte, G_j and the bias (item 0); the attention
+ *                     logits and their maximum; the softmax numerators and
+ *                     denominator; the uniforms of the row's Philox
+ *                     blocks; the per-synapse traces, eq 3, the phase
+ *                     gate, the stochastic application and the clamp.
  *
  * Everything in the step that is per neuron is per work-group, so the
  * row's weights come from memory once for the forward pass and the update
  * together, and its delayed inputs, attention numerators and uniforms
  * stay in local memory between the phases.
+ *
+ * What depends only on the step's inputs has no kernel of its own: a CPU
+ * driver such as PoCL spends several microseconds between two launches
+ * (its threads sleep and wake), more than the work itself. Step 3's h(t)
+ * = (1 - delta_h) h(t - 1) + delta_h x(t), step 5's extremes of beta h_i
+ * (below) and step 6's shared G (eqs 6-7) are functions of x(t), E(t),
+ * C_global(t) and of h, kappa and w_k, which change only through the
+ * step itself: the host keeps copies of those three and forms these with
+ * the reference's functions (h with the same float expression as
+ * hmnk_ema, so the same bits), and sends them with the step's scalars.
+ * (Forming them in every work-group instead cost 10 us a step at 256 x
+ * 256 and 5-8% at 1024 x 1024 on PoCL; a kernel of their own, a launch.)
  *
  * Synapses are handled HMN_VEC at a time in OpenCL vector types (the _v
  * twins of hmn_math.h and hmn_synapse.h): a CPU driver turns them into
@@ -32,10 +42,11 @@
  *
  * The host prepends a defines block with the layer's shape (HMN_N_IN,
  * HMN_N_OUT, HMN_N_MOD, HMN_D_CTX, HMN_DELAY) and any tunable it
- * overrides. The modes (activation, attention, global attention and its
- * similarity, phase gate, stochastic application) are kernel arguments
- * like the continuous parameters: each is one branch that is the same for
- * every work-item, and one build then serves every ablation of a shape.
+ * overrides. The modes (activation, attention, phase gate, stochastic
+ * application) are kernel arguments like the continuous parameters: each
+ * is one branch that is the same for every work-item, and one build then
+ * serves every ablation of a shape (global attention and its similarity
+ * act through the host's G).
  */
 #ifndef HMN_SOURCES_INLINED
 #include "hmn_port.h"
@@ -57,11 +68,6 @@
 
 /* ---- tunables ---- */
 
-/* Work-group size of hmn_step_inputs, its only group: each item takes
- * HMN_VEC inputs at a time. */
-#ifndef HMN_WG_INPUT
-#define HMN_WG_INPUT 16
-#endif
 /* Partial sums per row reduction (L above), a power of two: lane l adds
  * terms l, l + L, l + 2L, ...; the lanes then combine pairwise. Changing
  * it changes result bits (within SPEC section 5's reduction bound). */
@@ -149,25 +155,29 @@ HMN_INLINE void hmnk_store_f(hmnk_vf x, HMN_GLOBAL float *p, hmnk_u32 valid) {
   for (hmnk_u32 v = 0; v < valid; v++) p[v] = lanes[v];
 }
 
-/* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond).
+/* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond),
+ * given x(t) there: a delay of 0 takes x(t), any other the ring slot
+ * written at step t - tau, never slot t mod D, which group 0 is writing.
  * A short delay line is read as whole rows of x_hist, one select per row;
  * a long one element by element. */
-HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *x_hist, hmnk_vu tau,
-                                        hmnk_u32 slot, hmnk_u32 i, hmnk_u32 valid) {
+HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *x_hist, hmnk_vf x_now,
+                                        hmnk_vu tau, hmnk_u32 slot, hmnk_u32 i, hmnk_u32 valid) {
 #if HMN_DELAY <= 8
-  hmnk_vf xhat = (hmnk_vf)(0.0f);
-  for (hmnk_u32 d = 0; d < (hmnk_u32)HMN_DELAY; d++) {
+  hmnk_vf xhat = x_now;
+  for (hmnk_u32 d = 1; d < (hmnk_u32)HMN_DELAY; d++) {
     hmnk_vf x = hmnk_load_f(x_hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN + i, valid);
     xhat = tau == d ? x : xhat;
   }
   return xhat;
 #else
   hmnk_u32 taus[HMN_VEC];
-  float lanes[HMN_VEC];
+  float now[HMN_VEC], lanes[HMN_VEC];
   hmnk_vstore(tau, 0, taus);
+  hmnk_vstore(x_now, 0, now);
   for (hmnk_u32 v = 0; v < (hmnk_u32)HMN_VEC; v++)
-    lanes[v] = v < valid ? x_hist[hmnk_delay_row(taus[v], slot) * (hmnk_u32)HMN_N_IN + i + v]
-                         : 0.0f;
+    lanes[v] = v >= valid      ? 0.0f
+               : taus[v] == 0u ? now[v]
+                               : x_hist[hmnk_delay_row(taus[v], slot) * (hmnk_u32)HMN_N_IN + i + v];
   return hmnk_vload(0, lanes);
 #endif
 }
@@ -212,80 +222,26 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 #endif
 }
 
-/* The step's inputs, as the host writes them: x(t), E(t), C_global(t). */
-#define HMN_IN_X 0u
-#define HMN_IN_MOD ((hmnk_u32)HMN_N_IN)
-#define HMN_IN_CTX ((hmnk_u32)HMN_N_IN + (hmnk_u32)HMN_N_MOD)
-
-/* What hmn_step_inputs leaves for the rows in `step_g`: G, and the least
- * and largest beta h_i with a flag that says whether every logit has the
- * common form (below). */
-#define HMN_STEP_G 0
-#define HMN_STEP_BH_MIN 1
-#define HMN_STEP_BH_MAX 2
-#define HMN_STEP_BH_PLAIN 3
-#define HMN_STEP_VALUES 4
-
-/* Step 1's push of x(t) into ring slot t mod D, step 3's h, and step 6's
- * shared part G: everything that depends only on this step's inputs, in
- * one work-group. (The host writes x(t) to `inputs` rather than into
- * x_hist at an offset: whole-buffer writes keep every device and tool,
- * Oclgrind's uninitialized-memory check included, on the simplest path.)
- *
- * It also forms bh_i = beta h_i for step 5. Where every h_i is 0 or has a
- * normal beta h_i (the plain case), the logit s_ji = beta h_i c_j of
- * hmnk_attention_logit is finite(bh_i c_j) for every row, a monotone
- * function of bh_i: the row maximum is then the logit of the least or the
- * largest bh_i, exactly, without a pass over the row. */
-HMN_KERNEL HMN_WORK_GROUP(HMN_WG_INPUT) void hmn_step_inputs(
-    HMN_GLOBAL float *HMN_RESTRICT h, HMN_GLOBAL float *HMN_RESTRICT x_hist,
-    HMN_GLOBAL const float *HMN_RESTRICT inputs, HMN_GLOBAL const float *HMN_RESTRICT kappa,
-    HMN_GLOBAL const float *HMN_RESTRICT w_k, HMN_GLOBAL float *HMN_RESTRICT step_g,
-    HMN_GLOBAL float *HMN_RESTRICT bh, hmnk_u32 slot, float emb_rate, float beta_attn,
-    float beta_global, int global_attention, int similarity) {
-  HMN_LOCAL float lane_min[HMN_WG_INPUT * HMN_VEC];
-  HMN_LOCAL float lane_max[HMN_WG_INPUT * HMN_VEC];
-  HMN_LOCAL int lane_odd[HMN_WG_INPUT];
-  HMN_GLOBAL const float *x_in = inputs + HMN_IN_X;
-  hmnk_u32 item = (hmnk_u32)get_local_id(0);
-  hmnk_vu lane = hmnk_lane_index();
-  hmnk_vf lo = (hmnk_vf)(HMN_F32_MAX), hi = (hmnk_vf)(-HMN_F32_MAX);
-  hmnk_vi odd = (hmnk_vi)(0);
-  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += (hmnk_u32)HMN_WG_INPUT) {
-    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
-    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-    hmnk_vf x = hmnk_load_f(x_in + i, valid);
-    hmnk_store_f(x, x_hist + slot * (hmnk_u32)HMN_N_IN + i, valid);
-    hmnk_vf h_i = hmnk_ema_v(hmnk_load_f(h + i, valid), emb_rate, x);
-    hmnk_store_f(h_i, h + i, valid);
-    hmnk_vf bh_i = beta_attn * h_i;
-    hmnk_store_f(bh_i, bh + i, valid);
-    hmnk_vi in_row = lane < valid;
-    /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
-    if (beta_attn != 0.0f) odd |= in_row & (h_i != 0.0f) & ~hmnk_is_normal_v(bh_i);
-    lo = (in_row & (bh_i < lo)) ? bh_i : lo;
-    hi = (in_row & (bh_i > hi)) ? bh_i : hi;
-  }
-  hmnk_vstore(lo, 0, lane_min + item * (hmnk_u32)HMN_VEC);
-  hmnk_vstore(hi, 0, lane_max + item * (hmnk_u32)HMN_VEC);
-  lane_odd[item] = any(odd);
-  HMN_BARRIER();
-  if (item == 0u) {
-    float m_lo = lane_min[0], m_hi = lane_max[0];
-    int plain = 1;
-    for (hmnk_u32 k = 1; k < (hmnk_u32)(HMN_WG_INPUT * HMN_VEC); k++) {
-      m_lo = lane_min[k] < m_lo ? lane_min[k] : m_lo;
-      m_hi = lane_max[k] > m_hi ? lane_max[k] : m_hi;
-    }
-    for (hmnk_u32 k = 0; k < (hmnk_u32)HMN_WG_INPUT; k++) plain = plain && !lane_odd[k];
-    step_g[HMN_STEP_G] = hmnk_global_modulation(global_attention, similarity, beta_global, kappa,
-                                                w_k, inputs + HMN_IN_MOD, inputs + HMN_IN_CTX,
-                                                HMN_N_MOD, HMN_D_CTX);
-    step_g[HMN_STEP_BH_MIN] = m_lo;
-    step_g[HMN_STEP_BH_MAX] = m_hi;
-    step_g[HMN_STEP_BH_PLAIN] = plain ? 1.0f : 0.0f;
-  }
-}
+/* The step's inputs, as the host writes them in one upload: the step's
+ * scalars (HMN_STEP_SCALARS words), x(t), h(t). The scalars travel with
+ * the inputs rather than as kernel arguments, so that a step costs the
+ * host no argument calls. The integer ones are stored as their bits. */
+#define HMN_SC_SLOT 0u       /* t mod D */
+#define HMN_SC_T_LO 1u       /* t, low and high word */
+#define HMN_SC_T_HI 2u
+#define HMN_SC_PLAIN 3u      /* 1 in the plain case of step 5 (below), else 0 */
+#define HMN_SC_ETA_LOCAL 4u
+#define HMN_SC_ETA_GLOBAL 5u
+#define HMN_SC_COS_PHASE 6u  /* eq 4: cos Phi(t), sin Phi(t) */
+#define HMN_SC_SIN_PHASE 7u
+#define HMN_SC_G 8u          /* step 6's shared G (eqs 6-7) */
+#define HMN_SC_E_ASTRO 9u    /* E_k of the astrocytes' source, k = astro_source */
+#define HMN_SC_BH_MIN 10u    /* the least and largest beta h_i(t) */
+#define HMN_SC_BH_MAX 11u
+/* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
+#define HMN_STEP_SCALARS 16u
+#define HMN_IN_X HMN_STEP_SCALARS
+#define HMN_IN_H (HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
 
 /* Row scalars that item 0 computes for the whole work-group. */
 #define HMN_ROW_Z 0
@@ -296,25 +252,36 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_WG_INPUT) void hmn_step_inputs(
 #define HMN_ROW_SCALE 5
 #define HMN_ROW_SCALARS 6
 
-/* Steps 1-11 for neuron j = the work-group's id, after hmn_step_inputs.
+/* The whole step (SPEC section 3, steps 1-11) for neuron j = the
+ * work-group's id.
+ *
+ * So that no group reads what another writes, group 0 alone stores x(t)
+ * into ring slot t mod D, which no group reads this step: a delay of 0
+ * takes x(t) from `inputs`, every other delay another slot. Group 0 also
+ * stores h(t) into h, which only the host's copy reads.
+ *
+ * Step 5's logits need the row maximum. Where every h_i is 0 or has a
+ * normal beta h_i (the plain case), the logit s_ji = beta h_i c_j of
+ * hmnk_attention_logit is finite((beta h_i) c_j) for every row, a monotone
+ * function of beta h_i: the maximum is then the logit of the least or the
+ * largest beta h_i, exactly, without a pass over the row.
+ *
  * counts[2j] gets the number of applied updates of the row and
  * counts[2j + 1] the number of candidates (non-zero dw dagger), for the
  * step statistics. */
 HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL float *HMN_RESTRICT w, HMN_GLOBAL float *HMN_RESTRICT psi_f,
     HMN_GLOBAL float *HMN_RESTRICT psi_s, HMN_GLOBAL const float *HMN_RESTRICT cos_phi,
-    HMN_GLOBAL const float *HMN_RESTRICT sin_phi, HMN_GLOBAL const hmnk_u8 *HMN_RESTRICT tau, HMN_GLOBAL const float *HMN_RESTRICT x_hist,
-    HMN_GLOBAL const float *HMN_RESTRICT h, HMN_GLOBAL float *HMN_RESTRICT b,
-    HMN_GLOBAL float *HMN_RESTRICT z, HMN_GLOBAL float *HMN_RESTRICT c,
-    HMN_GLOBAL float *HMN_RESTRICT astro, HMN_GLOBAL const float *HMN_RESTRICT sign,
-    HMN_GLOBAL const float *HMN_RESTRICT inputs, HMN_GLOBAL const float *HMN_RESTRICT step_g,
-    HMN_GLOBAL const float *HMN_RESTRICT bh, HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
-    hmnk_u32 slot, hmnk_u32 seed_lo, hmnk_u32 seed_hi, hmnk_u32 t_lo, hmnk_u32 t_hi,
-    float noise_sigma, float ctx_rate, int activation, hmnk_u32 astro_source, float astro_decay,
-    float astro_gain, float astro_lambda, float bias_rate, float target_rate, float beta_attn,
-    int attention, float lam_f, float lam_s, float rho_f, float rho_s, float eta_local,
-    float eta_global, float cos_phase, float sin_phase, int phase_gate, float beta_p,
-    float theta_p, int stochastic, float w_min, float w_max) {
+    HMN_GLOBAL const float *HMN_RESTRICT sin_phi, HMN_GLOBAL const hmnk_u8 *HMN_RESTRICT tau,
+    HMN_GLOBAL float *HMN_RESTRICT x_hist, HMN_GLOBAL float *HMN_RESTRICT h,
+    HMN_GLOBAL float *HMN_RESTRICT b, HMN_GLOBAL float *HMN_RESTRICT z,
+    HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT astro,
+    HMN_GLOBAL const float *HMN_RESTRICT sign, HMN_GLOBAL const float *HMN_RESTRICT inputs,
+    HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
+    hmnk_u32 seed_lo, hmnk_u32 seed_hi, float noise_sigma, float ctx_rate, int activation,
+    float astro_decay, float astro_gain, float astro_lambda, float bias_rate, float target_rate,
+    float beta_attn, int attention, float lam_f, float lam_s, float rho_f, float rho_s,
+    int phase_gate, float beta_p, float theta_p, int stochastic, float w_min, float w_max) {
   /* The row's delayed inputs, its attention logits and then numerators
    * (zeros past the row's end), and its uniforms. */
   HMN_LOCAL float xhat_row[HMN_ROW_PADDED];
@@ -324,7 +291,13 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   HMN_LOCAL hmnk_u32 lane_n[2 * HMN_SUM_LANES];
   HMN_LOCAL float row_s[HMN_ROW_SCALARS];
 
-  hmnk_rng_at at = {seed_lo, seed_hi, t_lo, t_hi};
+  /* (integers read as integers, so that no float load touches a NaN
+   * pattern) */
+  HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)inputs;
+  hmnk_u32 slot = step_u[HMN_SC_SLOT];
+  hmnk_rng_at at = {seed_lo, seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
+  HMN_GLOBAL const float *x_in = inputs + HMN_IN_X;
+  HMN_GLOBAL const float *h_in = inputs + HMN_IN_H;
   hmnk_u32 j = (hmnk_u32)get_group_id(0);
   hmnk_u32 item = (hmnk_u32)get_local_id(0);
   hmnk_u32 row0 = j * (hmnk_u32)HMN_N_IN;
@@ -336,13 +309,22 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   HMN_GLOBAL const hmnk_u8 *tau_row = tau + row0;
   hmnk_vu lane = hmnk_lane_index();
 
-  /* Steps 1-2: delayed inputs, and eq 1's sum with the weights of before
-   * this step's update. */
+  /* Steps 1-2: x(t) into the ring and h(t) into h (group 0); the delayed
+   * inputs, and eq 1's sum with the weights of before this step's update.
+   * (A contiguous run of chunks per item here, as in the per-synapse loop,
+   * with the products summed in this order afterwards, measured slower at
+   * 256 x 256 and no faster at 1024 x 1024.) */
   hmnk_vf acc = (hmnk_vf)(0.0f);
   for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
     hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
     hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-    hmnk_vf xhat = hmnk_delayed_input_v(x_hist, hmnk_load_u8(tau_row + i, valid), slot, i, valid);
+    hmnk_vf x = hmnk_load_f(x_in + i, valid);
+    if (j == 0u) {
+      hmnk_store_f(x, x_hist + slot * (hmnk_u32)HMN_N_IN + i, valid);
+      hmnk_store_f(hmnk_load_f(h_in + i, valid), h + i, valid);
+    }
+    hmnk_vf xhat =
+        hmnk_delayed_input_v(x_hist, x, hmnk_load_u8(tau_row + i, valid), slot, i, valid);
     hmnk_vstore(xhat, 0, xhat_row + i);
     acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
   }
@@ -360,20 +342,19 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     z[j] = z_j;
     c[j] = c_j;
     float astro_j = astro[j];
-    float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain,
-                                   inputs[HMN_IN_MOD + astro_source]);
+    float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain, inputs[HMN_SC_E_ASTRO]);
     astro[j] = astro_j;
-    float g = hmnk_neuron_modulation(sign[j], step_g[HMN_STEP_G], astro_lambda, m_astro);
+    float g = hmnk_neuron_modulation(sign[j], inputs[HMN_SC_G], astro_lambda, m_astro);
     g_j[j] = g;
     b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
     row_s[HMN_ROW_Z] = z_j;
     row_s[HMN_ROW_C] = c_j;
     /* Eq 3's factor (eta_local + eta_global G_j), the same for the row. */
-    row_s[HMN_ROW_COEF] = eta_local + eta_global * g;
-    /* Step 5's row maximum in the plain case (see hmn_step_inputs): the
-     * logit of the largest bh_i for c_j > 0, of the least for c_j < 0. */
+    row_s[HMN_ROW_COEF] = inputs[HMN_SC_ETA_LOCAL] + inputs[HMN_SC_ETA_GLOBAL] * g;
+    /* Step 5's row maximum in the plain case: the logit of the largest
+     * beta h_i for c_j > 0, of the least for c_j < 0. */
     row_s[HMN_ROW_MAX] = hmnk_finite_logit(
-        (c_j > 0.0f ? step_g[HMN_STEP_BH_MAX] : step_g[HMN_STEP_BH_MIN]) * c_j);
+        (c_j > 0.0f ? inputs[HMN_SC_BH_MAX] : inputs[HMN_SC_BH_MIN]) * c_j);
   }
   HMN_BARRIER();
 
@@ -381,14 +362,14 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
    * their row maximum (exact in any order). Lanes past the row's end hold
    * -FLT_MAX. */
   int attend = attention != HMN_ATTENTION_OFF;
-  int plain = step_g[HMN_STEP_BH_PLAIN] != 0.0f;
+  int plain = step_u[HMN_SC_PLAIN] != 0u;
   float c_j = row_s[HMN_ROW_C];
   if (attend && !plain) {
     hmnk_vf s_max = (hmnk_vf)(-HMN_F32_MAX);
     for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-      hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h + i, valid), c_j);
+      hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h_in + i, valid), c_j);
       s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
       hmnk_vstore(s, 0, num_row + i);
       s_max = s > s_max ? s : s_max;
@@ -414,7 +395,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
     hmnk_vf e = (hmnk_vf)(1.0f);
     if (attend) {
-      hmnk_vf s = plain ? hmnk_finite_logit_v(hmnk_load_f(bh + i, valid) * c_j)
+      hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
                         : hmnk_vload(0, num_row + i);
       e = hmnk_exp_v(s - m);
     }
@@ -442,6 +423,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   /* Steps 4-10 per synapse. Lanes past the row's end have zero inputs and
    * traces, so their dw is 0 and they count nowhere. */
   float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
+  float cos_phase = inputs[HMN_SC_COS_PHASE], sin_phase = inputs[HMN_SC_SIN_PHASE];
   float scale_over_denom = row_s[HMN_ROW_SCALE] / row_s[HMN_ROW_DENOM];
   hmnk_u32 u_first = row0 - 4u * q0;
   hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);

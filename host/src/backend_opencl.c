@@ -2,17 +2,27 @@
  * backend_opencl.c - the "opencl" backend: one HMN step as the kernels of
  * kernels/hmn_step.cl, with the whole layer state resident on the device.
  *
- * Per step, only x(t), E(t) and C_global(t) are written, and the step's
- * scalars (t, phase, learning rates) are set as kernel arguments; nothing
- * is read back. z, the other arrays and the statistics cross to the host
- * only when a caller asks (pull, stats).
+ * A step is one launch of hmn_step_row. Its inputs travel in one slot of
+ * a ring: the step's scalars (t, the learning rates, the phase's cos and
+ * sin, and what the host forms from the inputs: G, h(t) and the extremes
+ * of beta h, see hmn_step.cl) and x(t); nothing is read back. z, the
+ * other arrays and the statistics cross to the host only when a caller
+ * asks (pull, stats).
  *
  * The program is built once per layer for its shape (the defines block);
  * modes and parameters are kernel arguments, so a checkpoint or snapshot
  * restore with another config only sets the arguments again.
  */
+/* Shared virtual memory (OpenCL 2.0) carries the step's inputs where the
+ * device has it; the build targets 1.2 otherwise, so this file asks for
+ * the 2.0 declarations and calls them only on devices that report them. */
+#undef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 200
+/* clCreateCommandQueue, deprecated in 2.0, is the one 1.2 devices have. */
+#define CL_USE_DEPRECATED_OPENCL_1_2_APIS
 #include "opencl.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,30 +37,36 @@ _Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF 
 _Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
                "similarity values differ from kernels/hmn_synapse.h");
 
-enum { HMN__K_INPUTS, HMN__K_ROW, HMN__K_COUNT };
-static const char *const hmn__kernel_names[HMN__K_COUNT] = {"hmn_step_inputs", "hmn_step_row"};
+enum { HMN__K_ROW, HMN__K_COUNT };
+static const char *const hmn__kernel_names[HMN__K_COUNT] = {"hmn_step_row"};
 /* Profile entries: the kernels, then the per-step uploads. */
 #define HMN__PROF_WRITE HMN__K_COUNT
 #define HMN__PROF_COUNT (HMN__K_COUNT + 1)
 
-/* Device buffers beyond the state arrays and the step's inputs: what
- * hmn_step_inputs leaves for the rows (G and the extremes of beta h, and
- * beta h itself), G_j, and per-neuron counts of applied and candidate
- * updates. G_J and COUNTS feed the statistics, so snapshots keep them. */
-enum { HMN__X_STEP_G, HMN__X_BH, HMN__X_G_J, HMN__X_COUNTS, HMN__X_COUNT };
-/* Values in STEP_G (hmn_step.cl's HMN_STEP_VALUES). */
-#define HMN__STEP_VALUES 4
+/* Device buffers beyond the state arrays and the step's inputs: G_j and
+ * per-neuron counts of applied and candidate updates. Both feed the
+ * statistics, so snapshots keep them. */
+enum { HMN__X_G_J, HMN__X_COUNTS, HMN__X_COUNT };
 
-/* Positions of the arguments that change every step (hmn_step.cl). */
-enum { HMN__IN_SLOT = 7 };
+/* The step's scalars at the head of its inputs (hmn_step.cl's HMN_SC_*),
+ * then x(t) and h(t): they travel in the one upload of the step instead
+ * of as kernel arguments, so a step makes no clSetKernelArg call beyond
+ * naming its slot of shared memory. */
 enum {
-  HMN__ROW_SLOT = 18,
-  HMN__ROW_T_LO = 21,
-  HMN__ROW_T_HI = 22,
-  HMN__ROW_ETA_LOCAL = 38,
-  HMN__ROW_ETA_GLOBAL = 39,
-  HMN__ROW_COS_PHASE = 40,
-  HMN__ROW_SIN_PHASE = 41
+  HMN__SC_SLOT, /* integers, as their bits */
+  HMN__SC_T_LO,
+  HMN__SC_T_HI,
+  HMN__SC_PLAIN,
+  HMN__SC_ETA_LOCAL, /* floats */
+  HMN__SC_ETA_GLOBAL,
+  HMN__SC_COS_PHASE,
+  HMN__SC_SIN_PHASE,
+  HMN__SC_G,
+  HMN__SC_E_ASTRO,
+  HMN__SC_BH_MIN,
+  HMN__SC_BH_MAX,
+  /* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
+  HMN__SC_COUNT = 16
 };
 
 /* st.stats.applied holds this while the last step's counts are still on
@@ -59,15 +75,26 @@ enum {
  * again, and a snapshot carries the marker along with the device counts. */
 #define HMN__STATS_ON_DEVICE UINT64_MAX
 
-/* Steps whose inputs may be in flight at once. Each step's x, E and
- * C_global go, one after the other, into a host copy of their own (the
- * caller's arrays need not outlive the call) and from there by a write
- * that the step does not wait for into the device buffer of the step's
- * inputs: the host prepares the next step while the device runs this one.
- * A copy is reused HMN__STAGES steps later, once its write has finished
- * (almost always long before). The queue is in order, so the write of
- * the next step's inputs waits for the kernels of this one. */
-#define HMN__STAGES 4
+/* Steps whose inputs may be in flight at once. Each step's scalars, x(t)
+ * and h(t) go into a slot of a ring of their own (the caller's arrays
+ * need not outlive the call), so that the host prepares later steps while
+ * the device runs this one and seldom waits for it:
+ * - where the device has fine-grained SVM (PoCL does), the ring is shared
+ *   memory that the kernel reads directly: a step is one command, one
+ *   launch, where a write and a launch cost a CPU driver two rounds of
+ *   its scheduler (and waking a thread each);
+ * - elsewhere (OpenCL 1.2, Oclgrind, or HMN_OPENCL_INPUTS=write) a write
+ *   that the step does not wait for copies the slot into one device
+ *   buffer; the queue is in order, so it waits for the step before.
+ * A slot is reused HMN__RING steps later, once its step is done. Rather
+ * than an event per step (and a wake-up of the host per step), only the
+ * last step of each HMN__GROUP asks for one, a marker: the first step of
+ * a group waits for the marker of the group that used its slots last. */
+#define HMN__GROUP 16
+#define HMN__MARKERS 4
+#define HMN__RING (HMN__GROUP * HMN__MARKERS)
+/* Position of the inputs among hmn_step_row's arguments. */
+#define HMN__ROW_INPUTS 13
 /* Profiling events not yet added to the totals; they are taken in order
  * as they finish, and only a full ring makes a step wait for one. */
 #define HMN__PROF_RING 64
@@ -92,10 +119,20 @@ typedef struct {
   bool args_stale;                /* the config may have changed since arguments were set */
   bool broken;                    /* a device error mid-step left the state undefined */
   uint32_t pushed;                /* arrays rewritten since; all of them mend `broken` */
-  cl_mem inputs;                    /* the step's x, E, C_global on the device */
-  float *stage[HMN__STAGES];        /* host copies of the inputs of steps in flight */
-  cl_event stage_done[HMN__STAGES]; /* the write of each copy, or NULL */
-  size_t stage_next;
+  /* Step 3's h(t), step 5's extremes of beta h and step 6's G (eqs 6-7)
+   * depend only on the step's inputs and on h, kappa and w_k, which
+   * change only through the step itself: the host forms them and sends
+   * them with the step's scalars (see hmn_step.cl). These are copies of
+   * h, kappa and w_k as they are on the device: taken when they are
+   * written, h carried along each step; a snapshot keeps its own. */
+  float *h_copy, *keys, *key_weights;
+  float *snap_h_copy, *snap_keys, *snap_key_weights;
+  bool svm;                         /* the ring is fine-grained shared memory */
+  cl_mem inputs;                    /* without SVM: the step's inputs on the device */
+  float *ring;                      /* HMN__RING slots of a step's inputs */
+  size_t slot_floats;               /* floats per slot (a multiple of 128 bytes) */
+  uint64_t launches;                /* steps enqueued */
+  cl_event marker[HMN__MARKERS];    /* the last step of each group, or NULL */
   bool profiling;
   cl_event pending[HMN__PROF_RING]; /* a FIFO ring, oldest at pending_head */
   int pending_kind[HMN__PROF_RING];
@@ -110,23 +147,14 @@ static void hmn__cl_mark_broken(hmn__cl_layer *cl) {
   cl->pushed = 0;
 }
 
-/* One step's inputs: x(t), E(t), C_global(t). */
+/* One step's inputs: its scalars, x(t), h(t). */
 static size_t hmn__inputs_bytes(const hmn_config *cfg) {
-  return (size_t)(cfg->n_in + cfg->n_mod + cfg->d_ctx) * sizeof(float);
+  return (size_t)(HMN__SC_COUNT + 2 * cfg->n_in) * sizeof(float);
 }
 
 static size_t hmn__extra_bytes(const hmn_config *cfg, int which) {
   size_t n_out = (size_t)cfg->n_out;
-  switch (which) {
-  case HMN__X_STEP_G:
-    return HMN__STEP_VALUES * sizeof(float);
-  case HMN__X_BH:
-    return (size_t)cfg->n_in * sizeof(float);
-  case HMN__X_COUNTS:
-    return 2 * n_out * sizeof(cl_uint);
-  default:
-    return n_out * sizeof(float);
-  }
+  return which == HMN__X_COUNTS ? 2 * n_out * sizeof(cl_uint) : n_out * sizeof(float);
 }
 
 /* ---- the program ---- */
@@ -226,13 +254,6 @@ static void hmn__arg(hmn__args *a, size_t size, const void *value) {
   if (a->status == CL_SUCCESS) a->status = clSetKernelArg(a->kernel, a->index, size, value);
   a->index++;
 }
-/* A placeholder for an argument each step sets; it checks that the
- * position the step writes to (HMN__IN_SLOT, ...) is really this one. */
-static void hmn__arg_step(hmn__args *a, cl_uint position) {
-  const cl_uint zero = 0; /* also 0.0f: every per-step argument has 4 bytes */
-  if (a->index != position && a->status == CL_SUCCESS) a->status = CL_INVALID_ARG_INDEX;
-  hmn__arg(a, sizeof zero, &zero);
-}
 #define HMN__ARG_MEM(a, mem) hmn__arg(a, sizeof(cl_mem), &(mem))
 #define HMN__ARG_U32(a, v)           \
   do {                               \
@@ -250,8 +271,8 @@ static void hmn__arg_step(hmn__args *a, cl_uint position) {
     hmn__arg(a, sizeof v_, &v_);     \
   } while (0)
 
-/* Every argument, in hmn_step.cl's order; the per-step ones get
- * placeholders that each step overwrites. */
+/* Every argument, in hmn_step.cl's order; the per-step values travel in
+ * the inputs buffer. */
 static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   const hmn_config *cfg = &layer->st.cfg;
@@ -262,21 +283,6 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
 
   hmn__args a[HMN__K_COUNT];
   for (int k = 0; k < HMN__K_COUNT; k++) a[k] = (hmn__args){cl->kernels[k], 0, CL_SUCCESS};
-
-  hmn__args *in = &a[HMN__K_INPUTS];
-  HMN__ARG_MEM(in, m[HMN_ARRAY_H]);
-  HMN__ARG_MEM(in, m[HMN_ARRAY_X_HIST]);
-  HMN__ARG_MEM(in, cl->inputs);
-  HMN__ARG_MEM(in, m[HMN_ARRAY_KAPPA]);
-  HMN__ARG_MEM(in, m[HMN_ARRAY_W_K]);
-  HMN__ARG_MEM(in, x[HMN__X_STEP_G]);
-  HMN__ARG_MEM(in, x[HMN__X_BH]);
-  hmn__arg_step(in, HMN__IN_SLOT);
-  HMN__ARG_F32(in, cfg->emb_rate);
-  HMN__ARG_F32(in, cfg->beta_attn);
-  HMN__ARG_F32(in, cfg->beta_global);
-  HMN__ARG_I32(in, cfg->global_attention != 0);
-  HMN__ARG_I32(in, cfg->similarity);
 
   hmn__args *row = &a[HMN__K_ROW];
   HMN__ARG_MEM(row, m[HMN_ARRAY_W]);
@@ -292,20 +298,22 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   HMN__ARG_MEM(row, m[HMN_ARRAY_C]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_ASTRO]);
   HMN__ARG_MEM(row, m[HMN_ARRAY_SIGN]);
-  HMN__ARG_MEM(row, cl->inputs);
-  HMN__ARG_MEM(row, x[HMN__X_STEP_G]);
-  HMN__ARG_MEM(row, x[HMN__X_BH]);
+  /* (the first slot of the ring with SVM; each step names its own) */
+  if (cl->svm && row->status == CL_SUCCESS)
+    row->status = clSetKernelArgSVMPointer(row->kernel, row->index, cl->ring);
+  if (cl->svm)
+    row->index++;
+  else
+    HMN__ARG_MEM(row, cl->inputs);
+  if (row->index != HMN__ROW_INPUTS + 1 && row->status == CL_SUCCESS)
+    row->status = CL_INVALID_ARG_INDEX;
   HMN__ARG_MEM(row, x[HMN__X_G_J]);
   HMN__ARG_MEM(row, x[HMN__X_COUNTS]);
-  hmn__arg_step(row, HMN__ROW_SLOT);
   HMN__ARG_U32(row, seed_lo);
   HMN__ARG_U32(row, seed_hi);
-  hmn__arg_step(row, HMN__ROW_T_LO);
-  hmn__arg_step(row, HMN__ROW_T_HI);
   HMN__ARG_F32(row, cfg->noise_sigma);
   HMN__ARG_F32(row, cfg->ctx_rate);
   HMN__ARG_I32(row, cfg->activation);
-  HMN__ARG_U32(row, cfg->astro_source);
   HMN__ARG_F32(row, cfg->astro_decay);
   HMN__ARG_F32(row, cfg->astro_gain);
   HMN__ARG_F32(row, cfg->astro_lambda);
@@ -317,10 +325,6 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   HMN__ARG_F32(row, lam_s);
   HMN__ARG_F32(row, cfg->rho_fast);
   HMN__ARG_F32(row, cfg->rho_slow);
-  hmn__arg_step(row, HMN__ROW_ETA_LOCAL);
-  hmn__arg_step(row, HMN__ROW_ETA_GLOBAL);
-  hmn__arg_step(row, HMN__ROW_COS_PHASE);
-  hmn__arg_step(row, HMN__ROW_SIN_PHASE);
   HMN__ARG_I32(row, cfg->phase_gate != 0);
   HMN__ARG_F32(row, cfg->beta_p);
   HMN__ARG_F32(row, cfg->theta_p);
@@ -420,10 +424,11 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
   if (cl->queue != NULL) clFinish(cl->queue);
   for (size_t k = 0; k < cl->n_pending; k++)
     clReleaseEvent(cl->pending[(cl->pending_head + k) % HMN__PROF_RING]);
-  for (int k = 0; k < HMN__STAGES; k++) {
-    if (cl->stage_done[k] != NULL) clReleaseEvent(cl->stage_done[k]);
-    hmn__free(cl->stage[k]);
-  }
+  for (int k = 0; k < HMN__MARKERS; k++)
+    if (cl->marker[k] != NULL) clReleaseEvent(cl->marker[k]);
+  /* (the queue has finished: nothing reads the ring any more) */
+  if (cl->svm && cl->ring != NULL) clSVMFree(cl->ctx, cl->ring);
+  if (!cl->svm) hmn__free(cl->ring);
   hmn__cl_release_program(cl);
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) {
     if (cl->arr[a] != NULL) clReleaseMemObject(cl->arr[a]);
@@ -435,6 +440,12 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
   }
   for (int k = 0; k < 2; k++)
     if (cl->phase_terms[k] != NULL) clReleaseMemObject(cl->phase_terms[k]);
+  hmn__free(cl->h_copy);
+  hmn__free(cl->snap_h_copy);
+  hmn__free(cl->keys);
+  hmn__free(cl->key_weights);
+  hmn__free(cl->snap_keys);
+  hmn__free(cl->snap_key_weights);
   if (cl->inputs != NULL) clReleaseMemObject(cl->inputs);
   if (cl->queue != NULL) clReleaseCommandQueue(cl->queue);
   if (cl->ctx != NULL) clReleaseContext(cl->ctx);
@@ -452,6 +463,22 @@ static int hmn__cl_create_buffer(hmn__cl_layer *cl, size_t bytes, const char *wh
                      "OpenCL device '%s': cannot allocate %zu bytes for '%s': %s",
                      cl->dev.info.name, bytes, what, hmn__cl_error_name(e));
   return HMN_OK;
+}
+
+/* Whether the step's inputs can travel through fine-grained SVM: an
+ * OpenCL 2.0 or later platform and device that report it, unless
+ * HMN_OPENCL_INPUTS=write asks for the write (as on devices without it). */
+static bool hmn__cl_has_fine_grain_svm(const hmn__cl_device *dev) {
+  const char *inputs = getenv("HMN_OPENCL_INPUTS");
+  if (inputs != NULL && strcmp(inputs, "write") == 0) return false;
+  int platform_major = 0, device_major = 0;
+  if (sscanf(dev->platform_version, "OpenCL %d", &platform_major) != 1 || platform_major < 2 ||
+      sscanf(dev->info.version, "OpenCL %d", &device_major) != 1 || device_major < 2)
+    return false;
+  cl_device_svm_capabilities caps = 0;
+  return clGetDeviceInfo(dev->device, CL_DEVICE_SVM_CAPABILITIES, sizeof caps, &caps, NULL) ==
+             CL_SUCCESS &&
+         (caps & CL_DEVICE_SVM_FINE_GRAIN_BUFFER) != 0;
 }
 
 static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
@@ -473,6 +500,7 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
                    cl->dev.info.name, hmn__cl_error_name(e));
     goto cleanup;
   }
+  cl->svm = hmn__cl_has_fine_grain_svm(&cl->dev);
   /* Profiling is enabled on the queue so that it can be switched on
    * later; without events requested it costs nothing per command. */
   cl->queue = clCreateCommandQueue(cl->ctx, cl->dev.device, CL_QUEUE_PROFILING_ENABLE, &e);
@@ -487,14 +515,28 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   for (int x = 0; x < HMN__X_COUNT && rc == HMN_OK; x++)
     rc = hmn__cl_create_buffer(cl, hmn__extra_bytes(cfg, x), "step intermediates", &cl->extra[x],
                                err);
-  if (rc == HMN_OK)
-    rc = hmn__cl_create_buffer(cl, hmn__inputs_bytes(cfg), "step inputs", &cl->inputs, err);
+
   for (int k = 0; k < 2 && rc == HMN_OK; k++)
     rc = hmn__cl_create_buffer(cl, hmn__array_bytes(cfg, HMN_ARRAY_PHI), "the phase gate's terms",
                                &cl->phase_terms[k], err);
-  for (int k = 0; k < HMN__STAGES && rc == HMN_OK; k++)
-    if ((cl->stage[k] = hmn__calloc(hmn__inputs_bytes(cfg), 1)) == NULL)
-      rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
+  cl->slot_floats = (hmn__inputs_bytes(cfg) + 127) / 128 * (128 / sizeof(float));
+  size_t ring_bytes = HMN__RING * cl->slot_floats * sizeof(float);
+  if (rc == HMN_OK && cl->svm &&
+      (cl->ring = clSVMAlloc(cl->ctx, CL_MEM_READ_ONLY | CL_MEM_SVM_FINE_GRAIN_BUFFER, ring_bytes,
+                             128)) == NULL)
+    cl->svm = false; /* then the way without SVM */
+  if (rc == HMN_OK && !cl->svm && (cl->ring = hmn__calloc(ring_bytes, 1)) == NULL)
+    rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
+  if (rc == HMN_OK && !cl->svm)
+    rc = hmn__cl_create_buffer(cl, hmn__inputs_bytes(cfg), "step inputs", &cl->inputs, err);
+  if (rc == HMN_OK &&
+      ((cl->h_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_H), 1)) == NULL ||
+       (cl->snap_h_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_H), 1)) == NULL ||
+       (cl->keys = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_KAPPA), 1)) == NULL ||
+       (cl->key_weights = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_W_K), 1)) == NULL ||
+       (cl->snap_keys = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_KAPPA), 1)) == NULL ||
+       (cl->snap_key_weights = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_W_K), 1)) == NULL))
+    rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
     rc = hmn__cl_push(layer, (hmn_array)a, err);
   if (rc != HMN_OK) goto cleanup;
@@ -547,65 +589,80 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
   while (hmn__cl_harvest_one(cl, false)) {
   }
 
-  cl_uint slot = (cl_uint)(t % (uint64_t)cfg->delay_len);
-  cl_uint t_lo = (cl_uint)t, t_hi = (cl_uint)(t >> 32);
+  /* The scalars and inputs into the next slot of the ring, once the step
+   * that used it last is done (see HMN__RING). */
+  const char *what = "waiting for an earlier step";
+  uint64_t n = cl->launches;
+  cl_int e = CL_SUCCESS;
+  if (n % HMN__GROUP == 0 && n >= HMN__RING) {
+    cl_event *marker = &cl->marker[(n / HMN__GROUP) % HMN__MARKERS];
+    e = *marker != NULL ? clWaitForEvents(1, marker) : clFinish(cl->queue);
+    if (*marker != NULL) clReleaseEvent(*marker);
+    *marker = NULL;
+  }
+  /* (Without the wait the slot may still be read: nothing is written.) */
+  if (e != CL_SUCCESS)
+    return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
+                     (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
+  float *staged = cl->ring + (size_t)(n % HMN__RING) * cl->slot_floats;
+  float *x_part = staged + HMN__SC_COUNT, *h_part = x_part + cfg->n_in;
+  memcpy(x_part, in->x, (size_t)cfg->n_in * sizeof(float));
+  /* Step 3's h(t) with the reference's function (the kernel's expression,
+   * so the same bits), and step 5's extremes of beta h_i and whether the
+   * case is plain, as hmn_step_row defines it. */
+  float beta = cfg->beta_attn, bh_min = FLT_MAX, bh_max = -FLT_MAX;
+  bool plain = true;
+  for (int i = 0; i < cfg->n_in; i++) {
+    float h = hmn__ref_ema(cl->h_copy[i], cfg->emb_rate, in->x[i]);
+    float bh = beta * h;
+    h_part[i] = h;
+    /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
+    if (beta != 0.0f && h != 0.0f && !isnormal(bh)) plain = false;
+    bh_min = bh < bh_min ? bh : bh_min;
+    bh_max = bh > bh_max ? bh : bh_max;
+  }
   /* The gate's cos Phi and sin Phi, in double from the phase the
    * reference uses, then rounded (see hmnk_phase_gate_v). */
   double phase = in->phase != NULL ? (double)*in->phase : (double)hmn__oscillator_phase(cfg, t);
-  cl_float cos_phase = (cl_float)cos(phase), sin_phase = (cl_float)sin(phase);
-  cl_float eta_local = st->eta_local, eta_global = st->eta_global;
-
-  cl_kernel *k = cl->kernels;
-  /* The inputs: host copy, then a write the step does not wait for. */
-  const char *what = "writing the step's inputs";
-  size_t stage = cl->stage_next;
-  cl_int e = CL_SUCCESS;
-  if (cl->stage_done[stage] != NULL) {
-    e = clWaitForEvents(1, &cl->stage_done[stage]);
-    clReleaseEvent(cl->stage_done[stage]);
-    cl->stage_done[stage] = NULL;
-  }
-  float *staged = cl->stage[stage];
-  memcpy(staged, in->x, (size_t)cfg->n_in * sizeof(float));
-  memcpy(staged + cfg->n_in, in->mod, (size_t)cfg->n_mod * sizeof(float));
-  memcpy(staged + cfg->n_in + cfg->n_mod, in->ctx, (size_t)cfg->d_ctx * sizeof(float));
-  if (e == CL_SUCCESS)
+  const cl_uint scalar_bits[4] = {(cl_uint)(t % (uint64_t)cfg->delay_len), (cl_uint)t,
+                                  (cl_uint)(t >> 32), plain ? 1u : 0u};
+  const cl_float scalar_values[8] = {
+      st->eta_local,
+      st->eta_global,
+      (cl_float)cos(phase),
+      (cl_float)sin(phase),
+      hmn__ref_global_modulation(cfg, cl->keys, cl->key_weights, in->mod, in->ctx),
+      in->mod[cfg->astro_source],
+      bh_min,
+      bh_max};
+  _Static_assert(HMN__SC_ETA_LOCAL == 4 && HMN__SC_BH_MAX == 11, "the scalars' layout changed");
+  memcpy(staged + HMN__SC_SLOT, scalar_bits, sizeof scalar_bits);
+  memcpy(staged + HMN__SC_ETA_LOCAL, scalar_values, sizeof scalar_values);
+  if (cl->svm) {
+    what = "setting the step's inputs";
+    e = clSetKernelArgSVMPointer(cl->kernels[HMN__K_ROW], HMN__ROW_INPUTS, staged);
+  } else {
+    what = "writing the step's inputs";
+    cl_event ev = NULL;
     e = clEnqueueWriteBuffer(cl->queue, cl->inputs, CL_FALSE, 0, hmn__inputs_bytes(cfg), staged, 0,
-                             NULL, &cl->stage_done[stage]);
-  if (e != CL_SUCCESS) cl->stage_done[stage] = NULL;
-  if (e == CL_SUCCESS && cl->profiling && clRetainEvent(cl->stage_done[stage]) == CL_SUCCESS)
-    hmn__cl_keep_event(cl, cl->stage_done[stage], HMN__PROF_WRITE);
-  /* The step's scalars, each 4 bytes like its placeholder in bind. */
-  const struct {
-    int kernel;
-    cl_uint index;
-    const void *value;
-  } step_args[] = {
-      {HMN__K_INPUTS, HMN__IN_SLOT, &slot},
-      {HMN__K_ROW, HMN__ROW_SLOT, &slot},
-      {HMN__K_ROW, HMN__ROW_T_LO, &t_lo},
-      {HMN__K_ROW, HMN__ROW_T_HI, &t_hi},
-      {HMN__K_ROW, HMN__ROW_ETA_LOCAL, &eta_local},
-      {HMN__K_ROW, HMN__ROW_ETA_GLOBAL, &eta_global},
-      {HMN__K_ROW, HMN__ROW_COS_PHASE, &cos_phase},
-      {HMN__K_ROW, HMN__ROW_SIN_PHASE, &sin_phase},
-  };
-  for (size_t a = 0; a < sizeof step_args / sizeof step_args[0] && e == CL_SUCCESS; a++) {
-    what = "setting the step's arguments";
-    e = clSetKernelArg(k[step_args[a].kernel], step_args[a].index, 4, step_args[a].value);
+                             NULL, cl->profiling ? &ev : NULL);
+    if (e == CL_SUCCESS && ev != NULL) hmn__cl_keep_event(cl, ev, HMN__PROF_WRITE);
   }
-  /* One work-group for the inputs; one per neuron. */
-  const size_t global_size[HMN__K_COUNT] = {cl->wg[HMN__K_INPUTS],
-                                            (size_t)cfg->n_out * cl->wg[HMN__K_ROW]};
+  /* One work-group per neuron. */
   int launched = 0;
   for (int q = 0; q < HMN__K_COUNT && e == CL_SUCCESS; q++) {
     what = hmn__kernel_names[q];
-    size_t global = global_size[q];
+    size_t global = (size_t)cfg->n_out * cl->wg[q];
     cl_event ev = NULL;
-    e = clEnqueueNDRangeKernel(cl->queue, k[q], 1, NULL, &global, &cl->wg[q], 0, NULL,
-                               cl->profiling ? &ev : NULL);
+    bool marks = q == HMN__K_COUNT - 1 && n % HMN__GROUP == HMN__GROUP - 1;
+    e = clEnqueueNDRangeKernel(cl->queue, cl->kernels[q], 1, NULL, &global, &cl->wg[q], 0, NULL,
+                               cl->profiling || marks ? &ev : NULL);
     if (e == CL_SUCCESS) launched++;
-    if (e == CL_SUCCESS && ev != NULL) hmn__cl_keep_event(cl, ev, q);
+    if (e == CL_SUCCESS && marks) {
+      cl->marker[(n / HMN__GROUP) % HMN__MARKERS] = ev;
+      if (cl->profiling && clRetainEvent(ev) != CL_SUCCESS) ev = NULL;
+    }
+    if (e == CL_SUCCESS && ev != NULL && cl->profiling) hmn__cl_keep_event(cl, ev, q);
   }
   if (e != CL_SUCCESS) {
     /* Kernels already on their way change part of the state; before the
@@ -614,7 +671,9 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
                      (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
   }
-  cl->stage_next = (stage + 1) % HMN__STAGES;
+  cl->launches = n + 1;
+  /* The device's h is h(t) now (group 0 stores it). */
+  memcpy(cl->h_copy, h_part, (size_t)cfg->n_in * sizeof(float));
   /* Commands start without waiting for the next blocking call. */
   clFlush(cl->queue);
   st->t = t + 1;
@@ -670,6 +729,12 @@ static int hmn__cl_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   /* A checkpoint restore changes the config before it pushes. */
   cl->args_stale = true;
   int rc = hmn__cl_transfer(layer, which, true, err);
+  float *copy = which == HMN_ARRAY_H       ? cl->h_copy
+                : which == HMN_ARRAY_KAPPA ? cl->keys
+                : which == HMN_ARRAY_W_K   ? cl->key_weights
+                                           : NULL;
+  if (rc == HMN_OK && copy != NULL)
+    memcpy(copy, layer->st.arr[which], hmn__array_bytes(&layer->st.cfg, which));
   if (rc == HMN_OK && which == HMN_ARRAY_PHI)
     rc = hmn__cl_write_phase_terms(cl, &layer->st.cfg, layer->st.arr[HMN_ARRAY_PHI], err);
   /* Rewriting every array (a checkpoint restore) mends a broken state. */
@@ -752,6 +817,13 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
                      cl->dev.info.name, restore ? "restoring" : "saving",
                      (unsigned long long)layer->st.t, hmn__cl_error_name(e));
   }
+  size_t h_bytes = hmn__array_bytes(cfg, HMN_ARRAY_H);
+  memcpy(restore ? cl->h_copy : cl->snap_h_copy, restore ? cl->snap_h_copy : cl->h_copy, h_bytes);
+  size_t key_bytes = hmn__array_bytes(cfg, HMN_ARRAY_KAPPA);
+  size_t weight_bytes = hmn__array_bytes(cfg, HMN_ARRAY_W_K);
+  memcpy(restore ? cl->keys : cl->snap_keys, restore ? cl->snap_keys : cl->keys, key_bytes);
+  memcpy(restore ? cl->key_weights : cl->snap_key_weights,
+         restore ? cl->snap_key_weights : cl->key_weights, weight_bytes);
   if (!restore) cl->snap_phi_version = cl->phi_version;
   if (restore && cl->snap_phi_version != cl->phi_version) {
     /* phi was written since the save: derive the terms from the restored
