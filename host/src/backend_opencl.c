@@ -28,15 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The kernels take the mode values as numbers (kernels/hmn_synapse.h). */
-_Static_assert(HMN_ACT_RELU == 0 && HMN_ACT_SIGMOID == 1 && HMN_ACT_TANH == 2 &&
-                   HMN_ACT_LINEAR == 3,
-               "activation values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF == 2,
-               "attention values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
-               "similarity values differ from kernels/hmn_synapse.h");
-
 enum { HMN__K_ROW, HMN__K_COUNT };
 static const char *const hmn__kernel_names[HMN__K_COUNT] = {"hmn_step_row"};
 /* Profile entries: the kernels, then the per-step uploads. */

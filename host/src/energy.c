@@ -367,20 +367,6 @@ static void hmn__nvml_close(hmn__nvml *n) {
   n->lib = NULL;
 }
 
-/* Case-insensitive substring test, for matching an OpenCL device name
- * against NVML's name of the same GPU. */
-static bool hmn__contains_nocase(const char *hay, const char *needle) {
-  size_t n = strlen(needle);
-  for (; *hay != '\0'; hay++) {
-    size_t k = 0;
-    while (k < n && hay[k] != '\0' &&
-           tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
-      k++;
-    if (k == n) return true;
-  }
-  return n == 0;
-}
-
 static int hmn__nvml_open(hmn_meter *m, const char *select, const char *device, hmn_error *err) {
   hmn__nvml *n = &m->nvml;
   /* Only the runtime library: it comes with NVIDIA's driver, so a machine

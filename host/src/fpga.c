@@ -10,14 +10,6 @@
 #include <math.h>
 #include <string.h>
 
-/* The mode values the kernel receives (kernels/hmn_synapse.h). */
-_Static_assert(HMN_ACT_RELU == 0 && HMN_ACT_SIGMOID == 1 && HMN_ACT_TANH == 2 &&
-                   HMN_ACT_LINEAR == 3,
-               "activation values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF == 2,
-               "attention values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
-               "similarity values differ from kernels/hmn_synapse.h");
 _Static_assert(HMN__FPGA_BUFFERS == HMN_FPGA_ARG_SLOT, "buffer arguments precede the scalars");
 
 /* Arguments 0 .. 13 in hmn_fpga_params.h's order. */

@@ -212,7 +212,7 @@ int hmn_opencl_devices(hmn_device_info *out, size_t max, size_t *count, hmn_erro
   return rc;
 }
 
-static bool hmn__contains_nocase(const char *hay, const char *needle) {
+bool hmn__contains_nocase(const char *hay, const char *needle) {
   size_t n = strlen(needle);
   for (; *hay != '\0'; hay++) {
     size_t k = 0;
