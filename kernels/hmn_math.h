@@ -85,16 +85,20 @@ HMN_INLINE float hmnk_scale(float p, hmnk_i32 n) {
 
 /* e^r for |r| <= ln2/2 + a little: Taylor to r^7, truncation error
  * < 6e-9 relative. */
-HMN_INLINE float hmnk_exp_poly(float r) {
-  float q = 1.0f / 5040.0f;
-  q = 1.0f / 720.0f + r * q;
-  q = 1.0f / 120.0f + r * q;
-  q = 1.0f / 24.0f + r * q;
-  q = 1.0f / 6.0f + r * q;
-  q = 0.5f + r * q;
-  q = 1.0f + r * q;
-  return 1.0f + r * q;
-}
+#define HMNK_DEFINE_EXP_POLY(NAME, T) \
+  HMN_INLINE T NAME(T r) {               \
+    T q = (T)(1.0f / 5040.0f);           \
+    q = 1.0f / 720.0f + r * q;           \
+    q = 1.0f / 120.0f + r * q;           \
+    q = 1.0f / 24.0f + r * q;            \
+    q = 1.0f / 6.0f + r * q;             \
+    q = 0.5f + r * q;                    \
+    q = 1.0f + r * q;                    \
+    return 1.0f + r * q;                 \
+  }
+/* One body for the scalar and the vector exp (below), so that every lane
+ * of a vector gives the scalar's bits. */
+HMNK_DEFINE_EXP_POLY(hmnk_exp_poly, float)
 
 /* e^x. x = n ln2 + r with the reduction exact, then e^r * 2^n. exp(0) is
  * exactly 1, which the softmax relies on for its largest term. The
@@ -283,16 +287,7 @@ HMN_INLINE hmnk_vf hmnk_scale_v(hmnk_vf p, hmnk_vi n) {
   return (p * hmnk_pow2i_v(n1)) * hmnk_pow2i_v(n2);
 }
 
-HMN_INLINE hmnk_vf hmnk_exp_poly_v(hmnk_vf r) {
-  hmnk_vf q = (hmnk_vf)(1.0f / 5040.0f);
-  q = 1.0f / 720.0f + r * q;
-  q = 1.0f / 120.0f + r * q;
-  q = 1.0f / 24.0f + r * q;
-  q = 1.0f / 6.0f + r * q;
-  q = 0.5f + r * q;
-  q = 1.0f + r * q;
-  return 1.0f + r * q;
-}
+HMNK_DEFINE_EXP_POLY(hmnk_exp_poly_v, hmnk_vf)
 
 HMN_INLINE hmnk_vf hmnk_exp_v(hmnk_vf x) {
   /* Where every lane lies in [-86, 88] (the usual case: softmax

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "internal.h"
+#include "support.h"
 
 bool hmn_test_have_opencl(void) {
   size_t count = 0;
@@ -434,4 +435,76 @@ size_t hmn_test_compare_odd_shapes(const char *backend) {
     flips += hmn_test_compare_steps(&cfg, backend, 100u + (uint32_t)s, 77, what);
   }
   return flips;
+}
+
+size_t hmn_test_long_run(const hmn_config *cfg, const char *backend, int steps, const char *what) {
+  hmn_test_pair pair;
+  hmn_test_pair_create_on(cfg, backend, &pair);
+  hmn_task *task = NULL;
+  hmn_error err;
+  cr_assert_eq(hmn_task_create("stream", cfg, &task, &err), HMN_OK, "%s", err.message);
+  size_t flips = 0, flip_steps = 0;
+  for (int s = 0; s < steps; s++) {
+    hmn_step_input in;
+    cr_assert_eq(hmn_task_input(task, hmn_layer_step_count(pair.ref), &in, &err), HMN_OK);
+    char step_what[160];
+    snprintf(step_what, sizeof step_what, "%s, step %d", what, s);
+    size_t f = hmn_test_step_and_compare(&pair, &in, step_what);
+    if (f > 0) {
+      flips += f;
+      flip_steps++;
+      void *w = read_array(pair.ref, HMN_ARRAY_W);
+      write_array(pair.ocl, HMN_ARRAY_W, w);
+      free(w);
+    }
+  }
+  cr_log_info("%s: %d steps, %zu borderline flips in %zu steps (%zu decisions)", what, steps,
+              flips, flip_steps, (size_t)steps * (size_t)cfg->n_in * (size_t)cfg->n_out);
+  hmn_task_destroy(task);
+  hmn_test_pair_destroy(&pair);
+  return flips;
+}
+
+void hmn_test_oclgrind_clean(const char *backend, const char *oclgrind_flags,
+                             const char *const *configs, size_t count) {
+  const char *bin = getenv("HMN_BIN");
+  const char *oclgrind = getenv("HMN_OCLGRIND");
+  if (bin == NULL) cr_skip_test("HMN_BIN is not set (run the tests through ctest)");
+  if (oclgrind == NULL || oclgrind[0] == '\0' || strstr(oclgrind, "NOTFOUND") != NULL)
+    cr_skip_test("oclgrind not found (Debian package 'oclgrind')");
+  /* Oclgrind simulates its own device: a fresh cache keeps binaries of
+   * another driver out of its way. It preloads its runtime, which an ASan
+   * build (HMN_SANITIZE) must be told to accept. */
+  char cache[700], log[700];
+  snprintf(cache, sizeof cache, "%s/oclgrind-cache", hmn_test_tmpdir());
+  snprintf(log, sizeof log, "%s/oclgrind-%s.log", hmn_test_tmpdir(), backend);
+  static const char *const reports[] = {"Kernel:",       "Invalid",   "Uninitialized",
+                                        "uninitialized", "data race", "Oclgrind error",
+                                        "Oclgrind warning"};
+  for (size_t c = 0; c < count; c++) {
+    char command[2048];
+    snprintf(command, sizeof command,
+             "ASAN_OPTIONS=verify_asan_link_order=0 HMN_CACHE_DIR='%s' HMN_DEVICE= '%s' "
+             "--data-races --uninitialized %s '%s' run --backend %s --steps 3 --quiet %s "
+             "> '%s' 2>&1",
+             cache, oclgrind, oclgrind_flags, bin, backend, configs[c], log);
+    int status = hmn_test_shell(command);
+    size_t len = 0;
+    unsigned char *text = hmn_test_read_file(log, &len);
+    cr_assert_not_null(text, "no output from: %s", command);
+    char *output = malloc(len + 1);
+    cr_assert_not_null(output);
+    memcpy(output, text, len);
+    output[len] = '\0';
+    free(text);
+    cr_log_info("oclgrind, %s: %s", backend, configs[c]);
+    cr_assert_eq(status, 0, "%s\n%s", command, output);
+    /* The run really went through Oclgrind's device. */
+    cr_assert(strstr(output, "Oclgrind") != NULL, "not run on Oclgrind:\n%s", output);
+    /* Its reports name the kernel, or the kind of error. */
+    for (size_t r = 0; r < sizeof reports / sizeof reports[0]; r++)
+      cr_assert(strstr(output, reports[r]) == NULL, "Oclgrind reported '%s' for %s:\n%.4000s",
+                reports[r], configs[c], output);
+    free(output);
+  }
 }

@@ -45,32 +45,8 @@ Test(fpga, two_hundred_steps_agree, .timeout = 900) {
   hmn_test_busy_config(&cfg, 48, 24);
   cfg.eta_local = 0.01f;
   cfg.eta_global = 0.05f;
-  hmn_test_pair pair;
-  hmn_test_pair_create_on(&cfg, "opencl-fpga", &pair);
-  hmn_task *task = NULL;
-  hmn_error err;
-  cr_assert_eq(hmn_task_create("stream", &cfg, &task, &err), HMN_OK, "%s", err.message);
-  size_t flips = 0;
-  for (int s = 0; s < 200; s++) {
-    hmn_step_input in;
-    cr_assert_eq(hmn_task_input(task, hmn_layer_step_count(pair.ref), &in, &err), HMN_OK);
-    char what[64];
-    snprintf(what, sizeof what, "opencl-fpga, step %d", s);
-    size_t f = hmn_test_step_and_compare(&pair, &in, what);
-    if (f > 0) {
-      flips += f;
-      size_t bytes = hmn__array_bytes(&cfg, HMN_ARRAY_W);
-      float *w = malloc(bytes);
-      cr_assert_not_null(w);
-      cr_assert_eq(hmn_layer_read(pair.ref, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
-      cr_assert_eq(hmn_layer_write(pair.ocl, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
-      free(w);
-    }
-  }
-  cr_log_info("opencl-fpga 48 x 24: 200 steps, %zu borderline flips", flips);
+  size_t flips = hmn_test_long_run(&cfg, "opencl-fpga", 200, "opencl-fpga 48 x 24");
   cr_assert_leq(flips, 10);
-  hmn_task_destroy(task);
-  hmn_test_pair_destroy(&pair);
 }
 
 /* A snapshot restores bit-identically, and a checkpoint written by the
@@ -126,11 +102,6 @@ Test(fpga, layer_too_large_for_chip_is_refused) {
  * rows shorter and longer than a word, a one-step delay line, several
  * blocks. Oclgrind's device gets the local memory PoCL offers. */
 Test(fpga, oclgrind_finds_nothing, .timeout = 300) {
-  const char *bin = getenv("HMN_BIN");
-  const char *oclgrind = getenv("HMN_OCLGRIND");
-  if (bin == NULL) cr_skip_test("HMN_BIN is not set (run the tests through ctest)");
-  if (oclgrind == NULL || oclgrind[0] == '\0' || strstr(oclgrind, "NOTFOUND") != NULL)
-    cr_skip_test("oclgrind not found (Debian package 'oclgrind')");
   static const char *const configs[] = {
       "--set n_in=5 --set n_out=3",
       "--set n_in=7 --set n_out=2 --set attention=softmax_n --set similarity=dot "
@@ -141,33 +112,6 @@ Test(fpga, oclgrind_finds_nothing, .timeout = 300) {
       "--set stochastic=off --set activation=sigmoid",
       "--set n_in=700 --set n_out=13 --set activation=linear --set noise_sigma=0",
   };
-  char cache[700], log[700];
-  snprintf(cache, sizeof cache, "%s/oclgrind-cache", hmn_test_tmpdir());
-  snprintf(log, sizeof log, "%s/oclgrind.log", hmn_test_tmpdir());
-  for (size_t c = 0; c < sizeof configs / sizeof configs[0]; c++) {
-    char command[2048];
-    snprintf(command, sizeof command,
-             "ASAN_OPTIONS=verify_asan_link_order=0 HMN_CACHE_DIR='%s' HMN_DEVICE= '%s' "
-             "--data-races --uninitialized --local-mem-size 1048576 '%s' run "
-             "--backend opencl-fpga --steps 3 --quiet %s > '%s' 2>&1",
-             cache, oclgrind, bin, configs[c], log);
-    int status = hmn_test_shell(command);
-    size_t len = 0;
-    unsigned char *text = hmn_test_read_file(log, &len);
-    cr_assert_not_null(text);
-    char *output = malloc(len + 1);
-    cr_assert_not_null(output);
-    memcpy(output, text, len);
-    output[len] = '\0';
-    free(text);
-    cr_assert_eq(status, 0, "%s\n%s", command, output);
-    cr_assert(strstr(output, "Oclgrind") != NULL, "not run on Oclgrind:\n%s", output);
-    static const char *const reports[] = {"Kernel:", "Invalid", "Uninitialized",
-                                          "uninitialized", "data race", "Oclgrind error",
-                                          "Oclgrind warning"};
-    for (size_t r = 0; r < sizeof reports / sizeof reports[0]; r++)
-      cr_assert(strstr(output, reports[r]) == NULL, "Oclgrind reported '%s' for %s:\n%.4000s",
-                reports[r], configs[c], output);
-    free(output);
-  }
+  hmn_test_oclgrind_clean("opencl-fpga", "--local-mem-size 1048576", configs,
+                          sizeof configs / sizeof configs[0]);
 }

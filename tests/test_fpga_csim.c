@@ -66,13 +66,6 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
   return HMN_OK;
 }
 
-
-static void csim_pair(const hmn_config *cfg, hmn_test_pair *pair) {
-  hmn_test_pair_create_on(cfg, "ref", pair);
-  hmn_test_set_step(csim_step);
-}
-
-
 /* The host's account of the on-chip bytes (which decides whether a layer
  * fits a device) is the kernel's struct. */
 Test(fpga_csim, chip_bytes_match_the_kernel) {
@@ -114,32 +107,9 @@ Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
   hmn_test_busy_config(&cfg, 48, 24);
   cfg.eta_local = 0.01f;
   cfg.eta_global = 0.05f;
-  hmn_test_pair pair;
-  csim_pair(&cfg, &pair);
-  hmn_task *task = NULL;
-  hmn_error err;
-  cr_assert_eq(hmn_task_create("stream", &cfg, &task, &err), HMN_OK, "%s", err.message);
-  size_t flips = 0;
-  for (int s = 0; s < 200; s++) {
-    hmn_step_input in;
-    cr_assert_eq(hmn_task_input(task, hmn_layer_step_count(pair.ref), &in, &err), HMN_OK);
-    char what[64];
-    snprintf(what, sizeof what, "C-sim, step %d", s);
-    size_t f = hmn_test_step_and_compare(&pair, &in, what);
-    if (f > 0) {
-      flips += f;
-      size_t bytes = hmn__array_bytes(&cfg, HMN_ARRAY_W);
-      float *w = malloc(bytes);
-      cr_assert_not_null(w);
-      cr_assert_eq(hmn_layer_read(pair.ref, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
-      cr_assert_eq(hmn_layer_write(pair.ocl, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
-      free(w);
-    }
-  }
-  cr_log_info("C-sim 48 x 24: 200 steps, %zu borderline flips", flips);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_long_run(&cfg, "ref", 200, "C-sim 48 x 24");
   cr_assert_leq(flips, 10);
-  hmn_task_destroy(task);
-  hmn_test_pair_destroy(&pair);
 }
 
 /* A params buffer beyond the build's maxima leaves every buffer alone:

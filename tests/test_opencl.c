@@ -52,42 +52,13 @@ Test(opencl, large_layer_matches_ref, .timeout = 900) {
   cr_assert_leq(flips, 20);
 }
 
-/* The stream task for 200 steps from the same initial state. After a
- * borderline flip the two weights differ by one update; copying ref's
- * weights over keeps one decision from failing every later comparison,
- * while everything else keeps accumulating its own rounding. */
-static void long_run(hmn_config *cfg, const char *what) {
-  hmn_test_pair pair;
-  hmn_test_pair_create(cfg, &pair);
-  hmn_task *task = NULL;
-  hmn_error err;
-  cr_assert_eq(hmn_task_create("stream", cfg, &task, &err), HMN_OK, "%s", err.message);
-  size_t flips = 0, flip_steps = 0;
-  for (int s = 0; s < 200; s++) {
-    hmn_step_input in;
-    cr_assert_eq(hmn_task_input(task, hmn_layer_step_count(pair.ref), &in, &err), HMN_OK);
-    char step_what[128];
-    snprintf(step_what, sizeof step_what, "%s, step %d", what, s);
-    size_t f = hmn_test_step_and_compare(&pair, &in, step_what);
-    if (f > 0) {
-      flips += f;
-      flip_steps++;
-      size_t bytes = hmn__array_bytes(cfg, HMN_ARRAY_W);
-      float *w = malloc(bytes);
-      cr_assert_not_null(w);
-      cr_assert_eq(hmn_layer_read(pair.ref, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
-      cr_assert_eq(hmn_layer_write(pair.ocl, HMN_ARRAY_W, w, bytes, &err), HMN_OK);
-      free(w);
-    }
-  }
+/* 200 steps of the stream task against ref. A flip needs |u - p| within
+ * rounding: about 1e-6 of the decisions at most; the bound leaves room
+ * for chance. */
+static void long_run(const hmn_config *cfg, const char *what) {
   size_t decisions = (size_t)200 * (size_t)cfg->n_in * (size_t)cfg->n_out;
-  cr_log_info("%s: 200 steps, %zu borderline flips in %zu steps (%zu decisions)", what, flips,
-              flip_steps, decisions);
-  /* A flip needs |u - p| within rounding: about 1e-6 of the decisions at
-   * most; the bound leaves room for chance. */
+  size_t flips = hmn_test_long_run(cfg, "opencl", 200, what);
   cr_assert_leq(flips, 10 + decisions / 100000, "%s: %zu flips", what, flips);
-  hmn_task_destroy(task);
-  hmn_test_pair_destroy(&pair);
 }
 
 Test(opencl, two_hundred_steps_agree, .timeout = 600) {

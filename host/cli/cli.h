@@ -35,6 +35,10 @@ void hmn_cli_unknown(hmn_cli_args *args);
 /* Parses args->value as an unsigned integer; on failure reports a usage
  * error naming the option. */
 bool hmn_cli_u64(hmn_cli_args *args, const char *name, uint64_t *out);
+/* The same, and within [lo, hi]: otherwise "NAME must be in [lo, hi]"
+ * and a usage error. */
+bool hmn_cli_u64_in(hmn_cli_args *args, const char *name, uint64_t lo, uint64_t hi,
+                    uint64_t *out);
 /* Prints "hmn <cmd>: <message>" to stderr. */
 /* The main job's Phase-0 preset (preset.c): INI text applied over the
  * defaults by `hmn run` and `hmn ablate` when no --config is given and

@@ -208,30 +208,15 @@ static int hmn_bench_parse(hmn_bench_options *opt, int argc, char **argv, bool *
       }
       opt->sets[opt->n_sets++] = args.value;
     } else if (hmn_cli_option(&args, "--steps")) {
-      if (hmn_cli_u64(&args, "--steps", &opt->steps) &&
-          (opt->steps == 0 || opt->steps > HMN_BENCH_MAX_STEPS)) {
-        hmn_cli_error(args.command, "--steps must be in [1, %llu]", HMN_BENCH_MAX_STEPS);
-        return HMN_EXIT_USAGE;
-      }
+      hmn_cli_u64_in(&args, "--steps", 1, HMN_BENCH_MAX_STEPS, &opt->steps);
     } else if (hmn_cli_option(&args, "--seconds")) {
       hmn_bench_parse_double(&args, "--seconds", &opt->seconds);
     } else if (hmn_cli_option(&args, "--repeats")) {
-      if (hmn_cli_u64(&args, "--repeats", &opt->repeats) &&
-          (opt->repeats == 0 || opt->repeats > 1000)) {
-        hmn_cli_error(args.command, "--repeats must be in [1, 1000]");
-        return HMN_EXIT_USAGE;
-      }
+      hmn_cli_u64_in(&args, "--repeats", 1, 1000, &opt->repeats);
     } else if (hmn_cli_option(&args, "--warmup")) {
-      if (hmn_cli_u64(&args, "--warmup", &opt->warmup) && opt->warmup > HMN_BENCH_MAX_STEPS) {
-        hmn_cli_error(args.command, "--warmup must be at most %llu", HMN_BENCH_MAX_STEPS);
-        return HMN_EXIT_USAGE;
-      }
+      hmn_cli_u64_in(&args, "--warmup", 0, HMN_BENCH_MAX_STEPS, &opt->warmup);
     } else if (hmn_cli_option(&args, "--probe-mib")) {
-      if (hmn_cli_u64(&args, "--probe-mib", &opt->probe_mib) &&
-          (opt->probe_mib == 0 || opt->probe_mib > 65536)) {
-        hmn_cli_error(args.command, "--probe-mib must be in [1, 65536]");
-        return HMN_EXIT_USAGE;
-      }
+      hmn_cli_u64_in(&args, "--probe-mib", 1, 65536, &opt->probe_mib);
     } else if (hmn_cli_option(&args, "--meter")) {
       opt->meter = args.value;
     } else if (hmn_cli_option(&args, "--model")) {

@@ -35,12 +35,7 @@ static const char hmn_bitstreams_help[] =
 
 static bool hmn_parse_limit(hmn_cli_args *args, const char *name, int64_t hi, int32_t *out) {
   uint64_t v = 0;
-  if (!hmn_cli_u64(args, name, &v)) return false;
-  if (v < 1 || v > (uint64_t)hi) {
-    hmn_cli_error(args->command, "%s must be in [1, %lld]", name, (long long)hi);
-    args->usage_error = true;
-    return false;
-  }
+  if (!hmn_cli_u64_in(args, name, 1, (uint64_t)hi, &v)) return false;
   *out = (int32_t)v;
   return true;
 }

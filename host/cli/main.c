@@ -82,6 +82,20 @@ bool hmn_cli_u64(hmn_cli_args *args, const char *name, uint64_t *out) {
   return true;
 }
 
+bool hmn_cli_u64_in(hmn_cli_args *args, const char *name, uint64_t lo, uint64_t hi,
+                    uint64_t *out) {
+  uint64_t v = 0;
+  if (!hmn_cli_u64(args, name, &v)) return false;
+  if (v < lo || v > hi) {
+    hmn_cli_error(args->command, "%s must be in [%llu, %llu]", name, (unsigned long long)lo,
+                  (unsigned long long)hi);
+    args->usage_error = true;
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 void hmn_cli_error(const char *command, const char *fmt, ...) {
   va_list ap;
   fprintf(stderr, "%s: ", command);
