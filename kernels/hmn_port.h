@@ -50,6 +50,20 @@ typedef int hmnk_i32;
 #define HMN_ONCE if (get_global_id(0) == 0)
 /* Loop pipelining is a hardware notion; an NDRange has nothing to say. */
 #define HMN_PIPELINE
+/* A hint that the cache line at p is wanted soon (write: for writing). A
+ * CPU driver runs each work-group's phases one after another on one core,
+ * and the compute-only phases (the random numbers, the softmax
+ * numerators) leave the memory system idle; touching the lines of the
+ * next phase from them lets the loads arrive meanwhile. The host defines
+ * HMN_CPU_PREFETCH for CPU devices compiled by clang (PoCL); elsewhere
+ * the hint is nothing, as it means nothing to a GPU's memory system. */
+#if defined(HMN_CPU_PREFETCH) && defined(__clang__)
+#define HMN_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#define HMN_PREFETCH_WRITE(p) __builtin_prefetch((p), 1, 3)
+#else
+#define HMN_PREFETCH(p) ((void)0)
+#define HMN_PREFETCH_WRITE(p) ((void)0)
+#endif
 
 HMN_INLINE hmnk_u32 hmnk_as_uint(float f) { return as_uint(f); }
 HMN_INLINE float hmnk_as_float(hmnk_u32 u) { return as_float(u); }

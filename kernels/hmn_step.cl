@@ -100,6 +100,14 @@
 #define HMN_ROW_TAIL ((hmnk_u32)HMN_N_IN % (hmnk_u32)HMN_VEC)
 #define HMN_ROW_CHUNKS (HMN_ROW_FULL + (HMN_ROW_TAIL != 0u ? 1u : 0u))
 #define HMN_ROW_PADDED (HMN_ROW_CHUNKS * (hmnk_u32)HMN_VEC)
+/* Whether every chunk of every row starts on a vector boundary: then the
+ * per-synapse arrays are read and written as whole aligned vectors (a
+ * CPU driver otherwise splits each unaligned 16-lane store in four). The
+ * buffers themselves are aligned far beyond a vector. */
+#define HMN_ROW_ALIGNED ((hmnk_u32)HMN_N_IN % (hmnk_u32)HMN_VEC == 0u)
+/* Likewise the row's uniforms in u_row (below), which start at the row's
+ * offset in its first Philox block, j N_in mod 4. */
+#define HMN_UNIFORMS_ALIGNED (HMN_ROW_ALIGNED && (hmnk_u32)HMN_N_IN % 4u == 0u)
 /* Uniforms of the row, 4 per Philox block (e = 4q .. 4q + 3, e = j N_in +
  * i), from the first block that touches the row: synapse i has uniform
  * i + (j N_in mod 4). One vector of blocks gives 4 HMN_VEC uniforms; the
@@ -129,9 +137,11 @@ HMN_INLINE hmnk_vu hmnk_lane_index(void) {
 }
 
 /* The `valid` first elements at p, and zeros after them: a whole vector
- * load where the chunk is whole (valid is then a constant HMN_VEC). */
+ * load where the chunk is whole (valid is then a constant HMN_VEC). p is
+ * a chunk of a row, of x or of h: vector-aligned when HMN_ROW_ALIGNED. */
 HMN_INLINE hmnk_vf hmnk_load_f(HMN_GLOBAL const float *p, hmnk_u32 valid) {
-  if (valid == (hmnk_u32)HMN_VEC) return hmnk_vload(0, p);
+  if (valid == (hmnk_u32)HMN_VEC)
+    return HMN_ROW_ALIGNED ? *(HMN_GLOBAL const hmnk_vf *)p : hmnk_vload(0, p);
   float lanes[HMN_VEC];
   for (hmnk_u32 v = 0; v < (hmnk_u32)HMN_VEC; v++) lanes[v] = v < valid ? p[v] : 0.0f;
   return hmnk_vload(0, lanes);
@@ -147,7 +157,10 @@ HMN_INLINE hmnk_vu hmnk_load_u8(HMN_GLOBAL const hmnk_u8 *p, hmnk_u32 valid) {
 /* Store the `valid` first lanes of x at p. */
 HMN_INLINE void hmnk_store_f(hmnk_vf x, HMN_GLOBAL float *p, hmnk_u32 valid) {
   if (valid == (hmnk_u32)HMN_VEC) {
-    hmnk_vstore(x, 0, p);
+    if (HMN_ROW_ALIGNED)
+      *(HMN_GLOBAL hmnk_vf *)p = x;
+    else
+      hmnk_vstore(x, 0, p);
     return;
   }
   float lanes[HMN_VEC];
@@ -164,6 +177,7 @@ HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *x_hist, hmnk_vf 
                                         hmnk_vu tau, hmnk_u32 slot, hmnk_u32 i, hmnk_u32 valid) {
 #if HMN_DELAY <= 8
   hmnk_vf xhat = x_now;
+#pragma unroll
   for (hmnk_u32 d = 1; d < (hmnk_u32)HMN_DELAY; d++) {
     hmnk_vf x = hmnk_load_f(x_hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN + i, valid);
     xhat = tau == d ? x : xhat;
@@ -282,12 +296,13 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     float astro_decay, float astro_gain, float astro_lambda, float bias_rate, float target_rate,
     float beta_attn, int attention, float lam_f, float lam_s, float rho_f, float rho_s,
     int phase_gate, float beta_p, float theta_p, int stochastic, float w_min, float w_max) {
-  /* The row's delayed inputs, its attention logits and then numerators
-   * (zeros past the row's end), and its uniforms. */
-  HMN_LOCAL float xhat_row[HMN_ROW_PADDED];
-  HMN_LOCAL float num_row[HMN_ROW_PADDED];
-  HMN_LOCAL float u_row[HMN_ROW_UNIFORMS];
-  HMN_LOCAL float lane_f[HMN_SUM_LANES];
+  /* Per chunk of the row: its delayed inputs; its attention logits, then
+   * numerators, then candidate updates (zeros past the row's end). Then
+   * the row's uniforms, and the lanes of the reductions. */
+  HMN_LOCAL hmnk_vf xhat_row[HMN_ROW_CHUNKS];
+  HMN_LOCAL hmnk_vf num_row[HMN_ROW_CHUNKS];
+  HMN_LOCAL float u_row[HMN_ROW_UNIFORMS] __attribute__((aligned(sizeof(hmnk_vf))));
+  HMN_LOCAL float lane_f[HMN_SUM_LANES] __attribute__((aligned(sizeof(hmnk_vf))));
   HMN_LOCAL hmnk_u32 lane_n[2 * HMN_SUM_LANES];
   HMN_LOCAL float row_s[HMN_ROW_SCALARS];
 
@@ -309,6 +324,24 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   HMN_GLOBAL const hmnk_u8 *tau_row = tau + row0;
   hmnk_vu lane = hmnk_lane_index();
 
+  /* Step 9's uniforms: one Philox block of the stochastic stream per 4
+   * synapses, drawn whether or not the mode uses them. They depend on
+   * nothing else, so they come first: pure arithmetic during which the
+   * row's weights and delays, which the item's chunks of eq 1 below read
+   * first, are on their way in (HMN_PREFETCH). A vector of blocks covers
+   * 4 HMN_VEC synapses, that is 4 of the item's chunks. */
+  hmnk_u32 q0 = row0 / 4u;
+  for (hmnk_u32 k = item, n = 0; k < HMN_ROW_BLOCK_VECS; k += HMN_ROW_ITEMS, n++) {
+    for (hmnk_u32 l = 0; l < 4u; l++) {
+      hmnk_u32 ch = item + HMN_ROW_ITEMS * (4u * n + l);
+      if (ch < HMN_ROW_CHUNKS) {
+        HMN_PREFETCH_WRITE(w_row + ch * (hmnk_u32)HMN_VEC);
+        HMN_PREFETCH(tau_row + ch * (hmnk_u32)HMN_VEC);
+      }
+    }
+    hmnk_block_uniforms(at, q0 + k * (hmnk_u32)HMN_VEC, u_row + 4u * (hmnk_u32)HMN_VEC * k);
+  }
+
   /* Steps 1-2: x(t) into the ring and h(t) into h (group 0); the delayed
    * inputs, and eq 1's sum with the weights of before this step's update.
    * (A contiguous run of chunks per item here, as in the per-synapse loop,
@@ -325,7 +358,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     }
     hmnk_vf xhat =
         hmnk_delayed_input_v(x_hist, x, hmnk_load_u8(tau_row + i, valid), slot, i, valid);
-    hmnk_vstore(xhat, 0, xhat_row + i);
+    xhat_row[ch] = xhat;
     acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
   }
   hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
@@ -371,7 +404,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
       hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h_in + i, valid), c_j);
       s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
-      hmnk_vstore(s, 0, num_row + i);
+      num_row[ch] = s;
       s_max = s > s_max ? s : s_max;
     }
     hmnk_vstore(s_max, 0, lane_f + item * (hmnk_u32)HMN_VEC);
@@ -387,28 +420,29 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   /* Step 5: the numerators exp(s_ji - max) and their sum, the softmax
    * denominator; with attention off every numerator is 1 and the scale
    * and denominator are 1, so alpha = 1 exactly. Lanes past the row's end
-   * hold 0. */
+   * hold 0. This is arithmetic on what the group holds already: the row's
+   * traces and phase terms, which the loop after the barrier streams, are
+   * on their way in meanwhile. */
   float m = row_s[HMN_ROW_MAX];
   acc = (hmnk_vf)(0.0f);
   for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
     hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
     hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+    HMN_PREFETCH_WRITE(pf_row + i);
+    HMN_PREFETCH_WRITE(ps_row + i);
+    HMN_PREFETCH(cphi_row + i);
+    HMN_PREFETCH(sphi_row + i);
     hmnk_vf e = (hmnk_vf)(1.0f);
     if (attend) {
       hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
-                        : hmnk_vload(0, num_row + i);
+                        : num_row[ch];
       e = hmnk_exp_v(s - m);
     }
     e = lane < valid ? e : (hmnk_vf)(0.0f);
-    hmnk_vstore(e, 0, num_row + i);
+    num_row[ch] = e;
     acc = acc + e;
   }
   hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
-  /* Step 9's uniforms: one Philox block of the stochastic stream per 4
-   * synapses, drawn whether or not the mode uses them. */
-  hmnk_u32 q0 = row0 / 4u;
-  for (hmnk_u32 k = item; k < HMN_ROW_BLOCK_VECS; k += HMN_ROW_ITEMS)
-    hmnk_block_uniforms(at, q0 + k * (hmnk_u32)HMN_VEC, u_row + 4u * (hmnk_u32)HMN_VEC * k);
   HMN_BARRIER();
   if (item == 0u) {
     float denom = hmnk_lanes_total(lane_f);
@@ -420,18 +454,25 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
    * read for eq 1's sum (the chunks are assigned differently there). */
   barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
 
-  /* Steps 4-10 per synapse. Lanes past the row's end have zero inputs and
-   * traces, so their dw is 0 and they count nowhere. */
+  /* Steps 4-10 per synapse, in two loops over the item's chunks: the
+   * traces, eligibility, attention, eq 3 and the gate give the candidate
+   * dw dagger (kept in num_row, whose numerator it replaces); then step 9
+   * and the clamp. One loop doing both carried a dependency chain through
+   * two exponentials' worth of work per chunk, longer than a CPU's
+   * out-of-order window holds several of; two shorter loops let it
+   * overlap more chunks (about 7% on PoCL). Lanes past the row's end have
+   * zero inputs and traces, so their dw is 0 and they count nowhere.
+   *
+   * Nothing here is a float reduction (the counts are integers), so each
+   * item takes a contiguous run of chunks rather than every
+   * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
+   * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
+   * than the interleaved order, which the reductions above need). */
   float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
   float cos_phase = inputs[HMN_SC_COS_PHASE], sin_phase = inputs[HMN_SC_SIN_PHASE];
   float scale_over_denom = row_s[HMN_ROW_SCALE] / row_s[HMN_ROW_DENOM];
   hmnk_u32 u_first = row0 - 4u * q0;
   hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
-  /* Nothing here is a float reduction (the counts are integers), so each
-   * item takes a contiguous run of chunks rather than every
-   * HMN_ROW_ITEMS-th: eight arrays stream through this loop, and
-   * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
-   * than the interleaved order, which the reductions above need). */
   hmnk_u32 ch_per = (HMN_ROW_CHUNKS + HMN_ROW_ITEMS - 1u) / HMN_ROW_ITEMS;
   hmnk_u32 ch_end = (item + 1u) * ch_per < HMN_ROW_CHUNKS ? (item + 1u) * ch_per : HMN_ROW_CHUNKS;
   for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
@@ -439,18 +480,26 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
     /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
     hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
-    hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, hmnk_vload(0, xhat_row + i) * z_j);
+    hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, xhat_row[ch] * z_j);
     hmnk_store_f(pf, pf_row + i, valid);
     hmnk_store_f(ps, ps_row + i, valid);
     hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
     /* Steps 5, 7 and 8. */
-    hmnk_vf alpha = hmnk_local_attention_v(scale_over_denom, hmnk_vload(0, num_row + i));
+    hmnk_vf alpha = hmnk_local_attention_v(scale_over_denom, num_row[ch]);
     hmnk_vf dw = hmnk_preliminary_update_v(coef, alpha * elig);
     dw = dw * hmnk_phase_gate_v(phase_gate, cos_phase, sin_phase, hmnk_load_f(cphi_row + i, valid),
                                 hmnk_load_f(sphi_row + i, valid));
     candidates -= dw != 0.0f;
+    num_row[ch] = dw;
+  }
+  for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
+    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
     /* Step 9. */
-    dw = hmnk_stochastic_apply_v(stochastic, dw, hmnk_vload(0, u_row + u_first + i),
+    hmnk_vf dw = num_row[ch];
+    hmnk_vf u = HMN_UNIFORMS_ALIGNED ? *(HMN_LOCAL const hmnk_vf *)(u_row + i)
+                                : hmnk_vload(0, u_row + u_first + i);
+    dw = hmnk_stochastic_apply_v(stochastic, dw, u,
                                  hmnk_apply_probability_inv_v(beta_p, theta_p, dw));
     applied -= dw != 0.0f;
     /* Step 10. */

@@ -41,8 +41,9 @@ static int run_capture(const char *command, const char *out_name, char **output)
 }
 
 Test(opencl_tools, oclgrind_finds_nothing, .timeout = 300) {
-  /* Between them the runs take every branch of every kernel, and the
-   * last spans several work-groups of each. */
+  /* Between them the runs take every branch of every kernel, the fourth
+   * spans several work-groups of each, and the last has rows of whole
+   * aligned vectors (the HMN_ROW_ALIGNED loads and stores). */
   static const char *const configs[] = {
       "--set n_in=5 --set n_out=3",
       "--set n_in=7 --set n_out=2 --set attention=softmax_n --set similarity=dot "
@@ -52,6 +53,7 @@ Test(opencl_tools, oclgrind_finds_nothing, .timeout = 300) {
       "--set attention=off --set global_attention=off --set phase_gate=off "
       "--set stochastic=off --set activation=sigmoid",
       "--set n_in=70 --set n_out=17 --set activation=linear --set noise_sigma=0",
+      "--set n_in=64 --set n_out=3 --set delay_len=3",
   };
   hmn_test_oclgrind_clean("opencl", "", configs, sizeof configs / sizeof configs[0]);
 }

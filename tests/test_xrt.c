@@ -26,7 +26,8 @@ TestSuite(xrt);
 
 static void mkdirs(const char *path) {
   char buf[1024];
-  snprintf(buf, sizeof buf, "%s", path);
+  int len = snprintf(buf, sizeof buf, "%s", path);
+  cr_assert(len > 0 && (size_t)len < sizeof buf, "path too long for the fixture: %s", path);
   for (char *p = buf + 1; *p != '\0'; p++) {
     if (*p != '/') continue;
     *p = '\0';

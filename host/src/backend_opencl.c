@@ -150,9 +150,11 @@ static size_t hmn__extra_bytes(const hmn_config *cfg, int which) {
 
 /* ---- the program ---- */
 
-/* The defines block: the shape, then any HMN_KERNEL_DEFINES
- * ("NAME=VALUE NAME2=VALUE2") for tuning without rebuilding libhmn. */
-static int hmn__cl_defines(const hmn_config *cfg, char **out, hmn_error *err) {
+/* The defines block: the shape, HMN_CPU_PREFETCH on CPU devices (see
+ * HMN_PREFETCH in hmn_port.h), then any HMN_KERNEL_DEFINES ("NAME=VALUE
+ * NAME2=VALUE2") for tuning without rebuilding libhmn. */
+static int hmn__cl_defines(const hmn_config *cfg, const hmn__cl_device *dev, char **out,
+                           hmn_error *err) {
   const char *extra = getenv("HMN_KERNEL_DEFINES");
   /* Each NAME or NAME=VALUE of n characters becomes at most n + 11
    * ("#define NAME 1\n"), and there are at most (length + 1) / 2 of them. */
@@ -165,8 +167,9 @@ static int hmn__cl_defines(const hmn_config *cfg, char **out, hmn_error *err) {
   }
   int used = snprintf(text, size,
                       "#define HMN_N_IN %d\n#define HMN_N_OUT %d\n#define HMN_N_MOD %d\n"
-                      "#define HMN_D_CTX %d\n#define HMN_DELAY %d\n",
-                      cfg->n_in, cfg->n_out, cfg->n_mod, cfg->d_ctx, cfg->delay_len);
+                      "#define HMN_D_CTX %d\n#define HMN_DELAY %d\n%s",
+                      cfg->n_in, cfg->n_out, cfg->n_mod, cfg->d_ctx, cfg->delay_len,
+                      dev->info.type == HMN_DEVICE_CPU ? "#define HMN_CPU_PREFETCH 1\n" : "");
   for (const char *p = extra; p != NULL && *p != '\0' && rc == HMN_OK; p += strcspn(p, " \t")) {
     p += strspn(p, " \t");
     size_t len = strcspn(p, " \t"), name_len = strcspn(p, "= \t");
@@ -208,7 +211,7 @@ static void hmn__cl_release_program(hmn__cl_layer *cl) {
  * create its kernels. On failure the layer has no program. */
 static int hmn__cl_load_program(hmn__cl_layer *cl, const hmn_config *cfg, hmn_error *err) {
   char *defines = NULL;
-  int rc = hmn__cl_defines(cfg, &defines, err);
+  int rc = hmn__cl_defines(cfg, &cl->dev, &defines, err);
   if (rc != HMN_OK) goto cleanup;
   if ((rc = hmn__cl_build(cl->ctx, &cl->dev, defines, &cl->program, err)) != HMN_OK) goto cleanup;
   for (int k = 0; k < HMN__K_COUNT; k++) {
