@@ -115,6 +115,37 @@
 #define HMN_ROW_BLOCK_VECS ((HMN_ROW_PADDED + 3u + 4u * HMN_VEC - 1u) / (4u * HMN_VEC))
 #define HMN_ROW_UNIFORMS (HMN_ROW_BLOCK_VECS * 4u * HMN_VEC)
 
+/* The step's inputs, as the host writes them in one upload: the step's
+ * scalars (HMN_STEP_SCALARS words), x(t), h(t). The scalars travel with
+ * the inputs rather than as kernel arguments, so that a step costs the
+ * host no argument calls. The integer ones are stored as their bits. */
+#define HMN_SC_SLOT 0u       /* t mod D */
+#define HMN_SC_T_LO 1u       /* t, low and high word */
+#define HMN_SC_T_HI 2u
+#define HMN_SC_PLAIN 3u      /* 1 in the plain case of step 5 (below), else 0 */
+#define HMN_SC_ETA_LOCAL 4u
+#define HMN_SC_ETA_GLOBAL 5u
+#define HMN_SC_COS_PHASE 6u  /* eq 4: cos Phi(t), sin Phi(t) */
+#define HMN_SC_SIN_PHASE 7u
+#define HMN_SC_G 8u          /* step 6's shared G (eqs 6-7) */
+#define HMN_SC_E_ASTRO 9u    /* E_k of the astrocytes' source, k = astro_source */
+#define HMN_SC_BH_MIN 10u    /* the least and largest beta h_i(t) */
+#define HMN_SC_BH_MAX 11u
+/* Read from the launch's first step only: how many steps it runs, how
+ * many the launch before ran, and which half of x_hist holds the
+ * history as the launch begins (see hmn_step_row). */
+#define HMN_SC_STEPS 12u
+#define HMN_SC_PREV_STEPS 13u
+#define HMN_SC_HIST_HALF 14u
+/* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
+#define HMN_STEP_SCALARS 16u
+#define HMN_IN_X HMN_STEP_SCALARS
+#define HMN_IN_H (HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
+/* One step's inputs take a whole number of 128-byte lines; a launch's
+ * steps follow each other (the host's layout, backend_opencl.c). */
+#define HMN_SLOT_FLOATS \
+  ((((HMN_STEP_SCALARS + 2u * (hmnk_u32)HMN_N_IN) * 4u + 127u) / 128u) * 32u)
+
 /* ---- helpers ---- */
 
 /* Step 1: xhat_ji = x_i(t - tau_ji), from the ring slot written at step
@@ -168,18 +199,28 @@ HMN_INLINE void hmnk_store_f(hmnk_vf x, HMN_GLOBAL float *p, hmnk_u32 valid) {
   for (hmnk_u32 v = 0; v < valid; v++) p[v] = lanes[v];
 }
 
-/* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond),
- * given x(t) there: a delay of 0 takes x(t), any other the ring slot
- * written at step t - tau, never slot t mod D, which group 0 is writing.
- * A short delay line is read as whole rows of x_hist, one select per row;
- * a long one element by element. */
-HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *x_hist, hmnk_vf x_now,
+/* x(t - d) for step s of the launch (t its step, slot = t mod D), from
+ * the launch's own inputs where step t - d is one of its steps, else from
+ * the history as it was when the launch began. */
+HMN_INLINE HMN_GLOBAL const float *hmnk_delayed_row(HMN_GLOBAL const float *inputs,
+                                                    HMN_GLOBAL const float *hist, hmnk_u32 s,
+                                                    hmnk_u32 d, hmnk_u32 slot) {
+  return d <= s ? inputs + (s - d) * HMN_SLOT_FLOATS + HMN_IN_X
+                : hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN;
+}
+
+/* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond) at
+ * step s of the launch, given x(t) there: a delay of 0 takes x(t), any
+ * other x(t - tau) (hmnk_delayed_row). A short delay line is read as
+ * whole rows, one select per row; a long one element by element. */
+HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *inputs,
+                                        HMN_GLOBAL const float *hist, hmnk_u32 s, hmnk_vf x_now,
                                         hmnk_vu tau, hmnk_u32 slot, hmnk_u32 i, hmnk_u32 valid) {
 #if HMN_DELAY <= 8
   hmnk_vf xhat = x_now;
 #pragma unroll
   for (hmnk_u32 d = 1; d < (hmnk_u32)HMN_DELAY; d++) {
-    hmnk_vf x = hmnk_load_f(x_hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN + i, valid);
+    hmnk_vf x = hmnk_load_f(hmnk_delayed_row(inputs, hist, s, d, slot) + i, valid);
     xhat = tau == d ? x : xhat;
   }
   return xhat;
@@ -191,7 +232,7 @@ HMN_INLINE hmnk_vf hmnk_delayed_input_v(HMN_GLOBAL const float *x_hist, hmnk_vf 
   for (hmnk_u32 v = 0; v < (hmnk_u32)HMN_VEC; v++)
     lanes[v] = v >= valid      ? 0.0f
                : taus[v] == 0u ? now[v]
-                               : x_hist[hmnk_delay_row(taus[v], slot) * (hmnk_u32)HMN_N_IN + i + v];
+                               : hmnk_delayed_row(inputs, hist, s, taus[v], slot)[i + v];
   return hmnk_vload(0, lanes);
 #endif
 }
@@ -236,27 +277,6 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 #endif
 }
 
-/* The step's inputs, as the host writes them in one upload: the step's
- * scalars (HMN_STEP_SCALARS words), x(t), h(t). The scalars travel with
- * the inputs rather than as kernel arguments, so that a step costs the
- * host no argument calls. The integer ones are stored as their bits. */
-#define HMN_SC_SLOT 0u       /* t mod D */
-#define HMN_SC_T_LO 1u       /* t, low and high word */
-#define HMN_SC_T_HI 2u
-#define HMN_SC_PLAIN 3u      /* 1 in the plain case of step 5 (below), else 0 */
-#define HMN_SC_ETA_LOCAL 4u
-#define HMN_SC_ETA_GLOBAL 5u
-#define HMN_SC_COS_PHASE 6u  /* eq 4: cos Phi(t), sin Phi(t) */
-#define HMN_SC_SIN_PHASE 7u
-#define HMN_SC_G 8u          /* step 6's shared G (eqs 6-7) */
-#define HMN_SC_E_ASTRO 9u    /* E_k of the astrocytes' source, k = astro_source */
-#define HMN_SC_BH_MIN 10u    /* the least and largest beta h_i(t) */
-#define HMN_SC_BH_MAX 11u
-/* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
-#define HMN_STEP_SCALARS 16u
-#define HMN_IN_X HMN_STEP_SCALARS
-#define HMN_IN_H (HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
-
 /* Row scalars that item 0 computes for the whole work-group. */
 #define HMN_ROW_Z 0
 #define HMN_ROW_C 1
@@ -267,12 +287,22 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 #define HMN_ROW_SCALARS 6
 
 /* The whole step (SPEC section 3, steps 1-11) for neuron j = the
- * work-group's id.
+ * work-group's id, for each of the launch's steps in turn (1 to 16 of
+ * them, whose inputs follow each other from `inputs` on). Within a launch
+ * the rows do not meet: every per-step term that spans rows (h(t), G, the
+ * extremes of beta h) comes from the host, so each group can run all the
+ * steps of its row without waiting for the others, and one launch pays
+ * the driver's time between launches once for all its steps.
  *
- * So that no group reads what another writes, group 0 alone stores x(t)
- * into ring slot t mod D, which no group reads this step: a delay of 0
- * takes x(t) from `inputs`, every other delay another slot. Group 0 also
- * stores h(t) into h, which only the host's copy reads.
+ * The delay line is the one thing the rows share. x_hist holds two copies
+ * of it, halves of D rows each: the launch reads the history before its
+ * first step from one half (HMN_SC_HIST_HALF) and later steps' inputs
+ * from `inputs`, and the groups bring the other half up to date for the
+ * next launch, which reads it. That half was last brought up to date two
+ * launches ago, so the rows of the steps of the launch before this one
+ * (HMN_SC_PREV_STEPS; 0 after the host writes both halves) and of this
+ * one are written into it. No group reads what another writes. Group 0
+ * also stores each step's h(t) into h, which only the host's copy reads.
  *
  * Step 5's logits need the row maximum. Where every h_i is 0 or has a
  * normal beta h_i (the plain case), the logit s_ji = beta h_i c_j of
@@ -308,11 +338,12 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
 
   /* (integers read as integers, so that no float load touches a NaN
    * pattern) */
-  HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)inputs;
-  hmnk_u32 slot = step_u[HMN_SC_SLOT];
-  hmnk_rng_at at = {seed_lo, seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
-  HMN_GLOBAL const float *x_in = inputs + HMN_IN_X;
-  HMN_GLOBAL const float *h_in = inputs + HMN_IN_H;
+  HMN_GLOBAL const hmnk_u32 *first_u = (HMN_GLOBAL const hmnk_u32 *)inputs;
+  hmnk_u32 steps = first_u[HMN_SC_STEPS];
+  hmnk_u32 hist_half = first_u[HMN_SC_HIST_HALF];
+  hmnk_u32 half_floats = (hmnk_u32)HMN_DELAY * (hmnk_u32)HMN_N_IN;
+  HMN_GLOBAL const float *hist = x_hist + hist_half * half_floats;
+  HMN_GLOBAL float *hist_next = x_hist + (1u - hist_half) * half_floats;
   hmnk_u32 j = (hmnk_u32)get_group_id(0);
   hmnk_u32 item = (hmnk_u32)get_local_id(0);
   hmnk_u32 row0 = j * (hmnk_u32)HMN_N_IN;
@@ -324,198 +355,230 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   HMN_GLOBAL const hmnk_u8 *tau_row = tau + row0;
   hmnk_vu lane = hmnk_lane_index();
 
-  /* Step 9's uniforms: one Philox block of the stochastic stream per 4
-   * synapses, drawn whether or not the mode uses them. They depend on
-   * nothing else, so they come first: pure arithmetic during which the
-   * row's weights and delays, which the item's chunks of eq 1 below read
-   * first, are on their way in (HMN_PREFETCH). A vector of blocks covers
-   * 4 HMN_VEC synapses, that is 4 of the item's chunks. */
-  hmnk_u32 q0 = row0 / 4u;
-  for (hmnk_u32 k = item, n = 0; k < HMN_ROW_BLOCK_VECS; k += HMN_ROW_ITEMS, n++) {
-    for (hmnk_u32 l = 0; l < 4u; l++) {
-      hmnk_u32 ch = item + HMN_ROW_ITEMS * (4u * n + l);
-      if (ch < HMN_ROW_CHUNKS) {
-        HMN_PREFETCH_WRITE(w_row + ch * (hmnk_u32)HMN_VEC);
-        HMN_PREFETCH(tau_row + ch * (hmnk_u32)HMN_VEC);
-      }
-    }
-    hmnk_block_uniforms(at, q0 + k * (hmnk_u32)HMN_VEC, u_row + 4u * (hmnk_u32)HMN_VEC * k);
-  }
-
-  /* Steps 1-2: x(t) into the ring and h(t) into h (group 0); the delayed
-   * inputs, and eq 1's sum with the weights of before this step's update.
-   * (A contiguous run of chunks per item here, as in the per-synapse loop,
-   * with the products summed in this order afterwards, measured slower at
-   * 256 x 256 and no faster at 1024 x 1024.) */
-  hmnk_vf acc = (hmnk_vf)(0.0f);
-  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
-    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
-    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-    hmnk_vf x = hmnk_load_f(x_in + i, valid);
-    if (j == 0u) {
-      hmnk_store_f(x, x_hist + slot * (hmnk_u32)HMN_N_IN + i, valid);
-      hmnk_store_f(hmnk_load_f(h_in + i, valid), h + i, valid);
-    }
-    hmnk_vf xhat =
-        hmnk_delayed_input_v(x_hist, x, hmnk_load_u8(tau_row + i, valid), slot, i, valid);
-    xhat_row[ch] = xhat;
-    acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
-  }
-  hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
-  HMN_BARRIER();
-
-  /* Eq 1's drive and z_j, step 3's c_j, step 6's astrocyte and G_j, step
-   * 11's bias (from this step's c_j; the drive used the old bias). */
-  if (item == 0u) {
-    float sum = hmnk_lanes_total(lane_f);
-    float noise = noise_sigma * hmnk_gaussian(at, j);
-    float b_j = b[j];
-    float z_j = hmnk_activation(activation, hmnk_forward(sum, b_j, noise));
-    float c_j = hmnk_ema(c[j], ctx_rate, z_j);
-    z[j] = z_j;
-    c[j] = c_j;
-    float astro_j = astro[j];
-    float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain, inputs[HMN_SC_E_ASTRO]);
-    astro[j] = astro_j;
-    float g = hmnk_neuron_modulation(sign[j], inputs[HMN_SC_G], astro_lambda, m_astro);
-    g_j[j] = g;
-    b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
-    row_s[HMN_ROW_Z] = z_j;
-    row_s[HMN_ROW_C] = c_j;
-    /* Eq 3's factor (eta_local + eta_global G_j), the same for the row. */
-    row_s[HMN_ROW_COEF] = inputs[HMN_SC_ETA_LOCAL] + inputs[HMN_SC_ETA_GLOBAL] * g;
-    /* Step 5's row maximum in the plain case: the logit of the largest
-     * beta h_i for c_j > 0, of the least for c_j < 0. */
-    row_s[HMN_ROW_MAX] = hmnk_finite_logit(
-        (c_j > 0.0f ? inputs[HMN_SC_BH_MAX] : inputs[HMN_SC_BH_MIN]) * c_j);
-  }
-  HMN_BARRIER();
-
-  /* Step 5 outside the plain case: the logits s_ji = beta h_i c_j and
-   * their row maximum (exact in any order). Lanes past the row's end hold
-   * -FLT_MAX. */
-  int attend = attention != HMN_ATTENTION_OFF;
-  int plain = step_u[HMN_SC_PLAIN] != 0u;
-  float c_j = row_s[HMN_ROW_C];
-  if (attend && !plain) {
-    hmnk_vf s_max = (hmnk_vf)(-HMN_F32_MAX);
+  /* The next launch's history: row k of the rows to write holds the input
+   * of the k-th step before this launch's last (this launch's steps, then
+   * the launch before's), rows spread over the groups. */
+  hmnk_u32 prev = first_u[HMN_SC_PREV_STEPS];
+  hmnk_u32 hist_rows = steps + prev < (hmnk_u32)HMN_DELAY ? steps + prev : (hmnk_u32)HMN_DELAY;
+  hmnk_u32 first_slot = first_u[HMN_SC_SLOT];
+  for (hmnk_u32 k = j; k < hist_rows; k += (hmnk_u32)HMN_N_OUT) {
+    /* Launch step s = steps - 1 - k, or the step m = k - steps + 1 before
+     * the launch, whose slot is (first_slot - m) mod D. */
+    hmnk_u32 m = k + 1u - steps; /* (used only when k >= steps) */
+    hmnk_u32 hist_slot = k < steps ? first_u[(steps - 1u - k) * HMN_SLOT_FLOATS + HMN_SC_SLOT]
+                                   : hmnk_delay_row(m % (hmnk_u32)HMN_DELAY, first_slot);
+    HMN_GLOBAL const float *from =
+        k < steps ? inputs + (steps - 1u - k) * HMN_SLOT_FLOATS + HMN_IN_X
+                  : hist + hist_slot * (hmnk_u32)HMN_N_IN;
+    HMN_GLOBAL float *to = hist_next + hist_slot * (hmnk_u32)HMN_N_IN;
     for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-      hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h_in + i, valid), c_j);
-      s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
-      num_row[ch] = s;
-      s_max = s > s_max ? s : s_max;
+      hmnk_store_f(hmnk_load_f(from + i, valid), to + i, valid);
     }
-    hmnk_vstore(s_max, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+  }
+
+  for (hmnk_u32 s = 0; s < steps; s++) {
+    HMN_GLOBAL const float *step_in = inputs + s * HMN_SLOT_FLOATS;
+    HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)step_in;
+    hmnk_u32 slot = step_u[HMN_SC_SLOT];
+    hmnk_rng_at at = {seed_lo, seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
+    HMN_GLOBAL const float *x_in = step_in + HMN_IN_X;
+    HMN_GLOBAL const float *h_in = step_in + HMN_IN_H;
+
+    /* Step 9's uniforms: one Philox block of the stochastic stream per 4
+     * synapses, drawn whether or not the mode uses them. They depend on
+     * nothing else, so they come first: pure arithmetic during which the
+     * row's weights and delays, which the item's chunks of eq 1 below read
+     * first, are on their way in (HMN_PREFETCH). A vector of blocks covers
+     * 4 HMN_VEC synapses, that is 4 of the item's chunks. */
+    hmnk_u32 q0 = row0 / 4u;
+    for (hmnk_u32 k = item, n = 0; k < HMN_ROW_BLOCK_VECS; k += HMN_ROW_ITEMS, n++) {
+      for (hmnk_u32 l = 0; l < 4u; l++) {
+        hmnk_u32 ch = item + HMN_ROW_ITEMS * (4u * n + l);
+        if (ch < HMN_ROW_CHUNKS) {
+          HMN_PREFETCH_WRITE(w_row + ch * (hmnk_u32)HMN_VEC);
+          HMN_PREFETCH(tau_row + ch * (hmnk_u32)HMN_VEC);
+        }
+      }
+      hmnk_block_uniforms(at, q0 + k * (hmnk_u32)HMN_VEC, u_row + 4u * (hmnk_u32)HMN_VEC * k);
+    }
+
+    /* Steps 1-2: h(t) into h (group 0); the delayed inputs, and eq 1's
+     * sum with the weights of before this step's update. (A contiguous
+     * run of chunks per item here, as in the per-synapse loop, with the
+     * products summed in this order afterwards, measured slower at 256 x
+     * 256 and no faster at 1024 x 1024.) */
+    hmnk_vf acc = (hmnk_vf)(0.0f);
+    for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+      hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+      hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+      hmnk_vf x = hmnk_load_f(x_in + i, valid);
+      if (j == 0u) hmnk_store_f(hmnk_load_f(h_in + i, valid), h + i, valid);
+      hmnk_vf xhat = hmnk_delayed_input_v(inputs, hist, s, x, hmnk_load_u8(tau_row + i, valid),
+                                          slot, i, valid);
+      xhat_row[ch] = xhat;
+      acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
+    }
+    hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+    HMN_BARRIER();
+
+    /* Eq 1's drive and z_j, step 3's c_j, step 6's astrocyte and G_j, step
+     * 11's bias (from this step's c_j; the drive used the old bias). */
+    if (item == 0u) {
+      float sum = hmnk_lanes_total(lane_f);
+      float noise = noise_sigma * hmnk_gaussian(at, j);
+      float b_j = b[j];
+      float z_j = hmnk_activation(activation, hmnk_forward(sum, b_j, noise));
+      float c_j = hmnk_ema(c[j], ctx_rate, z_j);
+      z[j] = z_j;
+      c[j] = c_j;
+      float astro_j = astro[j];
+      float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain, step_in[HMN_SC_E_ASTRO]);
+      astro[j] = astro_j;
+      float g = hmnk_neuron_modulation(sign[j], step_in[HMN_SC_G], astro_lambda, m_astro);
+      g_j[j] = g;
+      b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
+      row_s[HMN_ROW_Z] = z_j;
+      row_s[HMN_ROW_C] = c_j;
+      /* Eq 3's factor (eta_local + eta_global G_j), the same for the row. */
+      row_s[HMN_ROW_COEF] = step_in[HMN_SC_ETA_LOCAL] + step_in[HMN_SC_ETA_GLOBAL] * g;
+      /* Step 5's row maximum in the plain case: the logit of the largest
+       * beta h_i for c_j > 0, of the least for c_j < 0. */
+      row_s[HMN_ROW_MAX] = hmnk_finite_logit(
+          (c_j > 0.0f ? step_in[HMN_SC_BH_MAX] : step_in[HMN_SC_BH_MIN]) * c_j);
+    }
+    HMN_BARRIER();
+
+    /* Step 5 outside the plain case: the logits s_ji = beta h_i c_j and
+     * their row maximum (exact in any order). Lanes past the row's end hold
+     * -FLT_MAX. */
+    int attend = attention != HMN_ATTENTION_OFF;
+    int plain = step_u[HMN_SC_PLAIN] != 0u;
+    float c_j = row_s[HMN_ROW_C];
+    if (attend && !plain) {
+      hmnk_vf s_max = (hmnk_vf)(-HMN_F32_MAX);
+      for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+        hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+        hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+        hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h_in + i, valid), c_j);
+        s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
+        num_row[ch] = s;
+        s_max = s > s_max ? s : s_max;
+      }
+      hmnk_vstore(s_max, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+      HMN_BARRIER();
+      if (item == 0u) {
+        float m = lane_f[0];
+        for (hmnk_u32 k = 1; k < HMN_LANES; k++) m = lane_f[k] > m ? lane_f[k] : m;
+        row_s[HMN_ROW_MAX] = m;
+      }
+      HMN_BARRIER();
+    }
+
+    /* Step 5: the numerators exp(s_ji - max) and their sum, the softmax
+     * denominator; with attention off every numerator is 1 and the scale
+     * and denominator are 1, so alpha = 1 exactly. Lanes past the row's end
+     * hold 0. This is arithmetic on what the group holds already: the row's
+     * traces and phase terms, which the loop after the barrier streams, are
+     * on their way in meanwhile. */
+    float m = row_s[HMN_ROW_MAX];
+    acc = (hmnk_vf)(0.0f);
+    for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+      hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+      hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+      HMN_PREFETCH_WRITE(pf_row + i);
+      HMN_PREFETCH_WRITE(ps_row + i);
+      HMN_PREFETCH(cphi_row + i);
+      HMN_PREFETCH(sphi_row + i);
+      hmnk_vf e = (hmnk_vf)(1.0f);
+      if (attend) {
+        hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
+                          : num_row[ch];
+        e = hmnk_exp_v(s - m);
+      }
+      e = lane < valid ? e : (hmnk_vf)(0.0f);
+      num_row[ch] = e;
+      acc = acc + e;
+    }
+    hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
     HMN_BARRIER();
     if (item == 0u) {
-      float m = lane_f[0];
-      for (hmnk_u32 k = 1; k < HMN_LANES; k++) m = lane_f[k] > m ? lane_f[k] : m;
-      row_s[HMN_ROW_MAX] = m;
+      float denom = hmnk_lanes_total(lane_f);
+      row_s[HMN_ROW_DENOM] = attend ? denom : 1.0f;
+      /* softmax_n scales by N_in so that uniform attention is 1. */
+      row_s[HMN_ROW_SCALE] = attention == HMN_ATTENTION_SOFTMAX_N ? (float)HMN_N_IN : 1.0f;
     }
+    /* A global fence too: below, an item writes weights that another item
+     * read for eq 1's sum (the chunks are assigned differently there). */
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+
+    /* Steps 4-10 per synapse, in two loops over the item's chunks: the
+     * traces, eligibility, attention, eq 3 and the gate give the candidate
+     * dw dagger (kept in num_row, whose numerator it replaces); then step 9
+     * and the clamp. One loop doing both carried a dependency chain through
+     * two exponentials' worth of work per chunk, longer than a CPU's
+     * out-of-order window holds several of; two shorter loops let it
+     * overlap more chunks (about 7% on PoCL). Lanes past the row's end have
+     * zero inputs and traces, so their dw is 0 and they count nowhere.
+     *
+     * Nothing here is a float reduction (the counts are integers), so each
+     * item takes a contiguous run of chunks rather than every
+     * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
+     * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
+     * than the interleaved order, which the reductions above need). */
+    float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
+    float cos_phase = step_in[HMN_SC_COS_PHASE], sin_phase = step_in[HMN_SC_SIN_PHASE];
+    float scale_over_denom = row_s[HMN_ROW_SCALE] / row_s[HMN_ROW_DENOM];
+    hmnk_u32 u_first = row0 - 4u * q0;
+    hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
+    hmnk_u32 ch_per = (HMN_ROW_CHUNKS + HMN_ROW_ITEMS - 1u) / HMN_ROW_ITEMS;
+    hmnk_u32 ch_end = (item + 1u) * ch_per < HMN_ROW_CHUNKS ? (item + 1u) * ch_per : HMN_ROW_CHUNKS;
+    for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
+      hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+      hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+      /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
+      hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
+      hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, xhat_row[ch] * z_j);
+      hmnk_store_f(pf, pf_row + i, valid);
+      hmnk_store_f(ps, ps_row + i, valid);
+      hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
+      /* Steps 5, 7 and 8. */
+      hmnk_vf alpha = hmnk_local_attention_v(scale_over_denom, num_row[ch]);
+      hmnk_vf dw = hmnk_preliminary_update_v(coef, alpha * elig);
+      dw = dw * hmnk_phase_gate_v(phase_gate, cos_phase, sin_phase,
+                                  hmnk_load_f(cphi_row + i, valid),
+                                  hmnk_load_f(sphi_row + i, valid));
+      candidates -= dw != 0.0f;
+      num_row[ch] = dw;
+    }
+    for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
+      hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+      hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+      /* Step 9. */
+      hmnk_vf dw = num_row[ch];
+      hmnk_vf u = HMN_UNIFORMS_ALIGNED ? *(HMN_LOCAL const hmnk_vf *)(u_row + i)
+                                  : hmnk_vload(0, u_row + u_first + i);
+      dw = hmnk_stochastic_apply_v(stochastic, dw, u,
+                                   hmnk_apply_probability_inv_v(beta_p, theta_p, dw));
+      applied -= dw != 0.0f;
+      /* Step 10. */
+      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, w_min, w_max), w_row + i,
+                   valid);
+    }
+    hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);
+    hmnk_vstore(hmnk_vas_uint(candidates), 0, lane_n + HMN_LANES + item * (hmnk_u32)HMN_VEC);
     HMN_BARRIER();
-  }
-
-  /* Step 5: the numerators exp(s_ji - max) and their sum, the softmax
-   * denominator; with attention off every numerator is 1 and the scale
-   * and denominator are 1, so alpha = 1 exactly. Lanes past the row's end
-   * hold 0. This is arithmetic on what the group holds already: the row's
-   * traces and phase terms, which the loop after the barrier streams, are
-   * on their way in meanwhile. */
-  float m = row_s[HMN_ROW_MAX];
-  acc = (hmnk_vf)(0.0f);
-  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
-    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
-    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-    HMN_PREFETCH_WRITE(pf_row + i);
-    HMN_PREFETCH_WRITE(ps_row + i);
-    HMN_PREFETCH(cphi_row + i);
-    HMN_PREFETCH(sphi_row + i);
-    hmnk_vf e = (hmnk_vf)(1.0f);
-    if (attend) {
-      hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
-                        : num_row[ch];
-      e = hmnk_exp_v(s - m);
+    if (item == 0u) {
+      hmnk_u32 n_applied = 0, n_candidates = 0;
+      for (hmnk_u32 k = 0; k < HMN_LANES; k++) {
+        n_applied += lane_n[k];
+        n_candidates += lane_n[HMN_LANES + k];
+      }
+      counts[2u * j] = n_applied;
+      counts[2u * j + 1u] = n_candidates;
     }
-    e = lane < valid ? e : (hmnk_vf)(0.0f);
-    num_row[ch] = e;
-    acc = acc + e;
-  }
-  hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
-  HMN_BARRIER();
-  if (item == 0u) {
-    float denom = hmnk_lanes_total(lane_f);
-    row_s[HMN_ROW_DENOM] = attend ? denom : 1.0f;
-    /* softmax_n scales by N_in so that uniform attention is 1. */
-    row_s[HMN_ROW_SCALE] = attention == HMN_ATTENTION_SOFTMAX_N ? (float)HMN_N_IN : 1.0f;
-  }
-  /* A global fence too: below, an item writes weights that another item
-   * read for eq 1's sum (the chunks are assigned differently there). */
-  barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
-
-  /* Steps 4-10 per synapse, in two loops over the item's chunks: the
-   * traces, eligibility, attention, eq 3 and the gate give the candidate
-   * dw dagger (kept in num_row, whose numerator it replaces); then step 9
-   * and the clamp. One loop doing both carried a dependency chain through
-   * two exponentials' worth of work per chunk, longer than a CPU's
-   * out-of-order window holds several of; two shorter loops let it
-   * overlap more chunks (about 7% on PoCL). Lanes past the row's end have
-   * zero inputs and traces, so their dw is 0 and they count nowhere.
-   *
-   * Nothing here is a float reduction (the counts are integers), so each
-   * item takes a contiguous run of chunks rather than every
-   * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
-   * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
-   * than the interleaved order, which the reductions above need). */
-  float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
-  float cos_phase = inputs[HMN_SC_COS_PHASE], sin_phase = inputs[HMN_SC_SIN_PHASE];
-  float scale_over_denom = row_s[HMN_ROW_SCALE] / row_s[HMN_ROW_DENOM];
-  hmnk_u32 u_first = row0 - 4u * q0;
-  hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
-  hmnk_u32 ch_per = (HMN_ROW_CHUNKS + HMN_ROW_ITEMS - 1u) / HMN_ROW_ITEMS;
-  hmnk_u32 ch_end = (item + 1u) * ch_per < HMN_ROW_CHUNKS ? (item + 1u) * ch_per : HMN_ROW_CHUNKS;
-  for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
-    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
-    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-    /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
-    hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
-    hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, xhat_row[ch] * z_j);
-    hmnk_store_f(pf, pf_row + i, valid);
-    hmnk_store_f(ps, ps_row + i, valid);
-    hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
-    /* Steps 5, 7 and 8. */
-    hmnk_vf alpha = hmnk_local_attention_v(scale_over_denom, num_row[ch]);
-    hmnk_vf dw = hmnk_preliminary_update_v(coef, alpha * elig);
-    dw = dw * hmnk_phase_gate_v(phase_gate, cos_phase, sin_phase, hmnk_load_f(cphi_row + i, valid),
-                                hmnk_load_f(sphi_row + i, valid));
-    candidates -= dw != 0.0f;
-    num_row[ch] = dw;
-  }
-  for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
-    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
-    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-    /* Step 9. */
-    hmnk_vf dw = num_row[ch];
-    hmnk_vf u = HMN_UNIFORMS_ALIGNED ? *(HMN_LOCAL const hmnk_vf *)(u_row + i)
-                                : hmnk_vload(0, u_row + u_first + i);
-    dw = hmnk_stochastic_apply_v(stochastic, dw, u,
-                                 hmnk_apply_probability_inv_v(beta_p, theta_p, dw));
-    applied -= dw != 0.0f;
-    /* Step 10. */
-    hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, w_min, w_max), w_row + i,
-                 valid);
-  }
-  hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);
-  hmnk_vstore(hmnk_vas_uint(candidates), 0, lane_n + HMN_LANES + item * (hmnk_u32)HMN_VEC);
-  HMN_BARRIER();
-  if (item == 0u) {
-    hmnk_u32 n_applied = 0, n_candidates = 0;
-    for (hmnk_u32 k = 0; k < HMN_LANES; k++) {
-      n_applied += lane_n[k];
-      n_candidates += lane_n[HMN_LANES + k];
-    }
-    counts[2u * j] = n_applied;
-    counts[2u * j + 1u] = n_candidates;
+    /* The next step reuses the local arrays. */
+    HMN_BARRIER();
   }
 }

@@ -465,8 +465,9 @@ size_t hmn_test_long_run(const hmn_config *cfg, const char *backend, int steps, 
   return flips;
 }
 
-void hmn_test_oclgrind_clean(const char *backend, const char *oclgrind_flags,
-                             const char *const *configs, size_t count) {
+void hmn_test_oclgrind_clean(const char *command_args, const char *backend,
+                             const char *oclgrind_flags, const char *const *configs,
+                             size_t count) {
   const char *bin = getenv("HMN_BIN");
   const char *oclgrind = getenv("HMN_OCLGRIND");
   if (bin == NULL) cr_skip_test("HMN_BIN is not set (run the tests through ctest)");
@@ -485,9 +486,8 @@ void hmn_test_oclgrind_clean(const char *backend, const char *oclgrind_flags,
     char command[2048];
     snprintf(command, sizeof command,
              "ASAN_OPTIONS=verify_asan_link_order=0 HMN_CACHE_DIR='%s' HMN_DEVICE= '%s' "
-             "--data-races --uninitialized %s '%s' run --backend %s --steps 3 --quiet %s "
-             "> '%s' 2>&1",
-             cache, oclgrind, oclgrind_flags, bin, backend, configs[c], log);
+             "--data-races --uninitialized %s '%s' %s --backend %s --quiet %s > '%s' 2>&1",
+             cache, oclgrind, oclgrind_flags, bin, command_args, backend, configs[c], log);
     int status = hmn_test_shell(command);
     size_t len = 0;
     unsigned char *text = hmn_test_read_file(log, &len);

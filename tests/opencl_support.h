@@ -89,12 +89,14 @@ size_t hmn_test_compare_steps(const hmn_config *cfg, const char *backend, uint32
  * else keeps accumulating its own rounding. Returns the flips. */
 size_t hmn_test_long_run(const hmn_config *cfg, const char *backend, int steps, const char *what);
 
-/* `hmn run --steps 3` on Oclgrind's device for each of `configs` (--set
- * options) on `backend`, with `oclgrind_flags` added to Oclgrind's. Fails
- * on any report: Oclgrind exits 0 whatever it finds, so its output is
- * read. Skips when ctest gave no hmn binary or Oclgrind is missing. */
-void hmn_test_oclgrind_clean(const char *backend, const char *oclgrind_flags,
-                             const char *const *configs, size_t count);
+/* `hmn COMMAND_ARGS --backend BACKEND --quiet CONFIG` on Oclgrind's
+ * device for each of `configs` (--set options), with `oclgrind_flags`
+ * added to Oclgrind's; command_args is, say, "run --steps 3". Fails on any
+ * report: Oclgrind exits 0 whatever it finds, so its output is read.
+ * Skips when ctest gave no hmn binary or Oclgrind is missing. */
+void hmn_test_oclgrind_clean(const char *command_args, const char *backend,
+                             const char *oclgrind_flags, const char *const *configs,
+                             size_t count);
 
 /* Run a shell command and return its exit status (-1 if it did not run). */
 int hmn_test_shell(const char *command);

@@ -153,6 +153,9 @@ Test(bench, json_fields_on_ref) {
   cr_assert_eq(json_integer_value(json_object_get(o, "steps")), 2);
   expect_type(o, "repeats", is_integer, "an integer");
   cr_assert_eq(json_integer_value(json_object_get(o, "repeats")), 2);
+  /* Steps go 16 to a call of hmn_layer_step_many unless --batch says. */
+  expect_type(o, "batch", is_integer, "an integer");
+  cr_assert_eq(json_integer_value(json_object_get(o, "batch")), 16);
   expect_type(o, "sups_median", is_number, "a number");
   cr_assert_gt(num(o, "sups_median"), 0.0);
   expect_type(o, "seconds_per_step_median", is_number, "a number");
@@ -244,8 +247,9 @@ Test(bench, json_nominal_watts) {
 }
 
 Test(bench, json_two_sizes) {
-  json_t *root = bench_json(NULL, TINY " --meter none --size 3 --no-probe", 2);
+  json_t *root = bench_json(NULL, TINY " --meter none --size 3 --no-probe --batch 1", 2);
   const json_t *o = json_array_get(root, 1);
+  cr_assert_eq(json_integer_value(json_object_get(o, "batch")), 1);
   cr_assert_eq(json_integer_value(json_object_get(o, "n_in")), 3);
   cr_assert_eq(json_integer_value(json_object_get(o, "n_out")), 3);
   expect_type(o, "roofline_fraction", is_null, "null");
@@ -292,6 +296,8 @@ Test(bench, usage_errors) {
   expect_usage_error("--backend ref --device 0", "--device selects an OpenCL device");
   expect_usage_error("--steps 0", "--steps must be in [1, ");
   expect_usage_error("--repeats 0", "--repeats must be in [1, 1000]");
+  expect_usage_error("--batch 0", "--batch must be in [1, 1024]");
+  expect_usage_error("--batch 1025", "--batch must be in [1, 1024]");
   expect_usage_error("--watts -3", "--watts must be a positive number, got '-3'");
   expect_usage_error("--bogus", "unknown argument '--bogus'");
   expect_usage_error("--backend ref --set tau_fast=-1", "--set tau_fast=-1:");

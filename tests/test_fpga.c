@@ -112,6 +112,6 @@ Test(fpga, oclgrind_finds_nothing, .timeout = 300) {
       "--set stochastic=off --set activation=sigmoid",
       "--set n_in=700 --set n_out=13 --set activation=linear --set noise_sigma=0",
   };
-  hmn_test_oclgrind_clean("opencl-fpga", "--local-mem-size 1048576", configs,
+  hmn_test_oclgrind_clean("run --steps 3", "opencl-fpga", "--local-mem-size 1048576", configs,
                           sizeof configs / sizeof configs[0]);
 }

@@ -55,7 +55,24 @@ Test(opencl_tools, oclgrind_finds_nothing, .timeout = 300) {
       "--set n_in=70 --set n_out=17 --set activation=linear --set noise_sigma=0",
       "--set n_in=64 --set n_out=3 --set delay_len=3",
   };
-  hmn_test_oclgrind_clean("opencl", "", configs, sizeof configs / sizeof configs[0]);
+  hmn_test_oclgrind_clean("run --steps 3", "opencl", "", configs,
+                          sizeof configs / sizeof configs[0]);
+}
+
+/* Several steps to a launch (hmn_layer_step_many, through the bench's
+ * --batch): 20 steps in calls of 7 are launches of 7, 7, 2 (the end of the
+ * ring's group of 16 slots) and 4, each reading one half of the delay line
+ * and writing the other. The delay lines are shorter than a launch, one
+ * step long, and long enough for the element-by-element path (D > 8). */
+Test(opencl_tools, oclgrind_finds_nothing_in_step_many, .timeout = 300) {
+  static const char *const configs[] = {
+      "--size 7x3 --set delay_len=3",
+      "--size 64x2 --set delay_len=1",
+      "--size 19x2 --set delay_len=10",
+  };
+  hmn_test_oclgrind_clean("bench --batch 7 --steps 20 --repeats 1 --warmup 0 --no-probe "
+                          "--no-profile --meter none",
+                          "opencl", "", configs, sizeof configs / sizeof configs[0]);
 }
 
 /* Work-groups run on however many threads PoCL has; the bits must not

@@ -46,6 +46,10 @@ static const char hmn_bench_help[] =
     "  --seconds S         target length of one repeat for automatic steps (0.5)\n"
     "  --repeats N         timed repeats; the median is reported (default: 5)\n"
     "  --warmup N          untimed steps first (default: 3)\n"
+    "  --batch N           steps to a call of hmn_layer_step_many, as for inputs\n"
+    "                      known in advance (default: 16, which the opencl backend\n"
+    "                      runs as one kernel launch); 1 steps one at a time with\n"
+    "                      hmn_layer_step, as a closed loop must\n"
     "  --no-profile        skip the profiled pass (per-kernel times, host overhead)\n"
     "  --probe-mib N       size of each bandwidth probe array in MiB (default: 256)\n"
     "  --no-probe          skip the bandwidth probe (no roofline fraction)\n"
@@ -82,6 +86,7 @@ static const char hmn_bench_help[] =
 #define HMN_BENCH_INPUTS 8
 #define HMN_BENCH_MAX_KERNELS 32
 #define HMN_BENCH_MAX_STEPS 10000000ULL
+#define HMN_BENCH_MAX_BATCH 1024
 
 typedef struct {
   int n_in[HMN_BENCH_MAX_SIZES], n_out[HMN_BENCH_MAX_SIZES];
@@ -95,6 +100,7 @@ typedef struct {
   uint64_t steps; /* 0: automatic */
   double seconds;
   uint64_t repeats, warmup;
+  uint64_t batch; /* steps per hmn_layer_step_many call */
   bool profile, probe;
   uint64_t probe_mib;
   const char *meter;
@@ -163,6 +169,7 @@ static int hmn_bench_parse(hmn_bench_options *opt, int argc, char **argv, bool *
   opt->seconds = 0.5;
   opt->repeats = 5;
   opt->warmup = 3;
+  opt->batch = 16;
   opt->profile = opt->probe = true;
   opt->probe_mib = 256;
   opt->meter = "auto";
@@ -213,6 +220,8 @@ static int hmn_bench_parse(hmn_bench_options *opt, int argc, char **argv, bool *
       hmn_bench_parse_double(&args, "--seconds", &opt->seconds);
     } else if (hmn_cli_option(&args, "--repeats")) {
       hmn_cli_u64_in(&args, "--repeats", 1, 1000, &opt->repeats);
+    } else if (hmn_cli_option(&args, "--batch")) {
+      hmn_cli_u64_in(&args, "--batch", 1, HMN_BENCH_MAX_BATCH, &opt->batch);
     } else if (hmn_cli_option(&args, "--warmup")) {
       hmn_cli_u64_in(&args, "--warmup", 0, HMN_BENCH_MAX_STEPS, &opt->warmup);
     } else if (hmn_cli_option(&args, "--probe-mib")) {
@@ -337,15 +346,23 @@ static int hmn_bench_inputs_make(const hmn_config *cfg, hmn_bench_inputs *in, hm
   return rc;
 }
 
-/* `steps` steps, then a read of z, which waits for the device to finish:
- * the time covers the work, not just its enqueueing. */
-static int hmn_bench_steps(hmn_layer *layer, const hmn_bench_inputs *in, uint64_t steps, float *z,
-                           hmn_error *err) {
-  for (uint64_t s = 0; s < steps; s++) {
-    uint64_t k = hmn_layer_step_count(layer) % HMN_BENCH_INPUTS;
-    hmn_step_input step = {in->x[k], in->mod[k], in->ctx[k], NULL};
-    int rc = hmn_layer_step(layer, &step, err);
+/* `steps` steps, `batch` to a call (hmn_layer_step_many when batch > 1),
+ * then a read of z, which waits for the device to finish: the time
+ * covers the work, not just its enqueueing. */
+static int hmn_bench_steps(hmn_layer *layer, const hmn_bench_inputs *in, uint64_t steps,
+                           uint64_t batch, float *z, hmn_error *err) {
+  hmn_step_input many[HMN_BENCH_MAX_BATCH];
+  for (uint64_t s = 0; s < steps;) {
+    uint64_t t = hmn_layer_step_count(layer);
+    uint64_t n = steps - s < batch ? steps - s : batch;
+    for (uint64_t b = 0; b < n; b++) {
+      uint64_t k = (t + b) % HMN_BENCH_INPUTS;
+      many[b] = (hmn_step_input){in->x[k], in->mod[k], in->ctx[k], NULL};
+    }
+    int rc = batch == 1 ? hmn_layer_step(layer, many, err)
+                        : hmn_layer_step_many(layer, many, (size_t)n, err);
     if (rc != HMN_OK) return rc;
+    s += n;
   }
   return hmn_layer_output(layer, z, err);
 }
@@ -499,6 +516,7 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
   json_object_set_new(o, "steps", json_integer((json_int_t)s->steps));
   json_object_set_new(o, "repeats", json_integer((json_int_t)opt->repeats));
   json_object_set_new(o, "warmup_steps", json_integer((json_int_t)opt->warmup));
+  json_object_set_new(o, "batch", json_integer((json_int_t)opt->batch));
   json_object_set_new(o, "setup_seconds", hmn_bench_number(s->setup_seconds));
   json_object_set_new(o, "sups_median", hmn_bench_number(sups_median));
   json_object_set_new(o, "sups_min", hmn_bench_number(sups_min));
@@ -644,7 +662,7 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
   }
   report = true; /* from here on, every failure is a library call's */
   if (hmn_bench_inputs_make(&cfg, &inputs, &err) != HMN_OK) goto cleanup;
-  if (hmn_bench_steps(layer, &inputs, opt->warmup, z, &err) != HMN_OK) goto cleanup;
+  if (hmn_bench_steps(layer, &inputs, opt->warmup, opt->batch, z, &err) != HMN_OK) goto cleanup;
 
   /* Steps per repeat: given, or doubled from 1 until a run lasts a fifth
    * of the target (those steps warm up further). */
@@ -654,7 +672,7 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
     double dt = 0.0;
     for (;;) {
       double c0 = hmn_bench_now();
-      if (hmn_bench_steps(layer, &inputs, k, z, &err) != HMN_OK) goto cleanup;
+      if (hmn_bench_steps(layer, &inputs, k, opt->batch, z, &err) != HMN_OK) goto cleanup;
       dt = hmn_bench_now() - c0;
       if (dt >= 0.2 * opt->seconds || k >= (1u << 20)) break;
       k *= 2;
@@ -674,7 +692,7 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
     snprintf(s.energy_error, sizeof s.energy_error, "not measured: %s", meter_err.message);
   for (uint64_t r = 0; r < opt->repeats; r++) {
     double r0 = hmn_bench_now();
-    if (hmn_bench_steps(layer, &inputs, s.steps, z, &err) != HMN_OK) {
+    if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) {
       if (metering) hmn_meter_stop(be->meter, &s.energy, NULL);
       goto cleanup;
     }
@@ -693,7 +711,7 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
   if (opt->profile) {
     if (hmn_layer_set_profiling(layer, 1, &err) != HMN_OK) goto cleanup;
     double p0 = hmn_bench_now();
-    if (hmn_bench_steps(layer, &inputs, s.steps, z, &err) != HMN_OK) goto cleanup;
+    if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) goto cleanup;
     s.prof_seconds = hmn_bench_now() - p0;
     s.prof_steps = s.steps;
     if (hmn_layer_profile(layer, s.prof, HMN_BENCH_MAX_KERNELS, &s.n_prof, &err) != HMN_OK ||
@@ -839,10 +857,12 @@ static void hmn_bench_print_table(const hmn_bench_options *opt, const json_t *re
       if (strcmp(json_string_value(json_object_get(o, "backend")),
                  be->name) != 0)
         continue;
-      printf("  %lldx%lld: %lld steps x %lld repeats", (long long)json_integer_value(json_object_get(o, "n_in")),
+      printf("  %lldx%lld: %lld steps x %lld repeats, %lld to a call",
+             (long long)json_integer_value(json_object_get(o, "n_in")),
              (long long)json_integer_value(json_object_get(o, "n_out")),
              (long long)json_integer_value(json_object_get(o, "steps")),
-             (long long)json_integer_value(json_object_get(o, "repeats")));
+             (long long)json_integer_value(json_object_get(o, "repeats")),
+             (long long)json_integer_value(json_object_get(o, "batch")));
       double rss0 = hmn_bench_get(o, "rss_start_bytes"), rss1 = hmn_bench_get(o, "rss_end_bytes");
       if (isfinite(rss0) && isfinite(rss1))
         printf(", RSS %.1f -> %.1f MiB (%+.0f KiB)", rss0 / 1048576.0, rss1 / 1048576.0,

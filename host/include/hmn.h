@@ -238,6 +238,15 @@ const char *hmn_layer_device(const hmn_layer *layer);
 uint64_t hmn_layer_step_count(const hmn_layer *layer);
 
 int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
+/* `count` steps with the inputs in[0] .. in[count - 1]: the same state,
+ * bits and statistics (those of the last step) as `count` calls of
+ * hmn_layer_step, for inputs known in advance (a recorded or generated
+ * stream, an open-loop task). The opencl backend runs up to 16 of them
+ * in one kernel launch, which saves the driver's time between launches.
+ * Every input is checked first: a bad one fails the call with nothing
+ * stepped. */
+int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
+                        hmn_error *err);
 /* Copy the last activation z (N_out floats). */
 int hmn_layer_output(hmn_layer *layer, float *z, hmn_error *err);
 int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);

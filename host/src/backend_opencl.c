@@ -2,12 +2,16 @@
  * backend_opencl.c - the "opencl" backend: one HMN step as the kernels of
  * kernels/hmn_step.cl, with the whole layer state resident on the device.
  *
- * A step is one launch of hmn_step_row. Its inputs travel in one slot of
- * a ring: the step's scalars (t, the learning rates, the phase's cos and
- * sin, and what the host forms from the inputs: G, h(t) and the extremes
- * of beta h, see hmn_step.cl) and x(t); nothing is read back. z, the
- * other arrays and the statistics cross to the host only when a caller
- * asks (pull, stats).
+ * A launch of hmn_step_row runs one step, or up to HMN__GROUP of them for
+ * hmn_layer_step_many. Each step's inputs travel in one slot of a ring:
+ * the step's scalars (t, the learning rates, the phase's cos and sin, and
+ * what the host forms from the inputs: G, h(t) and the extremes of beta
+ * h, see hmn_step.cl) and x(t); a launch's steps take consecutive slots.
+ * Nothing is read back. z, the other arrays and the statistics cross to
+ * the host only when a caller asks (pull, stats).
+ *
+ * x_hist is two halves on the device (see hmn_step.cl): the state is the
+ * half that the next launch reads, hist_half.
  *
  * The program is built once per layer for its shape (the defines block);
  * modes and parameters are kernel arguments, so a checkpoint or snapshot
@@ -56,6 +60,9 @@ enum {
   HMN__SC_E_ASTRO,
   HMN__SC_BH_MIN,
   HMN__SC_BH_MAX,
+  HMN__SC_STEPS, /* integers again; read from a launch's first step only */
+  HMN__SC_PREV_STEPS,
+  HMN__SC_HIST_HALF,
   /* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
   HMN__SC_COUNT = 16
 };
@@ -77,10 +84,12 @@ enum {
  * - elsewhere (OpenCL 1.2, Oclgrind, or HMN_OPENCL_INPUTS=write) a write
  *   that the step does not wait for copies the slot into one device
  *   buffer; the queue is in order, so it waits for the step before.
- * A slot is reused HMN__RING steps later, once its step is done. Rather
+ * A slot is reused HMN__RING slots later, once its step is done. Rather
  * than an event per step (and a wake-up of the host per step), only the
- * last step of each HMN__GROUP asks for one, a marker: the first step of
- * a group waits for the marker of the group that used its slots last. */
+ * launch that ends a group of HMN__GROUP slots asks for one, a marker: the
+ * first launch of a group waits for the marker of the group that used
+ * its slots last. A launch never spans two groups, which caps it at
+ * HMN__GROUP steps. */
 #define HMN__GROUP 16
 #define HMN__MARKERS 4
 #define HMN__RING (HMN__GROUP * HMN__MARKERS)
@@ -122,7 +131,10 @@ typedef struct {
   cl_mem inputs;                    /* without SVM: the step's inputs on the device */
   float *ring;                      /* HMN__RING slots of a step's inputs */
   size_t slot_floats;               /* floats per slot (a multiple of 128 bytes) */
-  uint64_t launches;                /* steps enqueued */
+  uint64_t slots_used;              /* ring slots taken so far */
+  uint32_t hist_half;               /* the half of x_hist that holds the state */
+  uint32_t prev_steps;              /* steps of the last launch; 0: both halves equal */
+  uint32_t snap_hist_half, snap_prev_steps;
   cl_event marker[HMN__MARKERS];    /* the last step of each group, or NULL */
   bool profiling;
   cl_event pending[HMN__PROF_RING]; /* a FIFO ring, oldest at pending_head */
@@ -141,6 +153,14 @@ static void hmn__cl_mark_broken(hmn__cl_layer *cl) {
 /* One step's inputs: its scalars, x(t), h(t). */
 static size_t hmn__inputs_bytes(const hmn_config *cfg) {
   return (size_t)(HMN__SC_COUNT + 2 * cfg->n_in) * sizeof(float);
+}
+
+/* An array's device buffer: x_hist holds two halves (hmn_step.cl). The
+ * host moves it whole, at offset 0, never a half by offset: Oclgrind
+ * 21.10's uninitialized-value check marks the wrong bytes for writes and
+ * copies at a non-zero offset, and would report every later read. */
+static size_t hmn__cl_buffer_bytes(const hmn_config *cfg, hmn_array which) {
+  return (which == HMN_ARRAY_X_HIST ? 2u : 1u) * hmn__array_bytes(cfg, which);
 }
 
 static size_t hmn__extra_bytes(const hmn_config *cfg, int which) {
@@ -504,7 +524,7 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
     goto cleanup;
   }
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
-    rc = hmn__cl_create_buffer(cl, hmn__array_bytes(cfg, (hmn_array)a),
+    rc = hmn__cl_create_buffer(cl, hmn__cl_buffer_bytes(cfg, (hmn_array)a),
                                hmn_array_name((hmn_array)a), &cl->arr[a], err);
   for (int x = 0; x < HMN__X_COUNT && rc == HMN_OK; x++)
     rc = hmn__cl_create_buffer(cl, hmn__extra_bytes(cfg, x), "step intermediates", &cl->extra[x],
@@ -522,7 +542,8 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   if (rc == HMN_OK && !cl->svm && (cl->ring = hmn__calloc(ring_bytes, 1)) == NULL)
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
   if (rc == HMN_OK && !cl->svm)
-    rc = hmn__cl_create_buffer(cl, hmn__inputs_bytes(cfg), "step inputs", &cl->inputs, err);
+    rc = hmn__cl_create_buffer(cl, HMN__GROUP * cl->slot_floats * sizeof(float), "step inputs",
+                               &cl->inputs, err);
   if (rc == HMN_OK &&
       ((cl->h_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_H), 1)) == NULL ||
        (cl->snap_h_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_H), 1)) == NULL ||
@@ -566,13 +587,15 @@ static void hmn__cl_fini(hmn_layer *layer) {
   layer->backend_data = NULL;
 }
 
-static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+/* Steps t .. t + count - 1 (inputs checked, count <= HMN__GROUP) as one
+ * launch, in consecutive slots of one group of the ring. */
+static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t count,
+                          hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
   uint64_t t = st->t;
-  int rc = hmn__step_check_input(cfg, in, t, err);
-  if (rc != HMN_OK) return rc;
+  int rc = HMN_OK;
   if (cl->broken)
     return hmn__fail(err, HMN_EDEVICE,
                      "step %llu: the state on OpenCL device '%s' was lost to an earlier device "
@@ -583,13 +606,13 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
   while (hmn__cl_harvest_one(cl, false)) {
   }
 
-  /* The scalars and inputs into the next slot of the ring, once the step
-   * that used it last is done (see HMN__RING). */
+  /* The scalars and inputs into the next slots of the ring, once the
+   * launch that used them last is done (see HMN__RING). */
   const char *what = "waiting for an earlier step";
-  uint64_t n = cl->launches;
+  uint64_t u = cl->slots_used;
   cl_int e = CL_SUCCESS;
-  if (n % HMN__GROUP == 0 && n >= HMN__RING) {
-    cl_event *marker = &cl->marker[(n / HMN__GROUP) % HMN__MARKERS];
+  if (u % HMN__GROUP == 0 && u >= HMN__RING) {
+    cl_event *marker = &cl->marker[(u / HMN__GROUP) % HMN__MARKERS];
     e = *marker != NULL ? clWaitForEvents(1, marker) : clFinish(cl->queue);
     if (*marker != NULL) clReleaseEvent(*marker);
     *marker = NULL;
@@ -598,48 +621,59 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
   if (e != CL_SUCCESS)
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
                      (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
-  float *staged = cl->ring + (size_t)(n % HMN__RING) * cl->slot_floats;
-  float *x_part = staged + HMN__SC_COUNT, *h_part = x_part + cfg->n_in;
-  memcpy(x_part, in->x, (size_t)cfg->n_in * sizeof(float));
-  /* Step 3's h(t) with the reference's function (the kernel's expression,
-   * so the same bits), and step 5's extremes of beta h_i and whether the
-   * case is plain, as hmn_step_row defines it. */
-  float beta = cfg->beta_attn, bh_min = FLT_MAX, bh_max = -FLT_MAX;
-  bool plain = true;
-  for (int i = 0; i < cfg->n_in; i++) {
-    float h = hmn__ref_ema(cl->h_copy[i], cfg->emb_rate, in->x[i]);
-    float bh = beta * h;
-    h_part[i] = h;
-    /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
-    if (beta != 0.0f && h != 0.0f && !isnormal(bh)) plain = false;
-    bh_min = bh < bh_min ? bh : bh_min;
-    bh_max = bh > bh_max ? bh : bh_max;
+  float *first = cl->ring + (size_t)(u % HMN__RING) * cl->slot_floats;
+  const float *h_prev = cl->h_copy;
+  for (uint32_t s = 0; s < count; s++) {
+    float *staged = first + (size_t)s * cl->slot_floats;
+    float *x_part = staged + HMN__SC_COUNT, *h_part = x_part + cfg->n_in;
+    memcpy(x_part, in[s].x, (size_t)cfg->n_in * sizeof(float));
+    /* Step 3's h(t) with the reference's function (the kernel's
+     * expression, so the same bits), and step 5's extremes of beta h_i
+     * and whether the case is plain, as hmn_step_row defines it. */
+    float beta = cfg->beta_attn, bh_min = FLT_MAX, bh_max = -FLT_MAX;
+    bool plain = true;
+    for (int i = 0; i < cfg->n_in; i++) {
+      float h = hmn__ref_ema(h_prev[i], cfg->emb_rate, in[s].x[i]);
+      float bh = beta * h;
+      h_part[i] = h;
+      /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
+      if (beta != 0.0f && h != 0.0f && !isnormal(bh)) plain = false;
+      bh_min = bh < bh_min ? bh : bh_min;
+      bh_max = bh > bh_max ? bh : bh_max;
+    }
+    h_prev = h_part;
+    /* The gate's cos Phi and sin Phi, in double from the phase the
+     * reference uses, then rounded (see hmnk_phase_gate_v). */
+    uint64_t ts = t + s;
+    double phase =
+        in[s].phase != NULL ? (double)*in[s].phase : (double)hmn__oscillator_phase(cfg, ts);
+    const cl_uint scalar_bits[4] = {(cl_uint)(ts % (uint64_t)cfg->delay_len), (cl_uint)ts,
+                                    (cl_uint)(ts >> 32), plain ? 1u : 0u};
+    const cl_float scalar_values[8] = {
+        st->eta_local,
+        st->eta_global,
+        (cl_float)cos(phase),
+        (cl_float)sin(phase),
+        hmn__ref_global_modulation(cfg, cl->keys, cl->key_weights, in[s].mod, in[s].ctx),
+        in[s].mod[cfg->astro_source],
+        bh_min,
+        bh_max};
+    const cl_uint launch_bits[3] = {count, cl->prev_steps, cl->hist_half};
+    _Static_assert(HMN__SC_ETA_LOCAL == 4 && HMN__SC_BH_MAX == 11 && HMN__SC_HIST_HALF == 14,
+                   "the scalars' layout changed");
+    memcpy(staged + HMN__SC_SLOT, scalar_bits, sizeof scalar_bits);
+    memcpy(staged + HMN__SC_ETA_LOCAL, scalar_values, sizeof scalar_values);
+    memcpy(staged + HMN__SC_STEPS, launch_bits, sizeof launch_bits);
   }
-  /* The gate's cos Phi and sin Phi, in double from the phase the
-   * reference uses, then rounded (see hmnk_phase_gate_v). */
-  double phase = in->phase != NULL ? (double)*in->phase : (double)hmn__oscillator_phase(cfg, t);
-  const cl_uint scalar_bits[4] = {(cl_uint)(t % (uint64_t)cfg->delay_len), (cl_uint)t,
-                                  (cl_uint)(t >> 32), plain ? 1u : 0u};
-  const cl_float scalar_values[8] = {
-      st->eta_local,
-      st->eta_global,
-      (cl_float)cos(phase),
-      (cl_float)sin(phase),
-      hmn__ref_global_modulation(cfg, cl->keys, cl->key_weights, in->mod, in->ctx),
-      in->mod[cfg->astro_source],
-      bh_min,
-      bh_max};
-  _Static_assert(HMN__SC_ETA_LOCAL == 4 && HMN__SC_BH_MAX == 11, "the scalars' layout changed");
-  memcpy(staged + HMN__SC_SLOT, scalar_bits, sizeof scalar_bits);
-  memcpy(staged + HMN__SC_ETA_LOCAL, scalar_values, sizeof scalar_values);
   if (cl->svm) {
     what = "setting the step's inputs";
-    e = clSetKernelArgSVMPointer(cl->kernels[HMN__K_ROW], HMN__ROW_INPUTS, staged);
+    e = clSetKernelArgSVMPointer(cl->kernels[HMN__K_ROW], HMN__ROW_INPUTS, first);
   } else {
     what = "writing the step's inputs";
     cl_event ev = NULL;
-    e = clEnqueueWriteBuffer(cl->queue, cl->inputs, CL_FALSE, 0, hmn__inputs_bytes(cfg), staged, 0,
-                             NULL, cl->profiling ? &ev : NULL);
+    e = clEnqueueWriteBuffer(cl->queue, cl->inputs, CL_FALSE, 0,
+                             count * cl->slot_floats * sizeof(float), first, 0, NULL,
+                             cl->profiling ? &ev : NULL);
     if (e == CL_SUCCESS && ev != NULL) hmn__cl_keep_event(cl, ev, HMN__PROF_WRITE);
   }
   /* One work-group per neuron. */
@@ -648,12 +682,12 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
     what = hmn__kernel_names[q];
     size_t global = (size_t)cfg->n_out * cl->wg[q];
     cl_event ev = NULL;
-    bool marks = q == HMN__K_COUNT - 1 && n % HMN__GROUP == HMN__GROUP - 1;
+    bool marks = q == HMN__K_COUNT - 1 && (u + count) % HMN__GROUP == 0;
     e = clEnqueueNDRangeKernel(cl->queue, cl->kernels[q], 1, NULL, &global, &cl->wg[q], 0, NULL,
                                cl->profiling || marks ? &ev : NULL);
     if (e == CL_SUCCESS) launched++;
     if (e == CL_SUCCESS && marks) {
-      cl->marker[(n / HMN__GROUP) % HMN__MARKERS] = ev;
+      cl->marker[(u / HMN__GROUP) % HMN__MARKERS] = ev;
       if (cl->profiling && clRetainEvent(ev) != CL_SUCCESS) ev = NULL;
     }
     if (e == CL_SUCCESS && ev != NULL && cl->profiling) hmn__cl_keep_event(cl, ev, q);
@@ -665,25 +699,63 @@ static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *e
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
                      (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
   }
-  cl->launches = n + 1;
-  /* The device's h is h(t) now (group 0 stores it). */
-  memcpy(cl->h_copy, h_part, (size_t)cfg->n_in * sizeof(float));
+  cl->slots_used = u + count;
+  cl->hist_half ^= 1u;
+  cl->prev_steps = count;
+  /* The device's h is the last step's h(t) now (group 0 stores it). */
+  memcpy(cl->h_copy, h_prev, (size_t)cfg->n_in * sizeof(float));
   /* Commands start without waiting for the next blocking call. */
   clFlush(cl->queue);
-  st->t = t + 1;
+  st->t = t + count;
   st->stats.t = st->t;
   st->stats.applied = HMN__STATS_ON_DEVICE;
   return HMN_OK;
 }
 
+static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+  int rc = hmn__step_check_input(&layer->st.cfg, in, layer->st.t, err);
+  return rc != HMN_OK ? rc : hmn__cl_launch(layer, in, 1, err);
+}
+
+/* Checked inputs (hmn_layer_step_many): launches of as many steps as fit
+ * in the ring's current group. */
+static int hmn__cl_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
+                             hmn_error *err) {
+  hmn__cl_layer *cl = layer->backend_data;
+  for (size_t done = 0; done < count;) {
+    uint32_t room = HMN__GROUP - (uint32_t)(cl->slots_used % HMN__GROUP);
+    uint32_t n = count - done < room ? (uint32_t)(count - done) : room;
+    int rc = hmn__cl_launch(layer, in + done, n, err);
+    if (rc != HMN_OK) return rc;
+    done += n;
+  }
+  return HMN_OK;
+}
+
+/* One array between host and device. x_hist is read from the half that
+ * holds the state and written into both, in one write of the whole
+ * buffer (hmn__cl_buffer_bytes). */
 static int hmn__cl_transfer(hmn_layer *layer, hmn_array which, bool to_device, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   size_t bytes = hmn__array_bytes(&layer->st.cfg, which);
   void *host = layer->st.arr[which];
-  cl_int e = to_device ? clEnqueueWriteBuffer(cl->queue, cl->arr[which], CL_TRUE, 0, bytes, host,
-                                              0, NULL, NULL)
-                       : clEnqueueReadBuffer(cl->queue, cl->arr[which], CL_TRUE, 0, bytes, host,
-                                             0, NULL, NULL);
+  bool hist = which == HMN_ARRAY_X_HIST;
+  float *halves = NULL;
+  if (to_device && hist) {
+    if ((halves = hmn__calloc(2, bytes)) == NULL)
+      return hmn__fail(err, HMN_ENOMEM, "out of memory writing state array '%s'",
+                       hmn_array_name(which));
+    memcpy(halves, host, bytes);
+    memcpy((char *)halves + bytes, host, bytes);
+  }
+  cl_int e = to_device ? clEnqueueWriteBuffer(cl->queue, cl->arr[which], CL_TRUE, 0,
+                                              hist ? 2 * bytes : bytes, hist ? halves : host, 0,
+                                              NULL, NULL)
+                       : clEnqueueReadBuffer(cl->queue, cl->arr[which], CL_TRUE,
+                                             hist ? cl->hist_half * bytes : 0, bytes, host, 0,
+                                             NULL, NULL);
+  hmn__free(halves);
+  if (to_device && hist && e == CL_SUCCESS) cl->prev_steps = 0;
   if (e != CL_SUCCESS)
     return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': %s state array '%s' (step %llu): %s",
                      cl->dev.info.name, to_device ? "writing" : "reading", hmn_array_name(which),
@@ -786,7 +858,7 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   /* Allocated on the first save, kept for the next ones. */
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
     if (cl->snap_arr[a] == NULL)
-      rc = hmn__cl_create_buffer(cl, hmn__array_bytes(cfg, (hmn_array)a), "the snapshot",
+      rc = hmn__cl_create_buffer(cl, hmn__cl_buffer_bytes(cfg, (hmn_array)a), "the snapshot",
                                  &cl->snap_arr[a], err);
   for (int s = 0; s < 2 && rc == HMN_OK; s++)
     if (cl->snap_extra[stats_buffers[s]] == NULL)
@@ -797,7 +869,7 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   for (int a = 0; a < HMN_ARRAY_COUNT && e == CL_SUCCESS; a++) {
     cl_mem live = cl->arr[a], saved = cl->snap_arr[a];
     e = clEnqueueCopyBuffer(cl->queue, restore ? saved : live, restore ? live : saved, 0, 0,
-                            hmn__array_bytes(cfg, (hmn_array)a), 0, NULL, NULL);
+                            hmn__cl_buffer_bytes(cfg, (hmn_array)a), 0, NULL, NULL);
   }
   for (int s = 0; s < 2 && e == CL_SUCCESS; s++) {
     cl_mem live = cl->extra[stats_buffers[s]], saved = cl->snap_extra[stats_buffers[s]];
@@ -818,7 +890,13 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   memcpy(restore ? cl->keys : cl->snap_keys, restore ? cl->snap_keys : cl->keys, key_bytes);
   memcpy(restore ? cl->key_weights : cl->snap_key_weights,
          restore ? cl->snap_key_weights : cl->key_weights, weight_bytes);
-  if (!restore) cl->snap_phi_version = cl->phi_version;
+  if (!restore) {
+    cl->snap_phi_version = cl->phi_version;
+    /* Both halves of x_hist were saved: which one holds the state, and
+     * how far the other is behind, come along. */
+    cl->snap_hist_half = cl->hist_half;
+    cl->snap_prev_steps = cl->prev_steps;
+  }
   if (restore && cl->snap_phi_version != cl->phi_version) {
     /* phi was written since the save: derive the terms from the restored
      * phi (read from the device: the host copy may be older). */
@@ -841,6 +919,8 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
     cl->snap_phi_version = cl->phi_version;
   }
   if (restore) {
+    cl->hist_half = cl->snap_hist_half;
+    cl->prev_steps = cl->snap_prev_steps;
     cl->broken = false;
     cl->args_stale = true; /* the snapshot's config comes back too */
   }
@@ -857,6 +937,7 @@ const hmn__backend_ops hmn__backend_opencl = {
     .init = hmn__cl_init,
     .fini = hmn__cl_fini,
     .step = hmn__cl_step,
+    .step_many = hmn__cl_step_many,
     .pull = hmn__cl_pull,
     .push = hmn__cl_push,
     .stats = hmn__cl_stats,

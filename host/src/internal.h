@@ -61,6 +61,9 @@ typedef struct hmn__backend_ops {
   int (*init)(hmn_layer *layer, hmn_error *err);
   void (*fini)(hmn_layer *layer);
   int (*step)(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
+  /* Optional: `count` checked steps at once (hmn_layer_step_many);
+   * NULL steps one at a time. */
+  int (*step_many)(hmn_layer *layer, const hmn_step_input *in, size_t count, hmn_error *err);
   /* Device -> host copy of one array (no-op where host is the truth). */
   int (*pull)(hmn_layer *layer, hmn_array which, hmn_error *err);
   /* Host -> device copy of one array. */

@@ -85,6 +85,24 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   return layer->ops->step(layer, in, err);
 }
 
+int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
+                        hmn_error *err) {
+  if (layer == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_layer_step_many: NULL layer");
+  if (count > 0 && in == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_layer_step_many: NULL inputs for %zu steps", count);
+  /* All inputs first, so that a bad one steps nothing. */
+  for (size_t k = 0; k < count; k++) {
+    int rc = hmn__step_check_input(&layer->st.cfg, &in[k], layer->st.t + k, err);
+    if (rc != HMN_OK) return rc;
+  }
+  if (layer->ops->step_many != NULL) return layer->ops->step_many(layer, in, count, err);
+  for (size_t k = 0; k < count; k++) {
+    int rc = layer->ops->step(layer, &in[k], err);
+    if (rc != HMN_OK) return rc;
+  }
+  return HMN_OK;
+}
+
 int hmn_layer_output(hmn_layer *layer, float *z, hmn_error *err) {
   return hmn_layer_read(layer, HMN_ARRAY_Z, z, hmn__array_bytes(&layer->st.cfg, HMN_ARRAY_Z), err);
 }
