@@ -50,7 +50,7 @@ static const char hmn_bench_help[] =
     "                      known in advance (default: 16, which the opencl backend\n"
     "                      runs as one kernel launch); 1 steps one at a time with\n"
     "                      hmn_layer_step, as a closed loop must\n"
-    "  --no-profile        skip the profiled pass (per-kernel times, host overhead)\n"
+    "  --no-profile        skip the paired passes (per-kernel times, host overhead)\n"
     "  --probe-mib N       size of each bandwidth probe array in MiB (default: 256)\n"
     "  --no-probe          skip the bandwidth probe (no roofline fraction)\n"
     "  --meter SPEC        energy meter: auto (default: RAPL for CPUs, NVML for\n"
@@ -69,11 +69,13 @@ static const char hmn_bench_help[] =
     "  --quiet             no progress lines on stderr\n"
     "  --help              this text\n"
     "\n"
-    "Host overhead = (median wall time per step of the timed repeats, which run\n"
-    "unprofiled - the kernels' device time per step from the profiled pass) / that\n"
-    "median; input uploads count as overhead. The two passes are apart, so on a\n"
-    "busy machine it can come out negative; it is printed as measured. The JSON\n"
-    "also has the profiled pass's own share (profiled_host_overhead_fraction),\n"
+    "Host overhead: after the timed repeats, --repeats pairs of passes of the same\n"
+    "steps, one unprofiled and one profiled right after it; per pair (wall time of\n"
+    "the unprofiled pass - the kernels' device time in the profiled one) / that\n"
+    "wall time, and the median of the pairs is reported. Input uploads count as\n"
+    "overhead. A pair's passes are still two, so on a busy machine it can come\n"
+    "out negative; it is printed as measured. The JSON also has every pair's\n"
+    "value and the profiled passes' own share (profiled_host_overhead_fraction),\n"
     "which includes the cost of collecting the events.\n"
     "\n"
     "Environment: HMN_SYSFS_ROOT replaces /sys for the RAPL and XMC meters.\n";
@@ -477,6 +479,9 @@ typedef struct {
   size_t n_prof;
   uint64_t prof_steps;
   double prof_seconds;
+  /* Per pair of an unprofiled and a profiled pass: (wall - device) / wall. */
+  double *pair_overhead;
+  size_t n_pairs;
 } hmn_bench_sample;
 
 static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_backend *be,
@@ -523,18 +528,18 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
   json_object_set_new(o, "sups_max", hmn_bench_number(sups_max));
   json_object_set_new(o, "seconds_per_step_median", hmn_bench_number(step_median));
 
-  /* Per-kernel device time from the profiled pass. Host overhead is what
-   * a user pays beyond the kernels: the median wall time per step of the
-   * timed repeats (which run without profiling, as a user's steps do)
-   * less the kernels' device time per step of the profiled pass, over
-   * that median. Uploads ("write inputs") are host-driven transfers, so
-   * they count as overhead. The profiled pass's own wall time is not the
-   * measure: on PoCL collecting the events costs host time that an
-   * unprofiled step never pays, and the gaps between commands change with
-   * it. The two passes are apart, so on a busy machine the difference can
-   * come out negative: it is reported as measured, never clamped. The
-   * profiled pass's share (wall less device, over its wall) is reported
-   * beside it. */
+  /* Per-kernel device time from the profiled passes. Host overhead is
+   * what a user pays beyond the kernels: per pair of passes, the wall
+   * time of the unprofiled pass (run as a user's steps are) less the
+   * kernels' device time of the profiled pass right after it, over that
+   * wall time; the median of the pairs is reported. Uploads ("write
+   * inputs") are host-driven transfers, so they count as overhead. A
+   * profiled pass's own wall time is not the measure: on PoCL collecting
+   * the events costs host time that an unprofiled step never pays, and the
+   * gaps between commands change with it. The two passes of a pair are
+   * still two, so on a busy machine the difference can come out negative:
+   * it is reported as measured, never clamped. The profiled passes' share
+   * (wall less device, over their wall) is reported beside it. */
   json_t *kernels = json_array();
   double kernel_seconds = 0.0;
   for (size_t k = 0; k < s->n_prof; k++) {
@@ -553,11 +558,16 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
   bool profiled = s->n_prof > 0 && s->prof_steps > 0;
   double device_step = profiled ? kernel_seconds / (double)s->prof_steps : NAN;
   double profiled_step = profiled ? s->prof_seconds / (double)s->prof_steps : NAN;
-  double overhead = step_median - device_step;
+  json_t *pairs = json_array();
+  for (size_t k = 0; k < s->n_pairs; k++)
+    json_array_append_new(pairs, hmn_bench_number(s->pair_overhead[k]));
+  double overhead = s->n_pairs > 0 ? hmn_bench_median(s->pair_overhead, s->n_pairs) : NAN;
   json_object_set_new(o, "profiled_seconds_per_step", hmn_bench_number(profiled_step));
   json_object_set_new(o, "device_seconds_per_step", hmn_bench_number(device_step));
-  json_object_set_new(o, "host_overhead_seconds_per_step", hmn_bench_number(overhead));
-  json_object_set_new(o, "host_overhead_fraction", hmn_bench_number(overhead / step_median));
+  json_object_set_new(o, "host_overhead_seconds_per_step",
+                      hmn_bench_number(overhead * step_median));
+  json_object_set_new(o, "host_overhead_fraction", hmn_bench_number(overhead));
+  json_object_set_new(o, "host_overhead_fraction_pairs", pairs);
   json_object_set_new(o, "profiled_host_overhead_fraction",
                       hmn_bench_number((profiled_step - device_step) / profiled_step));
 
@@ -656,7 +666,8 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
   if (!be->metered) hmn_bench_open_meter(opt, be, layer);
   z = malloc((size_t)n_out * sizeof(float));
   s.rep_seconds = calloc((size_t)opt->repeats, sizeof(double));
-  if (z == NULL || s.rep_seconds == NULL) {
+  s.pair_overhead = calloc((size_t)opt->repeats, sizeof(double));
+  if (z == NULL || s.rep_seconds == NULL || s.pair_overhead == NULL) {
     hmn_cli_error("hmn bench", "out of memory");
     goto cleanup;
   }
@@ -706,18 +717,42 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
   }
   s.rss_end = hmn_bench_rss();
 
-  /* The profiled pass is apart from the timed repeats: collecting the
-   * events costs host time every step. */
+  /* Profiling is apart from the timed repeats: collecting the events
+   * costs host time every step. Host overhead compares wall time with
+   * device time, which only a profiled pass has; on a shared machine two
+   * passes far apart can differ by more than the overhead, so each
+   * profiled pass follows an unprofiled one of the same steps, and the
+   * pair gives one overhead (the median is reported). */
   if (opt->profile) {
-    if (hmn_layer_set_profiling(layer, 1, &err) != HMN_OK) goto cleanup;
-    double p0 = hmn_bench_now();
-    if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) goto cleanup;
-    s.prof_seconds = hmn_bench_now() - p0;
-    s.prof_steps = s.steps;
-    if (hmn_layer_profile(layer, s.prof, HMN_BENCH_MAX_KERNELS, &s.n_prof, &err) != HMN_OK ||
-        hmn_layer_set_profiling(layer, 0, &err) != HMN_OK)
-      goto cleanup;
-    if (s.n_prof > HMN_BENCH_MAX_KERNELS) s.n_prof = HMN_BENCH_MAX_KERNELS;
+    for (uint64_t r = 0; r < opt->repeats; r++) {
+      double u0 = hmn_bench_now();
+      if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) goto cleanup;
+      double wall = hmn_bench_now() - u0;
+      hmn_kernel_profile pass[HMN_BENCH_MAX_KERNELS];
+      size_t n_pass = 0;
+      if (hmn_layer_set_profiling(layer, 1, &err) != HMN_OK) goto cleanup;
+      double p0 = hmn_bench_now();
+      if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) goto cleanup;
+      s.prof_seconds += hmn_bench_now() - p0;
+      s.prof_steps += s.steps;
+      if (hmn_layer_profile(layer, pass, HMN_BENCH_MAX_KERNELS, &n_pass, &err) != HMN_OK ||
+          hmn_layer_set_profiling(layer, 0, &err) != HMN_OK)
+        goto cleanup;
+      if (n_pass > HMN_BENCH_MAX_KERNELS) n_pass = HMN_BENCH_MAX_KERNELS;
+      /* The backend lists the same kernels in the same order each pass. */
+      double device = 0.0;
+      for (size_t k = 0; k < n_pass; k++) {
+        if (r == 0) {
+          s.prof[k] = pass[k];
+        } else {
+          s.prof[k].calls += pass[k].calls;
+          s.prof[k].seconds += pass[k].seconds;
+        }
+        if (strcmp(pass[k].name, "write inputs") != 0) device += pass[k].seconds;
+      }
+      s.n_prof = n_pass;
+      if (n_pass > 0) s.pair_overhead[s.n_pairs++] = (wall - device) / wall;
+    }
   }
 
   report = false;
@@ -732,6 +767,7 @@ cleanup:
   if (report) hmn_cli_error("hmn bench", "%s %dx%d: %s", be->spec, n_in, n_out, err.message);
   hmn_bench_inputs_free(&inputs);
   free(s.rep_seconds);
+  free(s.pair_overhead);
   free(z);
   hmn_layer_destroy(layer);
   return rc;
