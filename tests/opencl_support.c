@@ -26,6 +26,14 @@ bool hmn_test_have_opencl(void) {
   return hmn_opencl_devices(NULL, 0, &count, &err) == HMN_OK && count > 0;
 }
 
+hmn_layer *hmn_test_layer(const hmn_config *cfg, const char *backend) {
+  hmn_layer *layer = NULL;
+  hmn_error err;
+  cr_assert_eq(hmn_layer_create(cfg, backend, &layer, &err), HMN_OK, "%s: %s", backend,
+               err.message);
+  return layer;
+}
+
 void hmn_test_pair_create(const hmn_config *cfg, hmn_test_pair *pair) {
   hmn_test_pair_create_on(cfg, "opencl", pair);
 }
@@ -37,11 +45,8 @@ void hmn_test_set_step(hmn_test_step_fn step) {
 }
 
 void hmn_test_pair_create_on(const hmn_config *cfg, const char *backend, hmn_test_pair *pair) {
-  hmn_error err;
-  pair->ref = pair->ocl = NULL;
-  cr_assert_eq(hmn_layer_create(cfg, "ref", &pair->ref, &err), HMN_OK, "%s", err.message);
-  cr_assert_eq(hmn_layer_create(cfg, backend, &pair->ocl, &err), HMN_OK, "%s: %s", backend,
-               err.message);
+  pair->ref = hmn_test_layer(cfg, "ref");
+  pair->ocl = hmn_test_layer(cfg, backend);
 }
 
 void hmn_test_pair_destroy(hmn_test_pair *pair) {

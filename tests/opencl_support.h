@@ -18,6 +18,9 @@ bool hmn_test_have_opencl(void);
     if (!hmn_test_have_opencl()) cr_skip_test("no OpenCL device");  \
   } while (0)
 
+/* A layer of `backend`, or the test fails with the library's message. */
+hmn_layer *hmn_test_layer(const hmn_config *cfg, const char *backend);
+
 /* Two layers of one config: the golden model and the backend under test. */
 typedef struct {
   hmn_layer *ref, *ocl;

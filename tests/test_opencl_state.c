@@ -15,21 +15,13 @@
 
 TestSuite(opencl_state);
 
-static hmn_layer *make_layer(const hmn_config *cfg, const char *backend) {
-  hmn_layer *layer = NULL;
-  hmn_error err;
-  cr_assert_eq(hmn_layer_create(cfg, backend, &layer, &err), HMN_OK, "%s: %s", backend,
-               err.message);
-  return layer;
-}
-
 Test(opencl_state, same_seed_same_bits_other_seed_differs) {
   HMN_TEST_REQUIRE_OPENCL();
   hmn_config cfg;
   hmn_test_small_config(&cfg, 29, 11);
-  hmn_layer *a = make_layer(&cfg, "opencl"), *b = make_layer(&cfg, "opencl");
+  hmn_layer *a = hmn_test_layer(&cfg, "opencl"), *b = hmn_test_layer(&cfg, "opencl");
   cfg.seed = 2;
-  hmn_layer *c = make_layer(&cfg, "opencl");
+  hmn_layer *c = hmn_test_layer(&cfg, "opencl");
   hmn_test_run_stream(a, 40);
   hmn_test_run_stream(b, 40);
   hmn_test_run_stream(c, 40);
@@ -55,7 +47,7 @@ Test(opencl_state, same_seed_same_bits_other_seed_differs) {
 static void snapshot_round_trip(const char *backend) {
   hmn_config cfg;
   hmn_test_small_config(&cfg, 13, 7);
-  hmn_layer *layer = make_layer(&cfg, backend), *plain = make_layer(&cfg, backend);
+  hmn_layer *layer = hmn_test_layer(&cfg, backend), *plain = hmn_test_layer(&cfg, backend);
   hmn_error err;
   cr_assert_eq(hmn_layer_snapshot_restore(layer, &err), HMN_EINVAL, "restore without a snapshot");
   hmn_test_run_stream(layer, 10);
@@ -98,7 +90,7 @@ Test(opencl_state, checkpoint_resumes_bit_identical_on_opencl) {
   HMN_TEST_REQUIRE_OPENCL();
   hmn_config cfg;
   hmn_test_small_config(&cfg, 17, 9);
-  hmn_layer *straight = make_layer(&cfg, "opencl"), *first = make_layer(&cfg, "opencl");
+  hmn_layer *straight = hmn_test_layer(&cfg, "opencl"), *first = hmn_test_layer(&cfg, "opencl");
   hmn_error err;
   hmn_test_run_stream(straight, 30);
   hmn_test_run_stream(first, 12);
@@ -119,7 +111,7 @@ Test(opencl_state, checkpoint_resumes_bit_identical_on_opencl) {
 static void cross_backend(const char *from, const char *to) {
   hmn_config cfg;
   hmn_test_small_config(&cfg, 21, 8);
-  hmn_layer *src = make_layer(&cfg, from);
+  hmn_layer *src = hmn_test_layer(&cfg, from);
   hmn_error err;
   hmn_test_run_stream(src, 15);
   char name[64];
@@ -170,14 +162,14 @@ Test(opencl_state, restore_with_other_modes) {
   cfg.activation = HMN_ACT_RELU;
   cfg.attention = HMN_ATTN_OFF;
   cfg.stochastic = 0;
-  hmn_layer *src = make_layer(&cfg, "ref");
+  hmn_layer *src = hmn_test_layer(&cfg, "ref");
   hmn_test_run_stream(src, 5);
   hmn_error err;
   const char *path = hmn_test_path("modes.ckpt");
   cr_assert_eq(hmn_layer_save(src, path, &err), HMN_OK, "%s", err.message);
   hmn_config other;
   hmn_test_small_config(&other, 6, 5);
-  hmn_test_pair pair = {src, make_layer(&other, "opencl")};
+  hmn_test_pair pair = {src, hmn_test_layer(&other, "opencl")};
   hmn_test_run_stream(pair.ocl, 3);
   cr_assert_eq(hmn_layer_restore(pair.ocl, path, &err), HMN_OK, "%s", err.message);
   cr_assert_eq(hmn_layer_config(pair.ocl)->activation, HMN_ACT_RELU);
@@ -193,7 +185,7 @@ Test(opencl_state, profile_counts_kernels) {
   HMN_TEST_REQUIRE_OPENCL();
   hmn_config cfg;
   hmn_test_small_config(&cfg, 8, 4);
-  hmn_layer *layer = make_layer(&cfg, "opencl"), *ref = make_layer(&cfg, "ref");
+  hmn_layer *layer = hmn_test_layer(&cfg, "opencl"), *ref = hmn_test_layer(&cfg, "ref");
   hmn_error err;
   hmn_kernel_profile prof[8];
   size_t count = 99;
@@ -217,7 +209,7 @@ Test(opencl_state, profile_counts_kernels) {
   cr_assert_gt(prof[0].seconds, 0.0, "the row kernel took no time");
   /* The way without shared memory writes the inputs every step. */
   setenv("HMN_OPENCL_INPUTS", "write", 1);
-  hmn_layer *written = make_layer(&cfg, "opencl");
+  hmn_layer *written = hmn_test_layer(&cfg, "opencl");
   unsetenv("HMN_OPENCL_INPUTS");
   cr_assert_eq(hmn_layer_set_profiling(written, 1, &err), HMN_OK);
   hmn_test_run_stream(written, 5);
@@ -299,7 +291,7 @@ Test(opencl_state, binary_cache_and_corrupt_entries) {
   setenv("HMN_CACHE_DIR", dir, 1);
   hmn_config cfg;
   hmn_test_small_config(&cfg, 5, 3);
-  hmn_layer *a = make_layer(&cfg, "opencl");
+  hmn_layer *a = hmn_test_layer(&cfg, "opencl");
   hmn_test_run_stream(a, 5);
 
   char cmd[1400], file[800];
@@ -321,12 +313,12 @@ Test(opencl_state, binary_cache_and_corrupt_entries) {
   /* Damaged body, then a truncated file: each must fall back. */
   bin[bin_len / 2] ^= 0xff;
   cr_assert_eq(hmn_test_write_file(file, bin, bin_len), 0);
-  hmn_layer *b = make_layer(&cfg, "opencl");
+  hmn_layer *b = hmn_test_layer(&cfg, "opencl");
   hmn_test_run_stream(b, 5);
   hmn_test_assert_same_bits(a, b, "after a corrupt cache entry");
   hmn_layer_destroy(b);
   cr_assert_eq(hmn_test_write_file(file, bin, 20), 0);
-  hmn_layer *c = make_layer(&cfg, "opencl");
+  hmn_layer *c = hmn_test_layer(&cfg, "opencl");
   hmn_test_run_stream(c, 5);
   hmn_test_assert_same_bits(a, c, "after a truncated cache entry");
   hmn_layer_destroy(c);
@@ -383,21 +375,21 @@ Test(opencl_state, kernel_defines_override_tunables) {
   HMN_TEST_REQUIRE_OPENCL();
   hmn_config cfg;
   hmn_test_small_config(&cfg, 19, 6);
-  hmn_layer *a = make_layer(&cfg, "opencl");
+  hmn_layer *a = hmn_test_layer(&cfg, "opencl");
   /* Other work-group sizes and vector widths change scheduling only: the
    * same bits (19 inputs also leave a partial vector at every row's end). */
   setenv("HMN_KERNEL_DEFINES", "HMN_VEC=4", 1);
-  hmn_layer *b = make_layer(&cfg, "opencl");
+  hmn_layer *b = hmn_test_layer(&cfg, "opencl");
   setenv("HMN_KERNEL_DEFINES", "HMN_VEC=2 HMN_SUM_LANES=64", 1);
-  hmn_layer *b2 = make_layer(&cfg, "opencl");
+  hmn_layer *b2 = hmn_test_layer(&cfg, "opencl");
   unsetenv("HMN_KERNEL_DEFINES");
   /* The inputs written to a device buffer instead of read from shared
    * memory (where the device has it): the same bits. 80 steps pass the
    * ring of input slots (64) and its waits. */
   setenv("HMN_OPENCL_INPUTS", "write", 1);
-  hmn_layer *b3 = make_layer(&cfg, "opencl");
+  hmn_layer *b3 = hmn_test_layer(&cfg, "opencl");
   unsetenv("HMN_OPENCL_INPUTS");
-  hmn_layer *a2 = make_layer(&cfg, "opencl");
+  hmn_layer *a2 = hmn_test_layer(&cfg, "opencl");
   hmn_test_run_stream(a, 20);
   hmn_test_run_stream(b, 20);
   hmn_test_run_stream(b2, 20);

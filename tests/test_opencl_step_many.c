@@ -16,14 +16,6 @@
 
 TestSuite(opencl_step_many);
 
-static hmn_layer *make_layer(const hmn_config *cfg, const char *backend) {
-  hmn_layer *layer = NULL;
-  hmn_error err;
-  cr_assert_eq(hmn_layer_create(cfg, backend, &layer, &err), HMN_OK, "%s: %s", backend,
-               err.message);
-  return layer;
-}
-
 /* Distinct pseudo-random inputs for `count` steps, every third without a
  * phase (the built-in oscillator). */
 typedef struct {
@@ -67,7 +59,7 @@ static void assert_same_stats(hmn_layer *a, hmn_layer *b, const char *what) {
  * (cycled). After every call both hold the same bits and statistics. */
 static void compare_chunks(const hmn_config *cfg, const char *backend, uint64_t t0,
                            const size_t *chunks, size_t n_chunks, size_t steps, const char *what) {
-  hmn_layer *one = make_layer(cfg, backend), *many = make_layer(cfg, backend);
+  hmn_layer *one = hmn_test_layer(cfg, backend), *many = hmn_test_layer(cfg, backend);
   hmn_test_pair pair = {one, many};
   hmn_test_pair_randomize(&pair, 7u + (uint32_t)cfg->n_in, t0);
   inputs_run run;
@@ -142,7 +134,7 @@ Test(opencl_step_many, snapshots_and_writes_between_calls) {
   hmn_config cfg;
   hmn_test_busy_config(&cfg, 21, 6);
   cfg.delay_len = 5;
-  hmn_layer *one = make_layer(&cfg, "opencl"), *many = make_layer(&cfg, "opencl");
+  hmn_layer *one = hmn_test_layer(&cfg, "opencl"), *many = hmn_test_layer(&cfg, "opencl");
   hmn_test_pair pair = {one, many};
   hmn_test_pair_randomize(&pair, 3u, 2u);
   inputs_run run;
@@ -200,7 +192,7 @@ Test(opencl_step_many, snapshots_and_writes_between_calls) {
 static void bad_input_steps_nothing(const char *backend) {
   hmn_config cfg;
   hmn_test_small_config(&cfg, 9, 4);
-  hmn_layer *layer = make_layer(&cfg, backend), *untouched = make_layer(&cfg, backend);
+  hmn_layer *layer = hmn_test_layer(&cfg, backend), *untouched = hmn_test_layer(&cfg, backend);
   inputs_run run;
   inputs_run_make(&cfg, 5u, 8, &run);
   hmn_error err;

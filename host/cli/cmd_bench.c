@@ -926,15 +926,16 @@ static void hmn_bench_print_table(const hmn_bench_options *opt, const json_t *re
                100.0 * hmn_bench_get(kern, "share_of_step"));
       }
       if (json_array_size(kernels) > 0)
-        printf("; profiled pass %.3f ms/step, %.1f%% outside the kernels\n",
+        printf("; profiled passes %.3f ms/step, %.1f%% outside the kernels\n",
                1e3 * hmn_bench_get(o, "profiled_seconds_per_step"),
                100.0 * hmn_bench_get(o, "profiled_host_overhead_fraction"));
     }
     printf("\n");
   }
-  printf("SUPS: synaptic updates per second, median of the repeats. host ovh: share of the\n"
-         "median step's wall time outside the kernels' device time, which comes from a\n"
-         "separate profiled pass (as do the kernel shares, of that pass's wall time).\n"
+  printf("SUPS: synaptic updates per second, median of the repeats. host ovh: share of an\n"
+         "unprofiled pass's wall time outside the kernels' device time in the profiled\n"
+         "pass right after it, median of --repeats such pairs (the kernel shares are of\n"
+         "the profiled passes' wall time).\n"
          "MB/step: bytes the step must move (every state array read once, changed ones\n"
          "written once). roofline: achieved GB/s over the probe's. J/step: n/m = not\n"
          "measured (see energy).\n");
