@@ -658,13 +658,15 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
         in[s].mod[cfg->astro_source],
         bh_min,
         bh_max};
-    const cl_uint launch_bits[3] = {count, cl->prev_steps, cl->hist_half};
     _Static_assert(HMN__SC_ETA_LOCAL == 4 && HMN__SC_BH_MAX == 11 && HMN__SC_HIST_HALF == 14,
                    "the scalars' layout changed");
     memcpy(staged + HMN__SC_SLOT, scalar_bits, sizeof scalar_bits);
     memcpy(staged + HMN__SC_ETA_LOCAL, scalar_values, sizeof scalar_values);
-    memcpy(staged + HMN__SC_STEPS, launch_bits, sizeof launch_bits);
   }
+  /* What the whole launch shares, in its first slot only (the kernel
+   * reads it there). */
+  const cl_uint launch_bits[3] = {count, cl->prev_steps, cl->hist_half};
+  memcpy(first + HMN__SC_STEPS, launch_bits, sizeof launch_bits);
   if (cl->svm) {
     what = "setting the step's inputs";
     e = clSetKernelArgSVMPointer(cl->kernels[HMN__K_ROW], HMN__ROW_INPUTS, first);
