@@ -3,7 +3,7 @@
 # kernel sources as byte arrays, so that libhmn builds its kernels without
 # the source tree (HMN_KERNEL_DIR still overrides them at run time).
 set(body "/* Generated from kernels/ by cmake/HmnEmbedKernels.cmake: do not edit. */\n")
-string(APPEND body "#include \"opencl.h\"\n\n")
+string(APPEND body "#include \"opencl/opencl.h\"\n\n")
 set(table "")
 set(index 0)
 foreach(name ${FILES})

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitstreams.h"
-#include "sha256.h"
+#include "fpga/bitstreams.h"
+#include "io/sha256.h"
 #include "support.h"
 #include "xclbin_support.h"
 

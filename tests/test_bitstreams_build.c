@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 #include "support.h"
 #include "xclbin_support.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fpga.h"
+#include "fpga/fpga.h"
 #include "hmn_fpga.h"
 #include "hmn_step_hls.h"
 #include "opencl_support.h"

@@ -14,7 +14,7 @@
 
 #include "hmn_math.h"
 #include "internal.h"
-#include "opencl.h"
+#include "opencl/opencl.h"
 #include "opencl_support.h"
 #include "support.h"
 

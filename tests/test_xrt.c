@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 #include "support.h"
 
 TestSuite(xrt);

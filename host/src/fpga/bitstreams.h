@@ -6,7 +6,7 @@
 #ifndef HMN_BITSTREAMS_H
 #define HMN_BITSTREAMS_H
 
-#include "fpga.h"
+#include "fpga/fpga.h"
 
 /* ---- .xclbin files (xclbin.c; needs XRT's xclbin.h) ---- */
 

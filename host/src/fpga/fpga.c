@@ -5,7 +5,7 @@
  * xrt backends both drive the kernel through these, so they cannot
  * disagree about it.
  */
-#include "fpga.h"
+#include "fpga/fpga.h"
 
 #include <math.h>
 #include <string.h>

@@ -13,7 +13,7 @@
  * run; it does not wait for it. Whatever reads or writes the device next
  * (the next step, a pull, the statistics, a snapshot) waits first.
  */
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 
 #include <errno.h>
 #include <stdio.h>

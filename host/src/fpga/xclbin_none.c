@@ -2,7 +2,7 @@
  * xclbin_none.c - stands in for xclbin.c where XRT's xclbin.h was not
  * found at build time: bitstreams cannot be checked, so none is used.
  */
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 
 #include <stdio.h>
 #include <string.h>

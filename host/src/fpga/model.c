@@ -6,7 +6,7 @@
  * bench --model` labels it so, and the README gives the formula and
  * where each number comes from.
  */
-#include "fpga.h"
+#include "fpga/fpga.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -24,7 +24,7 @@
 #define CL_TARGET_OPENCL_VERSION 200
 /* clCreateCommandQueue, deprecated in 2.0, is the one 1.2 devices have. */
 #define CL_USE_DEPRECATED_OPENCL_1_2_APIS
-#include "opencl.h"
+#include "opencl/opencl.h"
 
 #include <float.h>
 #include <math.h>

@@ -4,7 +4,7 @@
  * this page of code is cheaper than a crypto library dependency; the
  * tests check it against the FIPS 180-4 examples.
  */
-#include "sha256.h"
+#include "io/sha256.h"
 
 #include <string.h>
 

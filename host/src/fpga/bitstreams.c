@@ -19,7 +19,7 @@
  * it is loaded: a stale entry, a rebuilt file or a damaged copy is caught
  * here rather than by the card.
  */
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "io/sha256.h"
 
 #define HMN__MANIFEST "manifest.json"
 #define HMN__MANIFEST_FORMAT "hmn-bitstreams"

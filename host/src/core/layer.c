@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "fpga.h"
+#include "fpga/fpga.h"
 
 static const hmn__backend_ops *const hmn__backends[] = {
     &hmn__backend_ref,

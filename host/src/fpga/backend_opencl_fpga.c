@@ -10,8 +10,8 @@
  * Per step: the inputs buffer is written, the step's scalars set, the one
  * work-item launched; nothing is read back until a caller asks.
  */
-#include "fpga.h"
-#include "opencl.h"
+#include "fpga/fpga.h"
+#include "opencl/opencl.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * opencl_device.c - OpenCL platforms and devices: the listing behind
  * `hmn devices`, and picking the device a layer runs on.
  */
-#include "opencl.h"
+#include "opencl/opencl.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
  * in through clCreateProgramWithBinary. XRT's OpenCL device is named
  * after the card's platform, which is what picks the bitstream.
  */
-#include "bitstreams.h"
-#include "opencl.h"
+#include "fpga/bitstreams.h"
+#include "opencl/opencl.h"
 
 #include <stdlib.h>
 

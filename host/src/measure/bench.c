@@ -4,7 +4,7 @@
  * a layer runs on, so that the step's achieved bandwidth can be set
  * against a roof measured on the same device in the same run.
  */
-#include "opencl.h"
+#include "opencl/opencl.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  * in bus/pci/devices/<PCI address>/rom.<n>/VBNV. The sysfs root is /sys, or
  * $HMN_SYSFS_ROOT (as for the energy meters), so the tests use fixtures.
  */
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 
 #include <glob.h>
 #include <stdio.h>

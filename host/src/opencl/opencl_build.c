@@ -12,7 +12,7 @@
  * directory to read them from instead, to try kernel changes without
  * rebuilding. Random123 stays an #include, found through -I.
  */
-#include "opencl.h"
+#include "opencl/opencl.h"
 
 #include <errno.h>
 #include <stdio.h>

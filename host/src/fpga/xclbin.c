@@ -10,7 +10,7 @@
  * make the reader touch memory outside it or misaligned. xclbin files are
  * little-endian, as are the hosts Alveo cards plug into.
  */
-#include "bitstreams.h"
+#include "fpga/bitstreams.h"
 
 #include <stddef.h>
 #include <stdio.h>
