@@ -148,12 +148,6 @@
 
 /* ---- helpers ---- */
 
-/* Step 1: xhat_ji = x_i(t - tau_ji), from the ring slot written at step
- * t - tau: (t + D - tau) mod D, with slot = t mod D. */
-HMN_INLINE hmnk_u32 hmnk_delay_row(hmnk_u32 tau, hmnk_u32 slot) {
-  return slot >= tau ? slot - tau : slot + (hmnk_u32)HMN_DELAY - tau;
-}
-
 /* Lane v of a vector, 0 .. HMN_VEC - 1. */
 HMN_INLINE hmnk_vu hmnk_lane_index(void) {
 #if HMN_VEC == 2
@@ -206,7 +200,7 @@ HMN_INLINE HMN_GLOBAL const float *hmnk_delayed_row(HMN_GLOBAL const float *inpu
                                                     HMN_GLOBAL const float *hist, hmnk_u32 s,
                                                     hmnk_u32 d, hmnk_u32 slot) {
   return d <= s ? inputs + (s - d) * HMN_SLOT_FLOATS + HMN_IN_X
-                : hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN;
+                : hist + hmnk_delay_row(slot, d, (hmnk_u32)HMN_DELAY) * (hmnk_u32)HMN_N_IN;
 }
 
 /* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond) at
@@ -249,7 +243,7 @@ HMN_INLINE float hmnk_lanes_total(HMN_LOCAL float *lane) {
  * synapse order (block m word k at 4m + k). */
 HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float *out) {
   hmnk_vu r[4];
-  hmnk_philox_block_v(at, q + hmnk_lane_index(), HMN_STREAM_STOCHASTIC_ID, r);
+  hmnk_philox_block_v(at, q + hmnk_lane_index(), HMN_STREAM_STOCHASTIC, r);
   hmnk_vf u0 = hmnk_uniform01_v(r[0]), u1 = hmnk_uniform01_v(r[1]);
   hmnk_vf u2 = hmnk_uniform01_v(r[2]), u3 = hmnk_uniform01_v(r[3]);
 #if HMN_VEC == 16
@@ -280,11 +274,10 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 /* Row scalars that item 0 computes for the whole work-group. */
 #define HMN_ROW_Z 0
 #define HMN_ROW_C 1
-#define HMN_ROW_COEF 2
+#define HMN_ROW_RATE 2   /* eq 3's rate, hmnk_update_rate */
 #define HMN_ROW_MAX 3
-#define HMN_ROW_DENOM 4
-#define HMN_ROW_SCALE 5
-#define HMN_ROW_SCALARS 6
+#define HMN_ROW_FACTOR 4 /* eq 11's factor, hmnk_attention_factor */
+#define HMN_ROW_SCALARS 5
 
 /* The whole step (SPEC section 3, steps 1-11) for neuron j = the
  * work-group's id, for each of the launch's steps in turn (1 to 16 of
@@ -366,7 +359,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * the launch, whose slot is (first_slot - m) mod D. */
     hmnk_u32 m = k + 1u - steps; /* (used only when k >= steps) */
     hmnk_u32 hist_slot = k < steps ? first_u[(steps - 1u - k) * HMN_SLOT_FLOATS + HMN_SC_SLOT]
-                                   : hmnk_delay_row(m % (hmnk_u32)HMN_DELAY, first_slot);
+                                   : hmnk_delay_row(first_slot, m % (hmnk_u32)HMN_DELAY, (hmnk_u32)HMN_DELAY);
     HMN_GLOBAL const float *from =
         k < steps ? inputs + (steps - 1u - k) * HMN_SLOT_FLOATS + HMN_IN_X
                   : hist + hist_slot * (hmnk_u32)HMN_N_IN;
@@ -441,8 +434,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
       row_s[HMN_ROW_Z] = z_j;
       row_s[HMN_ROW_C] = c_j;
-      /* Eq 3's factor (eta_local + eta_global G_j), the same for the row. */
-      row_s[HMN_ROW_COEF] = step_in[HMN_SC_ETA_LOCAL] + step_in[HMN_SC_ETA_GLOBAL] * g;
+      row_s[HMN_ROW_RATE] =
+          hmnk_update_rate(step_in[HMN_SC_ETA_LOCAL], step_in[HMN_SC_ETA_GLOBAL], g);
       /* Step 5's row maximum in the plain case: the logit of the largest
        * beta h_i for c_j > 0, of the least for c_j < 0. */
       row_s[HMN_ROW_MAX] = hmnk_finite_logit(
@@ -453,7 +446,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     /* Step 5 outside the plain case: the logits s_ji = beta h_i c_j and
      * their row maximum (exact in any order). Lanes past the row's end hold
      * -FLT_MAX. */
-    int attend = attention != HMN_ATTENTION_OFF;
+    int attend = attention != HMN_ATTN_OFF;
     int plain = step_u[HMN_SC_PLAIN] != 0u;
     float c_j = row_s[HMN_ROW_C];
     if (attend && !plain) {
@@ -495,7 +488,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       if (attend) {
         hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
                           : num_row[ch];
-        e = hmnk_exp_v(s - m);
+        e = hmnk_attention_numerator_v(s, m);
       }
       e = lane < valid ? e : (hmnk_vf)(0.0f);
       num_row[ch] = e;
@@ -504,10 +497,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
     HMN_BARRIER();
     if (item == 0u) {
-      float denom = hmnk_lanes_total(lane_f);
-      row_s[HMN_ROW_DENOM] = attend ? denom : 1.0f;
-      /* softmax_n scales by N_in so that uniform attention is 1. */
-      row_s[HMN_ROW_SCALE] = attention == HMN_ATTENTION_SOFTMAX_N ? (float)HMN_N_IN : 1.0f;
+      row_s[HMN_ROW_FACTOR] =
+          hmnk_attention_factor(attention, hmnk_lanes_total(lane_f), (float)HMN_N_IN);
     }
     /* A global fence too: below, an item writes weights that another item
      * read for eq 1's sum (the chunks are assigned differently there). */
@@ -527,9 +518,9 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
      * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
      * than the interleaved order, which the reductions above need). */
-    float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
+    float z_j = row_s[HMN_ROW_Z], rate = row_s[HMN_ROW_RATE];
     float cos_phase = step_in[HMN_SC_COS_PHASE], sin_phase = step_in[HMN_SC_SIN_PHASE];
-    float scale_over_denom = row_s[HMN_ROW_SCALE] / row_s[HMN_ROW_DENOM];
+    float factor = row_s[HMN_ROW_FACTOR];
     hmnk_u32 u_first = row0 - 4u * q0;
     hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
     hmnk_u32 ch_per = (HMN_ROW_CHUNKS + HMN_ROW_ITEMS - 1u) / HMN_ROW_ITEMS;
@@ -544,8 +535,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       hmnk_store_f(ps, ps_row + i, valid);
       hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
       /* Steps 5, 7 and 8. */
-      hmnk_vf alpha = hmnk_local_attention_v(scale_over_denom, num_row[ch]);
-      hmnk_vf dw = hmnk_preliminary_update_v(coef, alpha * elig);
+      hmnk_vf alpha = hmnk_local_attention_v(factor, num_row[ch]);
+      hmnk_vf dw = hmnk_preliminary_update_v(rate, alpha * elig);
       dw = dw * hmnk_phase_gate_v(phase_gate, cos_phase, sin_phase,
                                   hmnk_load_f(cphi_row + i, valid),
                                   hmnk_load_f(sphi_row + i, valid));

@@ -313,14 +313,12 @@ double hmn__meter_joules(const hmn_meter *m);
  * selector, and an OpenCL device name against NVML's name of the GPU. */
 bool hmn__contains_nocase(const char *hay, const char *needle);
 
-/* The kernels (OpenCL and FPGA) take the mode values as numbers
- * (kernels/hmn_synapse.h). */
-_Static_assert(HMN_ACT_RELU == 0 && HMN_ACT_SIGMOID == 1 && HMN_ACT_TANH == 2 &&
-                   HMN_ACT_LINEAR == 3,
-               "activation values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF == 2,
-               "attention values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
-               "similarity values differ from kernels/hmn_synapse.h");
+/* The kernels (OpenCL and FPGA) take the mode values and stream ids as
+ * numbers, under hmn.h's names, from kernels/hmn_iface.h's table. */
+#include "hmn_iface.h"
+#define HMN__IFACE_MODE_CHECK(name, value) \
+  _Static_assert((int)(name) == (value), #name " differs from kernels/hmn_iface.h");
+HMN_IFACE_MODES(HMN__IFACE_MODE_CHECK)
+#undef HMN__IFACE_MODE_CHECK
 
 #endif /* HMN_INTERNAL_H */
