@@ -108,6 +108,29 @@ extern const hmn__backend_ops hmn__backend_opencl;
 void hmn__snapshot_free(hmn_layer *layer);
 const hmn__backend_ops *hmn__backend_find(const char *name);
 
+/* ---- what the device backends form on the host (precompute.c); none
+ * of it calls ref ---- */
+/* lambda = exp(-dt / tau), a trace's decay per step. */
+float hmn__pre_decay(float dt, float tau);
+/* (1 - rate) old + rate value: step 3's c and h, and the host's running
+ * means. */
+float hmn__pre_ema(float old, float rate, float value);
+/* Step 5's least and largest beta h_i(t), and whether every h_i is 0 or
+ * has a normal beta h_i (the plain case of hmn_step.cl). */
+typedef struct {
+  float bh_min, bh_max;
+  bool plain;
+} hmn__pre_extremes;
+/* Step 3's h(t) from h(t - 1) and x(t), and its extremes. */
+void hmn__pre_embedding(const hmn_config *cfg, const float *h_prev, const float *x, float *h,
+                        hmn__pre_extremes *out);
+/* Step 6's shared G (eqs 6-7) from the keys kappa, the weights w_k, E(t)
+ * and C_global(t). */
+float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, const float *w_k,
+                                 const float *mod, const float *ctx);
+/* cos and sin of an angle, in double and rounded: eq 4's terms. */
+void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out);
+
 /* ---- ref model (ref.c): one function per equation, SPEC section 3 ---- */
 float hmn__ref_decay(float dt, float tau);
 float hmn__ref_activation(int activation, float a);

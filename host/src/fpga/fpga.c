@@ -100,9 +100,9 @@ void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS])
   out[HMN_FPGA_P_EMB_RATE] = hmn__bits(cfg->emb_rate);
   out[HMN_FPGA_P_BIAS_RATE] = hmn__bits(cfg->bias_rate);
   out[HMN_FPGA_P_TARGET_RATE] = hmn__bits(cfg->target_rate);
-  /* lambda = exp(-dt/tau), once per config, exactly as ref computes it. */
-  out[HMN_FPGA_P_LAM_F] = hmn__bits(hmn__ref_decay(cfg->dt, cfg->tau_fast));
-  out[HMN_FPGA_P_LAM_S] = hmn__bits(hmn__ref_decay(cfg->dt, cfg->tau_slow));
+  /* lambda = exp(-dt/tau), once per config. */
+  out[HMN_FPGA_P_LAM_F] = hmn__bits(hmn__pre_decay(cfg->dt, cfg->tau_fast));
+  out[HMN_FPGA_P_LAM_S] = hmn__bits(hmn__pre_decay(cfg->dt, cfg->tau_slow));
   out[HMN_FPGA_P_RHO_F] = hmn__bits(cfg->rho_fast);
   out[HMN_FPGA_P_RHO_S] = hmn__bits(cfg->rho_slow);
   out[HMN_FPGA_P_BETA_ATTN] = hmn__bits(cfg->beta_attn);

@@ -292,8 +292,8 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   const hmn_config *cfg = &layer->st.cfg;
   cl_mem *m = cl->arr, *x = cl->extra;
   uint32_t seed_lo = (uint32_t)cfg->seed, seed_hi = (uint32_t)(cfg->seed >> 32);
-  float lam_f = hmn__ref_decay(cfg->dt, cfg->tau_fast);
-  float lam_s = hmn__ref_decay(cfg->dt, cfg->tau_slow);
+  float lam_f = hmn__pre_decay(cfg->dt, cfg->tau_fast);
+  float lam_s = hmn__pre_decay(cfg->dt, cfg->tau_slow);
 
   hmn__args a[HMN__K_COUNT];
   for (int k = 0; k < HMN__K_COUNT; k++) a[k] = (hmn__args){cl->kernels[k], 0, CL_SUCCESS};
@@ -627,37 +627,29 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
     float *staged = first + (size_t)s * cl->slot_floats;
     float *x_part = staged + HMN__SC_COUNT, *h_part = x_part + cfg->n_in;
     memcpy(x_part, in[s].x, (size_t)cfg->n_in * sizeof(float));
-    /* Step 3's h(t) with the reference's function (the kernel's
-     * expression, so the same bits), and step 5's extremes of beta h_i
-     * and whether the case is plain, as hmn_step_row defines it. */
-    float beta = cfg->beta_attn, bh_min = FLT_MAX, bh_max = -FLT_MAX;
-    bool plain = true;
-    for (int i = 0; i < cfg->n_in; i++) {
-      float h = hmn__ref_ema(h_prev[i], cfg->emb_rate, in[s].x[i]);
-      float bh = beta * h;
-      h_part[i] = h;
-      /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
-      if (beta != 0.0f && h != 0.0f && !isnormal(bh)) plain = false;
-      bh_min = bh < bh_min ? bh : bh_min;
-      bh_max = bh > bh_max ? bh : bh_max;
-    }
+    /* Step 3's h(t) (hmnk_ema's expression, so the kernel's bits), and
+     * step 5's extremes of beta h_i and whether the case is plain, as
+     * hmn_step_row defines it. */
+    hmn__pre_extremes bh;
+    hmn__pre_embedding(cfg, h_prev, in[s].x, h_part, &bh);
     h_prev = h_part;
-    /* The gate's cos Phi and sin Phi, in double from the phase the
-     * reference uses, then rounded (see hmnk_phase_gate_v). */
+    /* The gate's cos Phi and sin Phi (eq 4, hmnk_phase_gate). */
     uint64_t ts = t + s;
     double phase =
         in[s].phase != NULL ? (double)*in[s].phase : (double)hmn__oscillator_phase(cfg, ts);
+    float cos_phase, sin_phase;
+    hmn__pre_cos_sin(phase, &cos_phase, &sin_phase);
     const cl_uint scalar_bits[4] = {(cl_uint)(ts % (uint64_t)cfg->delay_len), (cl_uint)ts,
-                                    (cl_uint)(ts >> 32), plain ? 1u : 0u};
+                                    (cl_uint)(ts >> 32), bh.plain ? 1u : 0u};
     const cl_float scalar_values[8] = {
         st->eta_local,
         st->eta_global,
-        (cl_float)cos(phase),
-        (cl_float)sin(phase),
-        hmn__ref_global_modulation(cfg, cl->keys, cl->key_weights, in[s].mod, in[s].ctx),
+        cos_phase,
+        sin_phase,
+        hmn__pre_global_modulation(cfg, cl->keys, cl->key_weights, in[s].mod, in[s].ctx),
         in[s].mod[cfg->astro_source],
-        bh_min,
-        bh_max};
+        bh.bh_min,
+        bh.bh_max};
     _Static_assert(HMN__SC_ETA_LOCAL == 4 && HMN__SC_BH_MAX == 11 && HMN__SC_HIST_HALF == 14,
                    "the scalars' layout changed");
     memcpy(staged + HMN__SC_SLOT, scalar_bits, sizeof scalar_bits);
@@ -776,10 +768,7 @@ static int hmn__cl_write_phase_terms(hmn__cl_layer *cl, const hmn_config *cfg, c
   size_t n = (size_t)cfg->n_in * (size_t)cfg->n_out;
   float *terms = hmn__calloc(2 * n, sizeof(float));
   if (terms == NULL) return hmn__fail(err, HMN_ENOMEM, "out of memory for the phase gate's terms");
-  for (size_t e = 0; e < n; e++) {
-    terms[e] = (float)cos((double)phi[e]);
-    terms[n + e] = (float)sin((double)phi[e]);
-  }
+  for (size_t e = 0; e < n; e++) hmn__pre_cos_sin((double)phi[e], &terms[e], &terms[n + e]);
   cl_int e = CL_SUCCESS;
   for (int k = 0; k < 2 && e == CL_SUCCESS; k++)
     e = clEnqueueWriteBuffer(cl->queue, cl->phase_terms[k], CL_TRUE, 0, n * sizeof(float),
