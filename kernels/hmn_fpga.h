@@ -113,15 +113,8 @@ typedef struct {
   float out_ps[HMN_FPGA_BLOCK_SYN];
 } hmnk_fpga_chip;
 
-/* The layer, decoded from the params buffer. */
-typedef struct {
-  hmnk_u32 n_in, n_out, n_mod, d_ctx, delay, astro_source;
-  hmnk_u32 seed_lo, seed_hi;
-  int activation, attention, global_attention, similarity, phase_gate, stochastic;
-  float noise_sigma, ctx_rate, emb_rate, bias_rate, target_rate;
-  float lam_f, lam_s, rho_f, rho_s, beta_attn, beta_global;
-  float astro_decay, astro_gain, astro_lambda, beta_p, theta_p, w_min, w_max;
-} hmnk_fpga_layer;
+/* The layer, decoded from the params buffer (hmn_iface.h). */
+typedef hmnk_layer hmnk_fpga_layer;
 
 /* This step's scalars. */
 typedef struct {
@@ -129,41 +122,6 @@ typedef struct {
   hmnk_rng_at at;
   float eta_local, eta_global, cos_phase, sin_phase;
 } hmnk_fpga_now;
-
-HMN_INLINE void hmnk_fpga_read_layer(HMN_GLOBAL const hmnk_u32 *p, hmnk_fpga_layer *L) {
-  L->n_in = p[HMN_FPGA_P_N_IN];
-  L->n_out = p[HMN_FPGA_P_N_OUT];
-  L->n_mod = p[HMN_FPGA_P_N_MOD];
-  L->d_ctx = p[HMN_FPGA_P_D_CTX];
-  L->delay = p[HMN_FPGA_P_DELAY];
-  L->astro_source = p[HMN_FPGA_P_ASTRO_SOURCE];
-  L->seed_lo = p[HMN_FPGA_P_SEED_LO];
-  L->seed_hi = p[HMN_FPGA_P_SEED_HI];
-  L->activation = (int)p[HMN_FPGA_P_ACTIVATION];
-  L->attention = (int)p[HMN_FPGA_P_ATTENTION];
-  L->global_attention = (int)p[HMN_FPGA_P_GLOBAL_ATTENTION];
-  L->similarity = (int)p[HMN_FPGA_P_SIMILARITY];
-  L->phase_gate = (int)p[HMN_FPGA_P_PHASE_GATE];
-  L->stochastic = (int)p[HMN_FPGA_P_STOCHASTIC];
-  L->noise_sigma = hmnk_as_float(p[HMN_FPGA_P_NOISE_SIGMA]);
-  L->ctx_rate = hmnk_as_float(p[HMN_FPGA_P_CTX_RATE]);
-  L->emb_rate = hmnk_as_float(p[HMN_FPGA_P_EMB_RATE]);
-  L->bias_rate = hmnk_as_float(p[HMN_FPGA_P_BIAS_RATE]);
-  L->target_rate = hmnk_as_float(p[HMN_FPGA_P_TARGET_RATE]);
-  L->lam_f = hmnk_as_float(p[HMN_FPGA_P_LAM_F]);
-  L->lam_s = hmnk_as_float(p[HMN_FPGA_P_LAM_S]);
-  L->rho_f = hmnk_as_float(p[HMN_FPGA_P_RHO_F]);
-  L->rho_s = hmnk_as_float(p[HMN_FPGA_P_RHO_S]);
-  L->beta_attn = hmnk_as_float(p[HMN_FPGA_P_BETA_ATTN]);
-  L->beta_global = hmnk_as_float(p[HMN_FPGA_P_BETA_GLOBAL]);
-  L->astro_decay = hmnk_as_float(p[HMN_FPGA_P_ASTRO_DECAY]);
-  L->astro_gain = hmnk_as_float(p[HMN_FPGA_P_ASTRO_GAIN]);
-  L->astro_lambda = hmnk_as_float(p[HMN_FPGA_P_ASTRO_LAMBDA]);
-  L->beta_p = hmnk_as_float(p[HMN_FPGA_P_BETA_P]);
-  L->theta_p = hmnk_as_float(p[HMN_FPGA_P_THETA_P]);
-  L->w_min = hmnk_as_float(p[HMN_FPGA_P_W_MIN]);
-  L->w_max = hmnk_as_float(p[HMN_FPGA_P_W_MAX]);
-}
 
 /* Eq 4's inputs: this kernel keeps phi_ji, not its cosine and sine, in
  * memory, and derives them on chip; sin x = cos(x - pi/2), with pi/2 as a
@@ -555,7 +513,7 @@ HMN_INLINE void hmnk_fpga_step(
     hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi, float eta_local, float eta_global,
     float phase_hi, float phase_lo) {
   hmnk_fpga_layer L;
-  hmnk_fpga_read_layer(params, &L);
+  hmnk_read_layer(params, &L);
   /* The host checks the shape against the build's maxima; this guard only
    * keeps a wrong params buffer from writing past the on-chip arrays. */
   if (L.n_in == 0u || L.n_in > (hmnk_u32)HMN_FPGA_MAX_IN || L.n_out == 0u ||

@@ -116,35 +116,15 @@
 #define HMN_ROW_UNIFORMS (HMN_ROW_BLOCK_VECS * 4u * HMN_VEC)
 
 /* The step's inputs, as the host writes them in one upload: the step's
- * scalars (HMN_STEP_SCALARS words), x(t), h(t). The scalars travel with
- * the inputs rather than as kernel arguments, so that a step costs the
- * host no argument calls. The integer ones are stored as their bits. */
-#define HMN_SC_SLOT 0u       /* t mod D */
-#define HMN_SC_T_LO 1u       /* t, low and high word */
-#define HMN_SC_T_HI 2u
-#define HMN_SC_PLAIN 3u      /* 1 in the plain case of step 5 (below), else 0 */
-#define HMN_SC_ETA_LOCAL 4u
-#define HMN_SC_ETA_GLOBAL 5u
-#define HMN_SC_COS_PHASE 6u  /* eq 4: cos Phi(t), sin Phi(t) */
-#define HMN_SC_SIN_PHASE 7u
-#define HMN_SC_G 8u          /* step 6's shared G (eqs 6-7) */
-#define HMN_SC_E_ASTRO 9u    /* E_k of the astrocytes' source, k = astro_source */
-#define HMN_SC_BH_MIN 10u    /* the least and largest beta h_i(t) */
-#define HMN_SC_BH_MAX 11u
-/* Read from the launch's first step only: how many steps it runs, how
- * many the launch before ran, and which half of x_hist holds the
- * history as the launch begins (see hmn_step_row). */
-#define HMN_SC_STEPS 12u
-#define HMN_SC_PREV_STEPS 13u
-#define HMN_SC_HIST_HALF 14u
-/* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
-#define HMN_STEP_SCALARS 16u
-#define HMN_IN_X HMN_STEP_SCALARS
-#define HMN_IN_H (HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
+ * record (HMN_STEP_SCALARS words, hmn_iface.h's HMN_IFACE_STEP, indices
+ * HMN_SC_*), x(t), h(t). The record travels with the inputs rather than
+ * as kernel arguments, so that a step costs the host no argument calls. */
+#define HMN_IN_X ((hmnk_u32)HMN_STEP_SCALARS)
+#define HMN_IN_H ((hmnk_u32)HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
 /* One step's inputs take a whole number of 128-byte lines; a launch's
  * steps follow each other (the host's layout, backend_opencl.c). */
 #define HMN_SLOT_FLOATS \
-  ((((HMN_STEP_SCALARS + 2u * (hmnk_u32)HMN_N_IN) * 4u + 127u) / 128u) * 32u)
+  (((((hmnk_u32)HMN_STEP_SCALARS + 2u * (hmnk_u32)HMN_N_IN) * 4u + 127u) / 128u) * 32u)
 
 /* ---- helpers ---- */
 
@@ -315,10 +295,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT astro,
     HMN_GLOBAL const float *HMN_RESTRICT sign, HMN_GLOBAL const float *HMN_RESTRICT inputs,
     HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
-    hmnk_u32 seed_lo, hmnk_u32 seed_hi, float noise_sigma, float ctx_rate, int activation,
-    float astro_decay, float astro_gain, float astro_lambda, float bias_rate, float target_rate,
-    float beta_attn, int attention, float lam_f, float lam_s, float rho_f, float rho_s,
-    int phase_gate, float beta_p, float theta_p, int stochastic, float w_min, float w_max) {
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params) {
   /* Per chunk of the row: its delayed inputs; its attention logits, then
    * numerators, then candidate updates (zeros past the row's end). Then
    * the row's uniforms, and the lanes of the reductions. */
@@ -328,6 +305,10 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   HMN_LOCAL float lane_f[HMN_SUM_LANES] __attribute__((aligned(sizeof(hmnk_vf))));
   HMN_LOCAL hmnk_u32 lane_n[2 * HMN_SUM_LANES];
   HMN_LOCAL float row_s[HMN_ROW_SCALARS];
+
+  /* The layer's parameters (the shape words are the build's defines). */
+  hmnk_layer L;
+  hmnk_read_layer(params, &L);
 
   /* (integers read as integers, so that no float load touches a NaN
    * pattern) */
@@ -375,7 +356,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL const float *step_in = inputs + s * HMN_SLOT_FLOATS;
     HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)step_in;
     hmnk_u32 slot = step_u[HMN_SC_SLOT];
-    hmnk_rng_at at = {seed_lo, seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
+    hmnk_rng_at at = {L.seed_lo, L.seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
     HMN_GLOBAL const float *x_in = step_in + HMN_IN_X;
     HMN_GLOBAL const float *h_in = step_in + HMN_IN_H;
 
@@ -420,18 +401,18 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * 11's bias (from this step's c_j; the drive used the old bias). */
     if (item == 0u) {
       float sum = hmnk_lanes_total(lane_f);
-      float noise = noise_sigma * hmnk_gaussian(at, j);
+      float noise = L.noise_sigma * hmnk_gaussian(at, j);
       float b_j = b[j];
-      float z_j = hmnk_activation(activation, hmnk_forward(sum, b_j, noise));
-      float c_j = hmnk_ema(c[j], ctx_rate, z_j);
+      float z_j = hmnk_activation(L.activation, hmnk_forward(sum, b_j, noise));
+      float c_j = hmnk_ema(c[j], L.ctx_rate, z_j);
       z[j] = z_j;
       c[j] = c_j;
       float astro_j = astro[j];
-      float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain, step_in[HMN_SC_E_ASTRO]);
+      float m_astro = hmnk_astrocyte(&astro_j, L.astro_decay, L.astro_gain, step_in[HMN_SC_E_ASTRO]);
       astro[j] = astro_j;
-      float g = hmnk_neuron_modulation(sign[j], step_in[HMN_SC_G], astro_lambda, m_astro);
+      float g = hmnk_neuron_modulation(sign[j], step_in[HMN_SC_G], L.astro_lambda, m_astro);
       g_j[j] = g;
-      b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
+      b[j] = hmnk_bias_homeostasis(b_j, L.bias_rate, L.target_rate, c_j);
       row_s[HMN_ROW_Z] = z_j;
       row_s[HMN_ROW_C] = c_j;
       row_s[HMN_ROW_RATE] =
@@ -446,7 +427,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     /* Step 5 outside the plain case: the logits s_ji = beta h_i c_j and
      * their row maximum (exact in any order). Lanes past the row's end hold
      * -FLT_MAX. */
-    int attend = attention != HMN_ATTN_OFF;
+    int attend = L.attention != HMN_ATTN_OFF;
     int plain = step_u[HMN_SC_PLAIN] != 0u;
     float c_j = row_s[HMN_ROW_C];
     if (attend && !plain) {
@@ -454,7 +435,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
         hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
         hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-        hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h_in + i, valid), c_j);
+        hmnk_vf s = hmnk_attention_logit_v(L.beta_attn, hmnk_load_f(h_in + i, valid), c_j);
         s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
         num_row[ch] = s;
         s_max = s > s_max ? s : s_max;
@@ -486,7 +467,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       HMN_PREFETCH(sphi_row + i);
       hmnk_vf e = (hmnk_vf)(1.0f);
       if (attend) {
-        hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
+        hmnk_vf s = plain ? hmnk_finite_logit_v((L.beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
                           : num_row[ch];
         e = hmnk_attention_numerator_v(s, m);
       }
@@ -498,7 +479,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_BARRIER();
     if (item == 0u) {
       row_s[HMN_ROW_FACTOR] =
-          hmnk_attention_factor(attention, hmnk_lanes_total(lane_f), (float)HMN_N_IN);
+          hmnk_attention_factor(L.attention, hmnk_lanes_total(lane_f), (float)HMN_N_IN);
     }
     /* A global fence too: below, an item writes weights that another item
      * read for eq 1's sum (the chunks are assigned differently there). */
@@ -530,14 +511,14 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
       /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
       hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
-      hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, xhat_row[ch] * z_j);
+      hmnk_composite_trace_v(&pf, &ps, L.lam_f, L.lam_s, xhat_row[ch] * z_j);
       hmnk_store_f(pf, pf_row + i, valid);
       hmnk_store_f(ps, ps_row + i, valid);
-      hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
+      hmnk_vf elig = hmnk_eligibility_v(L.rho_f, pf, L.rho_s, ps);
       /* Steps 5, 7 and 8. */
       hmnk_vf alpha = hmnk_local_attention_v(factor, num_row[ch]);
       hmnk_vf dw = hmnk_preliminary_update_v(rate, alpha * elig);
-      dw = dw * hmnk_phase_gate_v(phase_gate, cos_phase, sin_phase,
+      dw = dw * hmnk_phase_gate_v(L.phase_gate, cos_phase, sin_phase,
                                   hmnk_load_f(cphi_row + i, valid),
                                   hmnk_load_f(sphi_row + i, valid));
       candidates -= dw != 0.0f;
@@ -550,11 +531,11 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       hmnk_vf dw = num_row[ch];
       hmnk_vf u = HMN_UNIFORMS_ALIGNED ? *(HMN_LOCAL const hmnk_vf *)(u_row + i)
                                   : hmnk_vload(0, u_row + u_first + i);
-      dw = hmnk_stochastic_apply_v(stochastic, dw, u,
-                                   hmnk_apply_probability_inv_v(beta_p, theta_p, dw));
+      dw = hmnk_stochastic_apply_v(L.stochastic, dw, u,
+                                   hmnk_apply_probability_inv_v(L.beta_p, L.theta_p, dw));
       applied -= dw != 0.0f;
       /* Step 10. */
-      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, w_min, w_max), w_row + i,
+      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, L.w_min, L.w_max), w_row + i,
                    valid);
     }
     hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);

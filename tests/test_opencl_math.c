@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 #include "internal.h"
 /* (after hmn.h, whose mode enums the kernel headers then use) */
@@ -164,4 +165,53 @@ Test(opencl_math, attention_logit_edges) {
   cr_assert_eq(hmnk_attention_logit(1e30f, 3e38f, 0.0f), 0.0f);
   cr_assert_eq(hmnk_attention_logit(1e-30f, 1e-30f, 1e-30f), 0.0f);
   cr_assert_eq(hmnk_attention_logit(2.0f, 0.5f, 3.0f), 3.0f);
+}
+
+/* The parameter record round trip: what the host writes
+ * (hmn__kernel_params) is what every kernel reads (hmnk_read_layer), one
+ * field per line of kernels/hmn_iface.h's table. */
+Test(opencl_math, parameter_record_round_trip) {
+  hmn_config cfg;
+  hmn_config_defaults(&cfg);
+  cfg.n_in = 40;
+  cfg.n_out = 24;
+  cfg.seed = 0x123456789abcdefull;
+  cfg.activation = HMN_ACT_TANH;
+  cfg.attention = HMN_ATTN_SOFTMAX_N;
+  cfg.phase_gate = 7;
+  cfg.beta_p = -3.5f;
+  cfg.w_max = 0.75f;
+  cfg.dt = 1.0f;
+  cfg.tau_fast = 4.0f;
+  uint32_t words[HMN_P_COUNT];
+  hmn__kernel_params(&cfg, words);
+  hmnk_layer L;
+  hmnk_read_layer(words, &L);
+  cr_assert_eq(L.n_in, 40u);
+  cr_assert_eq(L.n_out, 24u);
+  cr_assert_eq(L.seed_lo, 0x89abcdefu);
+  cr_assert_eq(L.seed_hi, 0x1234567u);
+  cr_assert_eq(L.activation, HMN_ACT_TANH);
+  cr_assert_eq(L.attention, HMN_ATTN_SOFTMAX_N);
+  cr_assert_eq(L.phase_gate, 1, "a mode switch arrives as 0 or 1");
+  cr_assert_eq(L.beta_p, -3.5f);
+  cr_assert_eq(L.w_max, 0.75f);
+  cr_assert_eq(L.lam_f, (float)exp(-0.25));
+  cr_assert_eq(L.rho_s, cfg.rho_slow);
+  cr_assert_eq(L.astro_source, (uint32_t)cfg.astro_source);
+}
+
+/* The step record's words sit where the kernel reads them. */
+Test(opencl_math, step_record_layout) {
+  float slot[HMN_STEP_SCALARS] = {0};
+  hmn__step_record rec = {.slot = 3, .t_hi = 1, .g = 0.5f, .bh_max = -2.0f, .hist_half = 1};
+  hmn__step_record_store(&rec, slot);
+  uint32_t u[HMN_STEP_SCALARS];
+  memcpy(u, slot, sizeof u);
+  cr_assert_eq(u[HMN_SC_SLOT], 3u);
+  cr_assert_eq(u[HMN_SC_T_HI], 1u);
+  cr_assert_eq(slot[HMN_SC_G], 0.5f);
+  cr_assert_eq(slot[HMN_SC_BH_MAX], -2.0f);
+  cr_assert_eq(u[HMN_SC_HIST_HALF], 1u);
+  cr_assert_eq(HMN_SC_HIST_HALF, 14, "the kernel's record layout");
 }

@@ -108,6 +108,14 @@ extern const hmn__backend_ops hmn__backend_opencl;
 void hmn__snapshot_free(hmn_layer *layer);
 const hmn__backend_ops *hmn__backend_find(const char *name);
 
+/* The kernels (OpenCL and FPGA) take the mode values and stream ids as
+ * numbers, under hmn.h's names, from kernels/hmn_iface.h's table. */
+#include "hmn_iface.h"
+#define HMN__IFACE_MODE_CHECK(name, value) \
+  _Static_assert((int)(name) == (value), #name " differs from kernels/hmn_iface.h");
+HMN_IFACE_MODES(HMN__IFACE_MODE_CHECK)
+#undef HMN__IFACE_MODE_CHECK
+
 /* ---- what the device backends form on the host (precompute.c); none
  * of it calls ref ---- */
 /* lambda = exp(-dt / tau), a trace's decay per step. */
@@ -130,6 +138,22 @@ float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, cons
                                  const float *mod, const float *ctx);
 /* cos and sin of an angle, in double and rounded: eq 4's terms. */
 void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out);
+
+/* The layer's parameter record (kernels/hmn_iface.h, HMN_IFACE_LAYER),
+ * which every device kernel reads its parameters from. */
+void hmn__kernel_params(const hmn_config *cfg, uint32_t out[HMN_P_COUNT]);
+/* One step's record (HMN_IFACE_STEP): a member per line of the table. */
+#define HMN__STEP_TYPE_U32 uint32_t
+#define HMN__STEP_TYPE_F32 float
+#define HMN__STEP_FIELD(NAME, field, KIND, what) HMN__STEP_TYPE_##KIND field;
+typedef struct {
+  HMN_IFACE_STEP(HMN__STEP_FIELD)
+} hmn__step_record;
+#undef HMN__STEP_FIELD
+_Static_assert(HMN_SC_COUNT <= HMN_STEP_SCALARS, "the step record outgrew its 16 words");
+_Static_assert(sizeof(hmn__step_record) == HMN_SC_COUNT * 4, "every step word is 32 bits");
+/* Store a step record at the head of a step's inputs. */
+void hmn__step_record_store(const hmn__step_record *rec, float *slot);
 
 /* ---- ref model (ref.c): one function per equation, SPEC section 3 ---- */
 float hmn__ref_decay(float dt, float tau);
@@ -336,12 +360,5 @@ double hmn__meter_joules(const hmn_meter *m);
  * selector, and an OpenCL device name against NVML's name of the GPU. */
 bool hmn__contains_nocase(const char *hay, const char *needle);
 
-/* The kernels (OpenCL and FPGA) take the mode values and stream ids as
- * numbers, under hmn.h's names, from kernels/hmn_iface.h's table. */
-#include "hmn_iface.h"
-#define HMN__IFACE_MODE_CHECK(name, value) \
-  _Static_assert((int)(name) == (value), #name " differs from kernels/hmn_iface.h");
-HMN_IFACE_MODES(HMN__IFACE_MODE_CHECK)
-#undef HMN__IFACE_MODE_CHECK
 
 #endif /* HMN_INTERNAL_H */

@@ -14,6 +14,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 /* The largest n_mod the config accepts (config.c). */
 #define HMN__PRE_MAX_MOD 64
@@ -84,4 +85,27 @@ float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, cons
 void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out) {
   *cos_out = (float)cos(angle);
   *sin_out = (float)sin(angle);
+}
+
+/* ---- the records of kernels/hmn_iface.h ---- */
+
+static uint32_t hmn__word_U32(uint64_t v) { return (uint32_t)v; }
+static uint32_t hmn__word_I32(int v) { return (uint32_t)v; }
+static uint32_t hmn__word_F32(float v) {
+  uint32_t u;
+  memcpy(&u, &v, sizeof u);
+  return u;
+}
+
+void hmn__kernel_params(const hmn_config *cfg, uint32_t out[HMN_P_COUNT]) {
+#define HMN__PARAM_WORD(NAME, field, KIND, source) out[HMN_P_##NAME] = hmn__word_##KIND(source);
+  HMN_IFACE_LAYER(HMN__PARAM_WORD)
+#undef HMN__PARAM_WORD
+}
+
+void hmn__step_record_store(const hmn__step_record *rec, float *slot) {
+#define HMN__STEP_WORD(NAME, field, KIND, what) \
+  memcpy(slot + HMN_SC_##NAME, &rec->field, sizeof rec->field);
+  HMN_IFACE_STEP(HMN__STEP_WORD)
+#undef HMN__STEP_WORD
 }
