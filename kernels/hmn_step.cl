@@ -1,8 +1,8 @@
 /*
  * hmn_step.cl - one HMN step (SPEC section 3) as one kernel launch:
  *
- *   (host)            writes the step's scalars, x(t) and h(t) into one
- *                     buffer, `inputs` (see HMN_SC_* below)
+ *   (host)            writes the step's record (hmn_iface.h), x(t) and
+ *                     h(t) into one buffer, `inputs`
  *   hmn_step_row      one work-group per neuron j, in phases separated by
  *                     barriers: x(t) into the ring and h(t) into h (group
  *                     0); the delayed inputs and eq 1's sum; z_j, c_j, the
@@ -23,11 +23,11 @@
  * = (1 - delta_h) h(t - 1) + delta_h x(t), step 5's extremes of beta h_i
  * (below) and step 6's shared G (eqs 6-7) are functions of x(t), E(t),
  * C_global(t) and of h, kappa and w_k, which change only through the
- * step itself: the host keeps copies of those three and forms these with
- * the reference's functions (h with the same float expression as
- * hmnk_ema, so the same bits), and sends them with the step's scalars.
- * (Forming them in every work-group instead cost 10 us a step at 256 x
- * 256 and 5-8% at 1024 x 1024 on PoCL; a kernel of their own, a launch.)
+ * step itself: the host keeps copies of those three, forms these
+ * (host/src/core/precompute.c; h with the same float expression as
+ * hmnk_ema, so the same bits) and sends them in the step's record.
+ * Forming them in every work-group would repeat row-independent work
+ * N_out times; a kernel of their own would cost a launch.
  *
  * Synapses are handled HMN_VEC at a time in OpenCL vector types (the _v
  * twins of hmn_math.h and hmn_synapse.h): a CPU driver turns them into
@@ -43,10 +43,10 @@
  * The host prepends a defines block with the layer's shape (HMN_N_IN,
  * HMN_N_OUT, HMN_N_MOD, HMN_D_CTX, HMN_DELAY) and any tunable it
  * overrides. The modes (activation, attention, phase gate, stochastic
- * application) are kernel arguments like the continuous parameters: each
- * is one branch that is the same for every work-item, and one build then
- * serves every ablation of a shape (global attention and its similarity
- * act through the host's G).
+ * application) come in the layer's parameter record (hmn_iface.h) like
+ * the continuous parameters: each is one branch that is the same for
+ * every work-item, and one build then serves every ablation of a shape
+ * (global attention and its similarity act through the host's G).
  */
 #ifndef HMN_SOURCES_INLINED
 #include "hmn_port.h"
@@ -228,10 +228,9 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
   hmnk_vf u2 = hmnk_uniform01_v(r[2]), u3 = hmnk_uniform01_v(r[3]);
 #if HMN_VEC == 16
   /* The 4 x 16 transpose as vectors built from swizzled components:
-   * constant lane selections that compilers turn into permutes. (The
-   * private-array transpose below became one 4-lane gather per block on
-   * PoCL, about a tenth of the row kernel's time; explicit shuffle()
-   * calls trip up Oclgrind 21.10.) */
+   * constant lane selections that compilers turn into permutes, where
+   * PoCL makes gathers of the private-array transpose below.
+   * [tool: Oclgrind 21.10 mishandles shuffle(), so no explicit shuffles] */
 #define HMN__T4(a, k) vstore4((float4)(u0.a, u1.a, u2.a, u3.a), k, out)
   HMN__T4(s0, 0); HMN__T4(s1, 1); HMN__T4(s2, 2); HMN__T4(s3, 3);
   HMN__T4(s4, 4); HMN__T4(s5, 5); HMN__T4(s6, 6); HMN__T4(s7, 7);
@@ -240,7 +239,7 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 #undef HMN__T4
 #else
   /* A 4 x HMN_VEC transpose through private memory (compilers make
-   * shuffles of it; explicit shuffles trip up Oclgrind 21.10). */
+   * shuffles of it). [tool: Oclgrind 21.10 mishandles shuffle()] */
   float w[4][HMN_VEC];
   hmnk_vstore(u0, 0, w[0]);
   hmnk_vstore(u1, 0, w[1]);
@@ -379,10 +378,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     }
 
     /* Steps 1-2: h(t) into h (group 0); the delayed inputs, and eq 1's
-     * sum with the weights of before this step's update. (A contiguous
-     * run of chunks per item here, as in the per-synapse loop, with the
-     * products summed in this order afterwards, measured slower at 256 x
-     * 256 and no faster at 1024 x 1024.) */
+     * sum with the weights of before this step's update, chunks
+     * interleaved over the items as the fixed reduction order needs. */
     hmnk_vf acc = (hmnk_vf)(0.0f);
     for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
@@ -491,14 +488,14 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * and the clamp. One loop doing both carried a dependency chain through
      * two exponentials' worth of work per chunk, longer than a CPU's
      * out-of-order window holds several of; two shorter loops let it
-     * overlap more chunks (about 7% on PoCL). Lanes past the row's end have
+     * overlap more chunks. Lanes past the row's end have
      * zero inputs and traces, so their dw is 0 and they count nowhere.
      *
      * Nothing here is a float reduction (the counts are integers), so each
      * item takes a contiguous run of chunks rather than every
      * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
-     * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
-     * than the interleaved order, which the reductions above need). */
+     * sequential runs let the CPU's prefetchers keep up better than the
+     * interleaved order, which the reductions above need. */
     float z_j = row_s[HMN_ROW_Z], rate = row_s[HMN_ROW_RATE];
     float cos_phase = step_in[HMN_SC_COS_PHASE], sin_phase = step_in[HMN_SC_SIN_PHASE];
     float factor = row_s[HMN_ROW_FACTOR];
