@@ -3,6 +3,8 @@
  * checkpoints (SPEC section 7), and their rejection when damaged.
  */
 #include "internal.h"
+#include "io/ckpt_format.h"
+#include "io/io.h"
 #include "support.h"
 
 #include <criterion/criterion.h>
@@ -16,7 +18,14 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define SECTIONS (2 + HMN_ARRAY_COUNT)
+/* Every offset, tag and size of the format comes from io/ckpt_format.h. */
+#define SECTIONS HMN__SEC_LAYER_COUNT
+#define HDR(field) HMN__CKPT_AT(header, field)
+#define SEC(field) HMN__CKPT_AT(section, field)
+#define SCL(field) HMN__CKPT_AT(scalars, field)
+#define HEADER_BYTES HMN__CKPT_HEADER_BYTES
+#define SECTION_BYTES HMN__CKPT_SECTION_HEADER_BYTES
+#define ARRAY_SECTION(name) (HMN__SEC_ARRAY0 + HMN_ARRAY_##name)
 
 /* ------------------------------------------------------------------ */
 /* Helpers. */
@@ -119,9 +128,9 @@ static void wr64(unsigned char *p, uint64_t v) {
 static uint32_t crc(const unsigned char *p, size_t n) {
   return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)n);
 }
-static void fix_header_crc(unsigned char *buf) { wr32(buf + 60, crc(buf, 60)); }
+static void fix_header_crc(unsigned char *buf) { wr32(buf + HDR(crc), crc(buf, HDR(crc))); }
 
-/* Where each section (its 24-byte header included) lies, found by
+/* Where each section (its header included) lies, found by
  * walking the file independently of the library. */
 typedef struct {
   char name[9];
@@ -131,24 +140,24 @@ typedef struct {
 } raw_section;
 
 static void walk(const unsigned char *buf, size_t len, raw_section sec[SECTIONS]) {
-  cr_assert_eq(rd32(buf + 36), SECTIONS);
-  size_t off = 64;
+  cr_assert_eq(rd32(buf + HDR(n_sections)), SECTIONS);
+  size_t off = HEADER_BYTES;
   for (int s = 0; s < SECTIONS; s++) {
-    cr_assert_leq(off + 24, len);
+    cr_assert_leq(off + SECTION_BYTES, len);
     memset(sec[s].name, 0, sizeof sec[s].name);
-    memcpy(sec[s].name, buf + off, 8);
+    memcpy(sec[s].name, buf + off + SEC(tag), HMN__CKPT_TAG_BYTES);
     sec[s].start = off;
-    sec[s].payload = off + 24;
-    sec[s].length = (size_t)rd64(buf + off + 8);
+    sec[s].payload = off + SECTION_BYTES;
+    sec[s].length = (size_t)rd64(buf + off + SEC(length));
     off = sec[s].payload + sec[s].length;
   }
   cr_assert_eq(off, len, "sections end at %zu, file has %zu bytes", off, len);
 }
 
 static const char *expected_section(int s) {
-  if (s == 0) return "config";
-  if (s == 1) return "scalars";
-  return hmn_array_name((hmn_array)(s - 2));
+  const char *name = hmn__ckpt_section_name(s);
+  cr_assert_not_null(name, "section %d has no name", s);
+  return name;
 }
 
 static size_t count_dir_entries(const char *dir) {
@@ -405,22 +414,26 @@ Test(checkpoint, inspect_and_layout) {
   char *text = hmn_config_to_string(cfg);
   cr_assert_not_null(text);
 
-  size_t off = 64;
+  size_t off = HEADER_BYTES;
   for (int s = 0; s < SECTIONS; s++) {
     const hmn_ckpt_section_info *si = &info.sections[s];
     cr_assert_str_eq(si->name, expected_section(s), "section %d", s);
-    size_t want = s == 0   ? strlen(text)
-                  : s == 1 ? 16
-                           : array_size(cfg, (hmn_array)(s - 2));
+    size_t want = s == HMN__SEC_CONFIG    ? strlen(text)
+                  : s == HMN__SEC_SCALARS ? HMN__CKPT_SCALARS_BYTES
+                                          : array_size(cfg, (hmn_array)(s - HMN__SEC_ARRAY0));
     cr_assert_eq(si->length, want, "section %s length %llu, expected %zu", si->name,
                  (unsigned long long)si->length, want);
-    cr_assert_eq(si->offset, off + 24, "section %s offset", si->name);
+    cr_assert_eq(hmn__ckpt_section_kind(s) == HMN__SEC_TEXT ? want
+                                                            : hmn__ckpt_section_bytes(cfg, s),
+                 want, "the table's size of section %s", si->name);
+    cr_assert_eq(si->offset, off + SECTION_BYTES, "section %s offset", si->name);
     /* The section header on disk agrees. */
-    cr_assert_eq(memcmp(buf + off, si->name, strlen(si->name)), 0);
-    for (size_t k = strlen(si->name); k < 8; k++) cr_assert_eq(buf[off + k], 0, "tag padding");
-    cr_assert_eq(rd64(buf + off + 8), want);
-    cr_assert_eq(rd32(buf + off + 16), si->crc32);
-    cr_assert_eq(rd32(buf + off + 20), 0u, "flags");
+    cr_assert_eq(memcmp(buf + off + SEC(tag), si->name, strlen(si->name)), 0);
+    for (size_t k = strlen(si->name); k < HMN__CKPT_TAG_BYTES; k++)
+      cr_assert_eq(buf[off + SEC(tag) + k], 0, "tag padding");
+    cr_assert_eq(rd64(buf + off + SEC(length)), want);
+    cr_assert_eq(rd32(buf + off + SEC(crc)), si->crc32);
+    cr_assert_eq(rd32(buf + off + SEC(flags)), 0u, "flags");
     cr_assert_eq(crc(buf + si->offset, (size_t)si->length), si->crc32, "section %s CRC",
                  si->name);
     off = (size_t)(si->offset + si->length);
@@ -428,29 +441,29 @@ Test(checkpoint, inspect_and_layout) {
   cr_assert_eq(off, len, "no bytes after the last section");
 
   /* Header bytes, little-endian. */
-  cr_assert_eq(memcmp(buf, "HMNCKPT\0", 8), 0);
-  cr_assert_eq(rd32(buf + 8), 1u);
-  cr_assert_eq(rd32(buf + 12), 64u);
-  cr_assert_eq(rd32(buf + 16), 5u);
-  cr_assert_eq(rd32(buf + 20), 3u);
-  cr_assert_eq(rd32(buf + 24), (uint32_t)cfg->n_mod);
-  cr_assert_eq(rd32(buf + 28), (uint32_t)cfg->d_ctx);
-  cr_assert_eq(rd32(buf + 32), 3u);
-  cr_assert_eq(rd32(buf + 36), (uint32_t)SECTIONS);
-  cr_assert_eq(rd64(buf + 40), 7u);
-  cr_assert_eq(rd64(buf + 48), 31337u);
-  cr_assert_eq(rd32(buf + 56), 0u);
-  cr_assert_eq(rd32(buf + 60), crc(buf, 60));
+  cr_assert_eq(memcmp(buf + HDR(magic), "HMNCKPT\0", 8), 0);
+  cr_assert_eq(rd32(buf + HDR(version)), 1u);
+  cr_assert_eq(rd32(buf + HDR(header_bytes)), 64u);
+  cr_assert_eq(rd32(buf + HDR(n_in)), 5u);
+  cr_assert_eq(rd32(buf + HDR(n_out)), 3u);
+  cr_assert_eq(rd32(buf + HDR(n_mod)), (uint32_t)cfg->n_mod);
+  cr_assert_eq(rd32(buf + HDR(d_ctx)), (uint32_t)cfg->d_ctx);
+  cr_assert_eq(rd32(buf + HDR(delay_len)), 3u);
+  cr_assert_eq(rd32(buf + HDR(n_sections)), (uint32_t)SECTIONS);
+  cr_assert_eq(rd64(buf + HDR(step)), 7u);
+  cr_assert_eq(rd64(buf + HDR(seed)), 31337u);
+  cr_assert_eq(rd32(buf + HDR(reserved)), 0u);
+  cr_assert_eq(rd32(buf + HDR(crc)), crc(buf, HDR(crc)));
 
   /* Payloads: the config text verbatim, scalars, and W element by element. */
-  cr_assert_eq(memcmp(buf + info.sections[0].offset, text, strlen(text)), 0);
-  const unsigned char *sc = buf + info.sections[1].offset;
-  cr_assert_eq(rd64(sc), 7u);
+  cr_assert_eq(memcmp(buf + info.sections[HMN__SEC_CONFIG].offset, text, strlen(text)), 0);
+  const unsigned char *sc = buf + info.sections[HMN__SEC_SCALARS].offset;
+  cr_assert_eq(rd64(sc + SCL(t)), 7u);
   float f;
-  uint32_t bits = rd32(sc + 8);
+  uint32_t bits = rd32(sc + SCL(eta_local));
   memcpy(&f, &bits, 4);
   cr_assert_eq(f, 0.25f);
-  bits = rd32(sc + 12);
+  bits = rd32(sc + SCL(eta_global));
   memcpy(&f, &bits, 4);
   cr_assert_eq(f, 0.5f);
 
@@ -458,7 +471,7 @@ Test(checkpoint, inspect_and_layout) {
   float *w = malloc(nw * 4);
   cr_assert_not_null(w);
   cr_assert_eq(hmn_layer_read(layer, HMN_ARRAY_W, w, nw * 4, &err), 0, "%s", err.message);
-  const unsigned char *pw = buf + info.sections[2].offset;
+  const unsigned char *pw = buf + info.sections[ARRAY_SECTION(W)].offset;
   for (size_t e = 0; e < nw; e++) {
     uint32_t want;
     memcpy(&want, &w[e], 4);
@@ -466,7 +479,7 @@ Test(checkpoint, inspect_and_layout) {
   }
   uint8_t tau[15];
   cr_assert_eq(hmn_layer_read(layer, HMN_ARRAY_TAU, tau, sizeof tau, &err), 0, "%s", err.message);
-  cr_assert_eq(memcmp(buf + info.sections[2 + HMN_ARRAY_TAU].offset, tau, sizeof tau), 0);
+  cr_assert_eq(memcmp(buf + info.sections[ARRAY_SECTION(TAU)].offset, tau, sizeof tau), 0);
 
   free(w);
   free(text);
@@ -506,7 +519,8 @@ Test(checkpoint, truncation_anywhere_is_rejected) {
   char label[128];
 
   /* Inside the header (an empty file included). */
-  const size_t header_cuts[] = {0, 4, 8, 12, 40, 63};
+  const size_t header_cuts[] = {0, 4, HDR(version), HDR(header_bytes), HDR(step),
+                                HEADER_BYTES - 1};
   for (size_t k = 0; k < sizeof header_cuts / sizeof header_cuts[0]; k++) {
     snprintf(label, sizeof label, "cut at %zu (header)", header_cuts[k]);
     expect_rejected(label, buf, header_cuts[k], HMN_EFORMAT, "truncated");
@@ -517,9 +531,9 @@ Test(checkpoint, truncation_anywhere_is_rejected) {
     snprintf(label, sizeof label, "cut before %s", name);
     expect_rejected(label, buf, sec[s].start, HMN_EFORMAT, name);
     expect_rejected(label, buf, sec[s].start, HMN_EFORMAT, "truncated");
-    /* Inside its 24-byte header. */
+    /* Inside its section header. */
     snprintf(label, sizeof label, "cut in header of %s", name);
-    expect_rejected(label, buf, sec[s].start + 13, HMN_EFORMAT, name);
+    expect_rejected(label, buf, sec[s].start + SEC(length) + 5, HMN_EFORMAT, name);
     /* Inside its payload. */
     cr_assert_gt(sec[s].length, 1, "section %s is empty", name);
     snprintf(label, sizeof label, "cut in payload of %s", name);
@@ -567,12 +581,12 @@ Test(checkpoint, flipped_header_byte_is_rejected) {
   raw_section sec[SECTIONS];
   unsigned char *buf = reference_checkpoint(&len, sec);
   char label[128];
-  for (size_t b = 0; b < 64; b++) {
+  for (size_t b = 0; b < HEADER_BYTES; b++) {
     buf[b] ^= 0x01;
     snprintf(label, sizeof label, "flip header byte %zu", b);
-    if (b < 8)
+    if (b < HDR(version))
       expect_rejected(label, buf, len, HMN_EFORMAT, "magic");
-    else if (b < 12)
+    else if (b < HDR(version) + 4)
       expect_rejected(label, buf, len, HMN_EVERSION, "version");
     else
       expect_rejected(label, buf, len, HMN_ECRC, "header CRC32");
@@ -586,20 +600,20 @@ Test(checkpoint, wrong_magic_and_version) {
   raw_section sec[SECTIONS];
   unsigned char *buf = reference_checkpoint(&len, sec);
 
-  memcpy(buf, "GGUF\0\0\0\0", 8);
+  memcpy(buf + HDR(magic), "GGUF\0\0\0\0", 8);
   fix_header_crc(buf);
   expect_rejected("other magic", buf, len, HMN_EFORMAT, "bad magic");
   expect_rejected("text file", "hello world\n", 12, HMN_EFORMAT, "magic");
-  memcpy(buf, "HMNCKPT\0", 8);
+  memcpy(buf + HDR(magic), "HMNCKPT\0", 8);
 
   /* A valid header CRC, so the version check itself is what refuses. */
-  wr32(buf + 8, 7);
+  wr32(buf + HDR(version), 7);
   fix_header_crc(buf);
   expect_rejected("version 7", buf, len, HMN_EVERSION, "version 7");
-  wr32(buf + 8, 0);
+  wr32(buf + HDR(version), 0);
   fix_header_crc(buf);
   expect_rejected("version 0", buf, len, HMN_EVERSION, "version 0");
-  wr32(buf + 8, 1);
+  wr32(buf + HDR(version), 1);
   fix_header_crc(buf);
 
   /* Unchanged again: accepted. */
@@ -621,36 +635,36 @@ Test(checkpoint, header_fields_must_agree) {
 
   /* Header dims that disagree with the config section. */
   memcpy(copy, buf, len);
-  wr32(copy + 16, 4);
+  wr32(copy + HDR(n_in), 4);
   fix_header_crc(copy);
   expect_rejected("header n_in=4", copy, len, HMN_ESHAPE, "n_in");
 
   /* Header step that disagrees with the scalars section. */
   memcpy(copy, buf, len);
-  wr64(copy + 40, 8);
+  wr64(copy + HDR(step), 8);
   fix_header_crc(copy);
   expect_rejected("header step 8", copy, len, HMN_EFORMAT, "step");
 
   /* Non-zero reserved word and header_bytes. */
   memcpy(copy, buf, len);
-  wr32(copy + 56, 1);
+  wr32(copy + HDR(reserved), 1);
   fix_header_crc(copy);
   expect_rejected("reserved", copy, len, HMN_EFORMAT, "reserved");
   memcpy(copy, buf, len);
-  wr32(copy + 12, 128);
+  wr32(copy + HDR(header_bytes), 128);
   fix_header_crc(copy);
   expect_rejected("header_bytes", copy, len, HMN_EFORMAT, "header_bytes");
 
   /* Fewer sections than the format has: the last one is missing. */
   memcpy(copy, buf, len);
-  wr32(copy + 36, SECTIONS - 1);
+  wr32(copy + HDR(n_sections), SECTIONS - 1);
   fix_header_crc(copy);
   expect_rejected("n_sections-1", copy, sec[SECTIONS - 1].start, HMN_EFORMAT, "astro");
   expect_rejected("n_sections-1", copy, sec[SECTIONS - 1].start, HMN_EFORMAT, "missing");
 
   /* A section flag set. */
   memcpy(copy, buf, len);
-  wr32(copy + sec[3].start + 20, 1);
+  wr32(copy + sec[ARRAY_SECTION(PSI_F)].start + SEC(flags), 1);
   expect_rejected("flags", copy, len, HMN_EFORMAT, "flags");
 
   free(copy);
@@ -666,14 +680,14 @@ typedef struct {
 
 static unsigned char *assemble(const unsigned char *header, const piece *pieces, int n,
                                size_t *out_len) {
-  size_t total = 64;
-  for (int k = 0; k < n; k++) total += 24 + pieces[k].sec->length;
+  size_t total = HEADER_BYTES;
+  for (int k = 0; k < n; k++) total += SECTION_BYTES + pieces[k].sec->length;
   unsigned char *out = malloc(total);
   cr_assert_not_null(out);
-  memcpy(out, header, 64);
-  size_t off = 64;
+  memcpy(out, header, HEADER_BYTES);
+  size_t off = HEADER_BYTES;
   for (int k = 0; k < n; k++) {
-    size_t bytes = 24 + pieces[k].sec->length;
+    size_t bytes = SECTION_BYTES + pieces[k].sec->length;
     memcpy(out + off, pieces[k].src + pieces[k].sec->start, bytes);
     off += bytes;
   }
@@ -691,8 +705,8 @@ Test(checkpoint, section_order_names_and_shapes) {
 
   /* Swap psi_f and psi_s. */
   for (int s = 0; s < SECTIONS; s++) p[s] = (piece){buf, &sec[s]};
-  p[3] = (piece){buf, &sec[4]};
-  p[4] = (piece){buf, &sec[3]};
+  p[ARRAY_SECTION(PSI_F)] = (piece){buf, &sec[ARRAY_SECTION(PSI_S)]};
+  p[ARRAY_SECTION(PSI_S)] = (piece){buf, &sec[ARRAY_SECTION(PSI_F)]};
   bad = assemble(buf, p, SECTIONS, &n);
   expect_rejected("psi_s before psi_f", bad, n, HMN_EFORMAT, "psi_s");
   expect_rejected("psi_s before psi_f", bad, n, HMN_EFORMAT, "order");
@@ -700,7 +714,7 @@ Test(checkpoint, section_order_names_and_shapes) {
 
   /* psi_f twice. */
   for (int s = 0; s < SECTIONS; s++) p[s] = (piece){buf, &sec[s]};
-  p[4] = (piece){buf, &sec[3]};
+  p[ARRAY_SECTION(PSI_S)] = (piece){buf, &sec[ARRAY_SECTION(PSI_F)]};
   bad = assemble(buf, p, SECTIONS, &n);
   expect_rejected("psi_f twice", bad, n, HMN_EFORMAT, "duplicate section 'psi_f'");
   free(bad);
@@ -708,7 +722,7 @@ Test(checkpoint, section_order_names_and_shapes) {
   /* tau left out (the header still lists 16 sections). */
   int m = 0;
   for (int s = 0; s < SECTIONS; s++)
-    if (s != 2 + HMN_ARRAY_TAU) p[m++] = (piece){buf, &sec[s]};
+    if (s != ARRAY_SECTION(TAU)) p[m++] = (piece){buf, &sec[s]};
   bad = assemble(buf, p, m, &n);
   expect_rejected("tau missing", bad, n, HMN_EFORMAT, "missing section 'tau'");
   free(bad);
@@ -717,10 +731,10 @@ Test(checkpoint, section_order_names_and_shapes) {
   unsigned char *copy = malloc(len);
   cr_assert_not_null(copy);
   memcpy(copy, buf, len);
-  memcpy(copy + sec[2 + HMN_ARRAY_PHI].start, "bogus\0\0\0", 8);
+  memcpy(copy + sec[ARRAY_SECTION(PHI)].start + SEC(tag), "bogus\0\0\0", 8);
   expect_rejected("unknown tag", copy, len, HMN_EFORMAT, "bogus");
   /* A tag with junk after its NUL padding is not the name. */
-  memcpy(copy + sec[2 + HMN_ARRAY_PHI].start, "phi\0\0\0x\0", 8);
+  memcpy(copy + sec[ARRAY_SECTION(PHI)].start + SEC(tag), "phi\0\0\0x\0", 8);
   expect_rejected("badly padded tag", copy, len, HMN_EFORMAT, "unknown");
 
   /* A section length that disagrees with the shape: W of a 4x3 layer in
@@ -735,22 +749,23 @@ Test(checkpoint, section_order_names_and_shapes) {
   raw_section small_sec[SECTIONS];
   walk(small_buf, small_len, small_sec);
   for (int s = 0; s < SECTIONS; s++) p[s] = (piece){buf, &sec[s]};
-  p[2] = (piece){small_buf, &small_sec[2]};
+  p[ARRAY_SECTION(W)] = (piece){small_buf, &small_sec[ARRAY_SECTION(W)]};
   bad = assemble(buf, p, SECTIONS, &n);
   expect_rejected("W of 4x3 in 5x3", bad, n, HMN_ESHAPE, "'W'");
   free(bad);
 
   /* Scalars whose t disagrees with the header step (with a valid CRC). */
   memcpy(copy, buf, len);
-  wr64(copy + sec[1].payload, 6);
-  wr32(copy + sec[1].start + 16, crc(copy + sec[1].payload, 16));
+  const raw_section *ss = &sec[HMN__SEC_SCALARS];
+  wr64(copy + ss->payload + SCL(t), 6);
+  wr32(copy + ss->start + SEC(crc), crc(copy + ss->payload, ss->length));
   expect_rejected("scalars t=6", copy, len, HMN_EFORMAT, "scalars");
 
   /* A delay outside the delay line, with a valid CRC. */
   memcpy(copy, buf, len);
-  const raw_section *ts = &sec[2 + HMN_ARRAY_TAU];
+  const raw_section *ts = &sec[ARRAY_SECTION(TAU)];
   copy[ts->payload + 2] = 3; /* delay_len is 3 */
-  wr32(copy + ts->start + 16, crc(copy + ts->payload, ts->length));
+  wr32(copy + ts->start + SEC(crc), crc(copy + ts->payload, ts->length));
   expect_rejected("tau=3", copy, len, HMN_EFORMAT, "tau");
 
   free(copy);
@@ -762,15 +777,16 @@ Test(checkpoint, section_order_names_and_shapes) {
 /* Replace the config section's payload (fixing its length and CRC). */
 static unsigned char *with_config(const unsigned char *buf, size_t len, const raw_section *sec,
                                   const char *text, size_t *out_len) {
-  size_t old = sec[0].length, tl = strlen(text);
+  const raw_section *cs = &sec[HMN__SEC_CONFIG];
+  size_t old = cs->length, tl = strlen(text);
   size_t n = len - old + tl;
   unsigned char *out = malloc(n);
   cr_assert_not_null(out);
-  memcpy(out, buf, sec[0].payload);
-  memcpy(out + sec[0].payload, text, tl);
-  memcpy(out + sec[0].payload + tl, buf + sec[0].payload + old, len - sec[0].payload - old);
-  wr64(out + sec[0].start + 8, tl);
-  wr32(out + sec[0].start + 16, crc((const unsigned char *)text, tl));
+  memcpy(out, buf, cs->payload);
+  memcpy(out + cs->payload, text, tl);
+  memcpy(out + cs->payload + tl, buf + cs->payload + old, len - cs->payload - old);
+  wr64(out + cs->start + SEC(length), tl);
+  wr32(out + cs->start + SEC(crc), crc((const unsigned char *)text, tl));
   *out_len = n;
   return out;
 }

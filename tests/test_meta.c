@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "io/io.h"
 #include "support.h"
 
 /* Loss of the quadratic at eta with its minimum at `opt`, plus uniform

@@ -161,16 +161,7 @@ float hmn__task_uniform(uint64_t seed, uint64_t t, uint32_t base, size_t index);
 /* ---- config (config.c) ---- */
 const char *hmn__activation_name(int activation);
 
-/* ---- checkpoint helpers (checkpoint.c) ---- */
-int hmn__write_file_atomic(const char *path, const void *data, size_t len, hmn_error *err);
-/* Little-endian encoding, as every checkpoint section uses it. */
-void hmn__le_put_u64(unsigned char *p, uint64_t v);
-void hmn__le_put_f32(unsigned char *p, float v);
-void hmn__le_put_f64(unsigned char *p, double v);
-uint64_t hmn__le_get_u64(const unsigned char *p);
-float hmn__le_get_f32(const unsigned char *p);
-double hmn__le_get_f64(const unsigned char *p);
-
+/* ---- checkpoints (io/checkpoint.c; the byte helpers are io/io.h) ---- */
 /* Optional sections after the arrays, in this order: the closed loop's
  * state (agent.c). A checkpoint has all of them or none. */
 enum { HMN__CKPT_META, HMN__CKPT_SOURCES, HMN__CKPT_EXTRA_COUNT };

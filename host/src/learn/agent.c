@@ -18,6 +18,7 @@
  * would measure the start-up, not the rates.
  */
 #include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <string.h>
