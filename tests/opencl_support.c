@@ -201,7 +201,7 @@ size_t hmn_test_step_and_compare(hmn_test_pair *pair, const hmn_step_input *in,
   uint64_t t = hmn_layer_step_count(pair->ref);
   cr_assert_eq(t, hmn_layer_step_count(pair->ocl), "%s: step counters differ", what);
   float eta_l, eta_g;
-  hmn_layer_get_eta(pair->ref, &eta_l, &eta_g);
+  hmn_layer_get_eta(pair->ref, &eta_l, &eta_g, NULL);
 
   /* The layers may start apart by what earlier steps left (multi-step
    * runs): each bound below carries that difference through the step, so

@@ -60,7 +60,7 @@ static void snapshot_round_trip(const char *backend) {
   cr_assert_eq(hmn_layer_snapshot_restore(layer, &err), HMN_OK, "%s", err.message);
   cr_assert_eq(hmn_layer_step_count(layer), 10);
   float eta_l, eta_g;
-  hmn_layer_get_eta(layer, &eta_l, &eta_g);
+  hmn_layer_get_eta(layer, &eta_l, &eta_g, NULL);
   cr_assert(eta_l == cfg.eta_local && eta_g == cfg.eta_global, "learning rates not restored");
   cr_assert_eq(hmn_layer_stats(layer, &after, &err), HMN_OK);
   cr_assert(after.t == at_snapshot.t && after.applied == at_snapshot.applied &&

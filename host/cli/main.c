@@ -18,7 +18,8 @@ static const char hmn_usage[] =
     "  bitstreams  list and check the FPGA bitstreams, or add one (hmn bitstreams add)\n"
     "  bench     synaptic updates per second, roofline and energy (hmn bench --help)\n"
     "\n"
-    "Each command takes --help. Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
+    "Each command takes --help; hmn --version prints the version.\n"
+    "Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -28,6 +29,10 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     fputs(hmn_usage, stdout);
+    return HMN_EXIT_OK;
+  }
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    printf("hmn %s\n", hmn_version());
     return HMN_EXIT_OK;
   }
   if (strcmp(cmd, "run") == 0) return hmn_cmd_run(argc - 2, argv + 2);

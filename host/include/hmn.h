@@ -3,10 +3,18 @@
  * Modulated Neurons (HMN).
  *
  * Conventions:
- *  - Every function that can fail returns 0 on success or a negative
- *    hmn_status code, and fills the caller's hmn_error (which may be NULL)
- *    with a message naming the file, key, value, device or step at fault.
- *  - A failed call leaves every object it was given exactly as it was.
+ *  - Every function that can fail returns int: 0 (HMN_OK) on success or a
+ *    negative hmn_status code, and takes a last argument hmn_error *err
+ *    (which may be NULL) that it fills with a message naming the file,
+ *    key, value, device or step at fault. Results come back through
+ *    pointer arguments, which are left alone (or set to NULL/0 where
+ *    documented) on failure.
+ *  - Functions that cannot fail (accessors of a valid object, destructors,
+ *    pure computations, table lookups) return their value directly and
+ *    take no hmn_error; destructors accept NULL.
+ *  - A failed call leaves every object it was given exactly as it was,
+ *    except where its comment says precisely what is left
+ *    (hmn_layer_step_many).
  *  - The library never prints and never exits.
  */
 #ifndef HMN_H
@@ -16,9 +24,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hmn_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ------------------------------------------------------------------ */
+/* Version: HMN_VERSION_MAJOR, _MINOR, _PATCH, _STRING and _NUMBER are the
+ * header's (hmn_version.h); hmn_version() is the linked library's, so a
+ * program can tell when the two differ. */
+const char *hmn_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Errors: one table; the enum, hmn_status_name() and
@@ -154,10 +170,12 @@ int hmn_config_load_file(hmn_config *cfg, const char *path, hmn_error *err);
 int hmn_config_load_string(hmn_config *cfg, const char *text, const char *origin, hmn_error *err);
 /* Check every rule, including those between keys. */
 int hmn_config_validate(const hmn_config *cfg, hmn_error *err);
-/* Write the whole config as INI; it loads back unchanged. */
-int hmn_config_write(const hmn_config *cfg, FILE *out);
-/* Whole config as a malloc'd INI string (caller frees), or NULL. */
-char *hmn_config_to_string(const hmn_config *cfg);
+/* Write the whole config as INI; it loads back unchanged. A value with no
+ * text form (an enum out of range) is refused before anything is written. */
+int hmn_config_write(const hmn_config *cfg, FILE *out, hmn_error *err);
+/* The whole config as INI text in *out, malloc'd (the caller frees it);
+ * *out is NULL on failure. */
+int hmn_config_to_string(const hmn_config *cfg, char **out, hmn_error *err);
 
 /* Key reference, for documentation and `hmn config --keys`. */
 typedef struct {
@@ -254,7 +272,8 @@ int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);
 int hmn_layer_read(hmn_layer *layer, hmn_array which, void *dst, size_t bytes, hmn_error *err);
 int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t bytes, hmn_error *err);
 /* The two meta-learned learning rates. */
-int hmn_layer_get_eta(hmn_layer *layer, float *eta_local, float *eta_global);
+int hmn_layer_get_eta(const hmn_layer *layer, float *eta_local, float *eta_global,
+                      hmn_error *err);
 int hmn_layer_set_eta(hmn_layer *layer, float eta_local, float eta_global, hmn_error *err);
 
 /* Snapshot of the whole layer state (every array, t, the learning rates,

@@ -163,7 +163,10 @@ int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t b
   return layer->ops->push(layer, which, err);
 }
 
-int hmn_layer_get_eta(hmn_layer *layer, float *eta_local, float *eta_global) {
+int hmn_layer_get_eta(const hmn_layer *layer, float *eta_local, float *eta_global,
+                      hmn_error *err) {
+  if (layer == NULL || eta_local == NULL || eta_global == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_layer_get_eta: NULL argument");
   *eta_local = layer->st.eta_local;
   *eta_global = layer->st.eta_global;
   return HMN_OK;

@@ -80,10 +80,12 @@ int hmn__layer_save_extra(hmn_layer *layer, const char *path,
   }
 
   const hmn__state *st = &layer->st;
-  char *text = hmn_config_to_string(&st->cfg);
-  if (text == NULL)
-    return hmn__fail(err, HMN_ENOMEM, "cannot write checkpoint '%s': out of memory formatting "
-                     "the config", path);
+  char *text = NULL;
+  hmn_error inner;
+  hmn__clear(&inner);
+  if (hmn_config_to_string(&st->cfg, &text, &inner) != HMN_OK)
+    return hmn__fail(err, inner.status, "cannot write checkpoint '%s': formatting the config: %s",
+                     path, inner.message);
 
   int n_sections = extra != NULL ? HMN__SEC_COUNT : HMN__SEC_LAYER_COUNT;
   size_t payload_bytes[HMN__SEC_COUNT];
