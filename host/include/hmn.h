@@ -262,7 +262,13 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
  * stream, an open-loop task). The opencl backend runs up to 16 of them
  * in one kernel launch, which saves the driver's time between launches.
  * Every input is checked first: a bad one fails the call with nothing
- * stepped. */
+ * stepped. A device error part-way through is the one exception to "a
+ * failed call changes nothing" (undoing launches would cost a copy of the
+ * whole state per call): the steps before it stay applied, and
+ * hmn_layer_step_count() says how many (it advanced by exactly those).
+ * If the error left the device's state undefined, every later step fails
+ * with HMN_EDEVICE ("lost") until a snapshot or checkpoint is restored or
+ * every array is rewritten with hmn_layer_write. */
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
                         hmn_error *err);
 /* Copy the last activation z (N_out floats). */

@@ -60,8 +60,13 @@ typedef struct hmn__backend_ops {
   /* Called once the host state is filled; uploads it. */
   int (*init)(hmn_layer *layer, hmn_error *err);
   void (*fini)(hmn_layer *layer);
+  /* One step. layer.c has checked the input (hmn__step_check_input) and
+   * that the state is not lost. On failure st.t and st.stats are
+   * unchanged; a backend whose device state an error left undefined
+   * calls hmn__layer_lose_state. */
   int (*step)(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
-  /* Optional: `count` checked steps at once (hmn_layer_step_many);
+  /* Optional: `count` checked steps at once (hmn_layer_step_many), with
+   * st.t advanced by exactly the steps whose effect is on the device;
    * NULL steps one at a time. */
   int (*step_many)(hmn_layer *layer, const hmn_step_input *in, size_t count, hmn_error *err);
   /* Device -> host copy of one array (no-op where host is the truth). */
@@ -100,7 +105,23 @@ struct hmn_layer {
   char *device_selector;
   /* The saved snapshot, or NULL (snapshot.c). */
   hmn__snapshot *snap;
+  /* A device error part-way through a step or a restore left the
+   * backend's copy of the state undefined: steps are refused until every
+   * array is rewritten (`pushed` counts them) or a snapshot is restored
+   * (layer.c holds this contract for every backend). */
+  bool state_lost;
+  uint32_t pushed;
 };
+_Static_assert(HMN_ARRAY_COUNT < 32, "hmn_layer.pushed has one bit per array");
+
+/* ---- the backend contract (layer.c) ---- */
+/* A backend calls this where a device error leaves its state undefined. */
+void hmn__layer_lose_state(hmn_layer *layer);
+/* Host -> backend copy of one array (hmn_layer_write, a checkpoint
+ * restore); rewriting all of them after a loss makes the layer usable. */
+int hmn__layer_push(hmn_layer *layer, hmn_array which, hmn_error *err);
+/* A successful snapshot restore replaced the whole state. */
+void hmn__layer_state_restored(hmn_layer *layer);
 
 extern const hmn__backend_ops hmn__backend_ref;
 extern const hmn__backend_ops hmn__backend_opencl;

@@ -464,7 +464,7 @@ static int ckpt_apply(hmn_layer *layer, const ckpt_file *ck, const char *path, h
     }
   }
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) {
-    int rc = layer->ops->push(layer, (hmn_array)a, err);
+    int rc = hmn__layer_push(layer, (hmn_array)a, err);
     if (rc != 0) return rc;
   }
   return HMN_OK;
