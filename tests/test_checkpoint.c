@@ -2,6 +2,9 @@
  * test_checkpoint.c - saving, loading, restoring and inspecting
  * checkpoints (SPEC section 7), and their rejection when damaged.
  */
+/* mknod() and makedev() are X/Open. */
+#define _XOPEN_SOURCE 700
+
 #include "internal.h"
 #include "io/ckpt_format.h"
 #include "io/io.h"
@@ -14,7 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -251,7 +260,7 @@ Test(checkpoint, round_trip_is_bit_identical) {
   hmn_layer *layer = make_layer(5, 3, 1234, 7);
   hmn_error err;
   /* Non-default learning rates prove that eta comes from the file. */
-  cr_assert_eq(hmn_layer_set_eta(layer, 0.0123f, -0.0456f, &err), 0, "%s", err.message);
+  cr_assert_eq(hmn_layer_set_eta(layer, 0.0123f, 0.0456f, &err), 0, "%s", err.message);
   char *path = tpath("round.ckpt");
   save_ok(layer, path);
 
@@ -266,7 +275,7 @@ Test(checkpoint, round_trip_is_bit_identical) {
   snap_take(loaded, &b);
   snap_assert_equal(&a, &b, "loaded vs saved");
   cr_assert_eq(b.eta_local, 0.0123f);
-  cr_assert_eq(b.eta_global, -0.0456f);
+  cr_assert_eq(b.eta_global, 0.0456f);
   cr_assert_eq(hmn_layer_config(loaded)->seed, 1234u);
 
   /* The state is not what a fresh layer starts with, so the comparison
@@ -1055,4 +1064,362 @@ Test(checkpoint, allocation_failures_change_nothing) {
   hmn_layer_destroy(live);
   hmn_layer_destroy(src);
   free(path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Values, not just bytes: CRC-valid files with impossible values. */
+
+/* Overwrite element `index` of an f32 array section (or the scalars'
+ * field at byte `index` when `s` is the scalars) and recompute the
+ * section's CRC, so that only the value check can refuse it. */
+static void put_f32_valid_crc(unsigned char *buf, const raw_section *sec, int s, size_t at,
+                              float v) {
+  uint32_t bits;
+  memcpy(&bits, &v, 4);
+  wr32(buf + sec[s].payload + at, bits);
+  wr32(buf + sec[s].start + SEC(crc), crc(buf + sec[s].payload, sec[s].length));
+}
+
+/* The `hmn ckpt info` of a file: its exit status and its stderr. */
+static int ckpt_info_status(const char *path, char *out, size_t size) {
+  const char *bin = getenv("HMN_BIN");
+  cr_assert_not_null(bin, "HMN_BIN names the hmn binary");
+  char cmd[4400];
+  snprintf(cmd, sizeof cmd, "'%s' ckpt info '%s' 2>&1", bin, path);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  size_t got = fread(out, 1, size - 1, p);
+  out[got] = '\0';
+  int status = pclose(p);
+  cr_assert(WIFEXITED(status), "hmn ckpt info did not exit normally");
+  return WEXITSTATUS(status);
+}
+
+Test(checkpoint, crc_valid_impossible_values_are_refused) {
+  size_t len;
+  raw_section sec[SECTIONS];
+  unsigned char *ref = reference_checkpoint(&len, sec);
+  unsigned char *copy = malloc(len);
+  cr_assert_not_null(copy);
+  const struct {
+    int section;
+    size_t at; /* byte offset in the payload */
+    float value;
+    const char *named; /* what the message must contain */
+  } cases[] = {
+      {ARRAY_SECTION(W), 4 * 4, NAN, "section 'W' has W[4]=nan"},
+      {ARRAY_SECTION(W), 0, INFINITY, "section 'W' has W[0]=inf"},
+      {ARRAY_SECTION(W), 4 * 2, -INFINITY, "section 'W' has W[2]=-inf"},
+      {ARRAY_SECTION(W), 4 * 7, 1e30f, "section 'W' has W[7]=1.00000002e+30"},
+      {ARRAY_SECTION(PSI_F), 4 * 1, NAN, "section 'psi_f' has psi_f[1]=nan"},
+      {ARRAY_SECTION(PSI_S), 0, -NAN, "section 'psi_s' has psi_s[0]="},
+      {ARRAY_SECTION(B), 4 * 2, NAN, "section 'b' has b[2]=nan"},
+      {ARRAY_SECTION(PHI), 4 * 3, NAN, "section 'phi' has phi[3]=nan"},
+      {ARRAY_SECTION(X_HIST), 4 * 5, NAN, "section 'x_hist' has x_hist[5]=nan"},
+      {ARRAY_SECTION(KAPPA), 0, INFINITY, "section 'kappa' has kappa[0]=inf"},
+      {ARRAY_SECTION(SIGN), 4 * 1, 0.5f, "section 'sign' has sign[1]=0.5"},
+      {ARRAY_SECTION(SIGN), 0, 0.0f, "section 'sign' has sign[0]=0"},
+      {HMN__SEC_SCALARS, SCL(eta_local), NAN, "section 'scalars' has eta_local=nan"},
+      {HMN__SEC_SCALARS, SCL(eta_global), -1.0f, "section 'scalars' has eta_global=-1"},
+      {HMN__SEC_SCALARS, SCL(eta_global), INFINITY, "section 'scalars' has eta_global=inf"},
+  };
+  char label[160], out[4096];
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    memcpy(copy, ref, len);
+    put_f32_valid_crc(copy, sec, cases[k].section, cases[k].at, cases[k].value);
+    snprintf(label, sizeof label, "case %zu (%s)", k, cases[k].named);
+    expect_rejected(label, copy, len, HMN_EFORMAT, cases[k].named);
+    /* `hmn ckpt info` reports the same and does not exit 0. */
+    char *path = tpath("bad-value.ckpt");
+    cr_assert_eq(hmn_test_write_file(path, copy, len), 0);
+    int status = ckpt_info_status(path, out, sizeof out);
+    cr_assert_neq(status, 0, "%s: hmn ckpt info exited 0:\n%s", label, out);
+    cr_assert_not_null(strstr(out, cases[k].named), "%s: hmn ckpt info said:\n%s", label, out);
+    free(path);
+  }
+  /* The untouched file still loads: the checks refuse only bad values. */
+  char *path = tpath("good-value.ckpt");
+  cr_assert_eq(hmn_test_write_file(path, ref, len), 0);
+  hmn_ckpt_info info;
+  hmn_error err;
+  cr_assert_eq(hmn_ckpt_inspect(path, &info, &err), 0, "%s", err.message);
+  cr_assert_eq(ckpt_info_status(path, out, sizeof out), 0, "%s", out);
+  free(path);
+  free(copy);
+  free(ref);
+}
+
+Test(checkpoint, config_values_go_through_the_set_validation) {
+  size_t len;
+  raw_section sec[SECTIONS];
+  unsigned char *buf = reference_checkpoint(&len, sec);
+  /* The reference checkpoint's config (reference_checkpoint). */
+  hmn_config cfg;
+  hmn_error err;
+  hmn_test_small_config(&cfg, 5, 3);
+  cfg.seed = 42;
+  /* Each value that --set refuses is refused inside a checkpoint too,
+   * with the key and the value named. */
+  const char *const bad[][2] = {
+      {"tau_fast", "-1"}, {"tau_fast", "nan"}, {"astro_decay", "inf"}, {"w_max", "nan"}};
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    hmn_config probe = cfg;
+    cr_assert_neq(hmn_config_set(&probe, bad[k][0], bad[k][1], &err), 0,
+                  "--set %s=%s was accepted", bad[k][0], bad[k][1]);
+    char *text = hmn_test_config_text(&cfg);
+    cr_assert_not_null(text);
+    /* Replace the key's line with the bad value. */
+    char needle[64];
+    snprintf(needle, sizeof needle, "\n%s = ", bad[k][0]);
+    char *line = strstr(text, needle);
+    cr_assert_not_null(line, "%s not in the config text", bad[k][0]);
+    char *eol = strchr(line + 1, '\n');
+    cr_assert_not_null(eol);
+    size_t head = (size_t)(line - text);
+    char edited[16384];
+    snprintf(edited, sizeof edited, "%.*s\n%s = %s%s", (int)head, text, bad[k][0], bad[k][1], eol);
+    size_t n;
+    unsigned char *file = with_config(buf, len, sec, edited, &n);
+    char label[96];
+    snprintf(label, sizeof label, "config %s = %s", bad[k][0], bad[k][1]);
+    expect_rejected(label, file, n, HMN_ECONFIG, bad[k][0]);
+    free(file);
+    free(text);
+  }
+  free(buf);
+}
+
+Test(checkpoint, set_values_follow_the_load_rules) {
+  /* What the library accepts it can save and load: the setters refuse
+   * the values that loading refuses. */
+  hmn_layer *layer = make_layer(5, 3, 42, 2);
+  hmn_error err;
+  cr_assert_eq(hmn_layer_set_eta(layer, 0.01f, -1.0f, &err), HMN_EINVAL);
+  cr_assert_not_null(strstr(err.message, "eta_global=-1"), "%s", err.message);
+  cr_assert_eq(hmn_layer_set_eta(layer, INFINITY, 0.01f, &err), HMN_EINVAL);
+  cr_assert_eq(hmn_layer_set_eta(layer, 0.0f, 0.0f, &err), 0, "learning off is allowed: %s",
+               err.message);
+  const hmn_config *cfg = hmn_layer_config(layer);
+  size_t nw = hmn_array_length(cfg, HMN_ARRAY_W);
+  float *w = calloc(nw, sizeof(float));
+  cr_assert_not_null(w);
+  w[3] = NAN;
+  cr_assert_eq(hmn_layer_write(layer, HMN_ARRAY_W, w, nw * 4, &err), HMN_EINVAL);
+  cr_assert_not_null(strstr(err.message, "W[3]=nan"), "%s", err.message);
+  w[3] = cfg->w_max * 2.0f;
+  cr_assert_eq(hmn_layer_write(layer, HMN_ARRAY_W, w, nw * 4, &err), HMN_EINVAL);
+  w[3] = cfg->w_max;
+  cr_assert_eq(hmn_layer_write(layer, HMN_ARRAY_W, w, nw * 4, &err), 0, "%s", err.message);
+  float sign[3] = {1.0f, 0.5f, -1.0f};
+  cr_assert_eq(hmn_layer_write(layer, HMN_ARRAY_SIGN, sign, sizeof sign, &err), HMN_EINVAL);
+  cr_assert_not_null(strstr(err.message, "sign[1]"), "%s", err.message);
+  char *path = tpath("set-values.ckpt");
+  save_ok(layer, path);
+  hmn_layer *back = NULL;
+  cr_assert_eq(hmn_layer_load(path, "ref", &back, &err), 0, "%s", err.message);
+  hmn_layer_destroy(back);
+  free(path);
+  free(w);
+  hmn_layer_destroy(layer);
+}
+
+Test(checkpoint, every_byte_flip_of_a_small_checkpoint_is_refused) {
+  hmn_config cfg;
+  hmn_error err;
+  hmn_layer *layer = NULL;
+  hmn_test_small_config(&cfg, 2, 2);
+  cfg.n_mod = 1;
+  cfg.astro_source = 0;
+  cfg.d_ctx = 1;
+  cfg.delay_len = 2;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &layer, &err), 0, "%s", err.message);
+  hmn_test_run_stream(layer, 3);
+  char *path = tpath("small-flip.ckpt");
+  save_ok(layer, path);
+  hmn_layer_destroy(layer);
+  size_t len;
+  unsigned char *buf = hmn_test_read_file(path, &len);
+  cr_assert_not_null(buf);
+  for (size_t b = 0; b < len; b++) {
+    buf[b] ^= 0xff;
+    cr_assert_eq(hmn_test_write_file(path, buf, len), 0);
+    hmn_ckpt_info info;
+    int rc = hmn_ckpt_inspect(path, &info, &err);
+    cr_assert_neq(rc, 0, "flipping byte %zu of %zu was accepted", b, len);
+    hmn_layer *loaded = NULL;
+    cr_assert_neq(hmn_layer_load(path, "ref", &loaded, &err), 0, "byte %zu loaded", b);
+    cr_assert_null(loaded);
+    buf[b] ^= 0xff;
+  }
+  cr_assert_eq(hmn_test_write_file(path, buf, len), 0);
+  hmn_ckpt_info info;
+  cr_assert_eq(hmn_ckpt_inspect(path, &info, &err), 0, "%s", err.message);
+  free(buf);
+  free(path);
+}
+
+/* ------------------------------------------------------------------ */
+/* What a save may replace. */
+
+/* A save onto `target` fails, names it, and leaves it as it was. */
+static void expect_save_refused(hmn_layer *layer, const char *target, const char *kind) {
+  struct stat before, after;
+  cr_assert_eq(lstat(target, &before), 0);
+  hmn_error err;
+  int rc = hmn_layer_save(layer, target, &err);
+  cr_assert_eq(rc, HMN_EIO, "save onto %s: %s (%s)", kind, hmn_status_name(rc), err.message);
+  cr_assert_not_null(strstr(err.message, target), "%s", err.message);
+  cr_assert_not_null(strstr(err.message, kind), "%s", err.message);
+  cr_assert_eq(lstat(target, &after), 0);
+  cr_assert_eq(after.st_mode, before.st_mode, "%s changed type", kind);
+  cr_assert_eq(after.st_ino, before.st_ino, "%s was replaced", kind);
+  cr_assert_eq(after.st_rdev, before.st_rdev);
+}
+
+Test(checkpoint, save_refuses_fifo_device_and_directory_targets) {
+  char *dir = tpath("targets");
+  cr_assert_eq(mkdir(dir, 0777), 0);
+  hmn_layer *layer = make_layer(5, 3, 42, 2);
+  char fifo[1200], dev[1200], sub[1200];
+  snprintf(fifo, sizeof fifo, "%s/fifo.ckpt", dir);
+  cr_assert_eq(mkfifo(fifo, 0666), 0);
+  expect_save_refused(layer, fifo, "a FIFO");
+  snprintf(sub, sizeof sub, "%s/dir.ckpt", dir);
+  cr_assert_eq(mkdir(sub, 0777), 0);
+  expect_save_refused(layer, sub, "a directory");
+  /* Reading refuses a FIFO too, without waiting for a writer. */
+  hmn_ckpt_info info;
+  hmn_error err;
+  cr_assert_eq(hmn_ckpt_inspect(fifo, &info, &err), HMN_EIO);
+  cr_assert_not_null(strstr(err.message, "FIFO"), "%s", err.message);
+
+  /* A character device like /dev/full (1, 7), made here: mknod needs
+   * privileges a test run may not have. */
+  snprintf(dev, sizeof dev, "%s/full.ckpt", dir);
+  if (mknod(dev, S_IFCHR | 0666, makedev(1, 7)) != 0) {
+    cr_log_warn("mknod not permitted here (%s): the character device case is skipped",
+                strerror(errno));
+  } else {
+    expect_save_refused(layer, dev, "a character device");
+  }
+  cr_assert(!dir_has_temp_files(dir), "a refused save left a temporary file");
+  hmn_layer_destroy(layer);
+  free(dir);
+}
+
+Test(checkpoint, save_writes_through_a_symlink) {
+  char *dir = tpath("links");
+  cr_assert_eq(mkdir(dir, 0777), 0);
+  char real_dir[1200], real[1300], link[1200], dangling[1200];
+  snprintf(real_dir, sizeof real_dir, "%s/store", dir);
+  cr_assert_eq(mkdir(real_dir, 0777), 0);
+  snprintf(real, sizeof real, "%s/real.ckpt", real_dir);
+  snprintf(link, sizeof link, "%s/latest.ckpt", dir);
+  cr_assert_eq(symlink("store/real.ckpt", link), 0);
+  hmn_layer *layer = make_layer(5, 3, 42, 2);
+
+  /* The link leads to a file not yet there: it is created. */
+  save_ok(layer, link);
+  struct stat sb;
+  cr_assert_eq(lstat(link, &sb), 0);
+  cr_assert(S_ISLNK(sb.st_mode), "the link was replaced by a file");
+  cr_assert_eq(lstat(real, &sb), 0);
+  cr_assert(S_ISREG(sb.st_mode));
+
+  /* And replaced, atomically, in its own directory. */
+  hmn_test_run_stream(layer, 3);
+  save_ok(layer, link);
+  cr_assert_eq(lstat(link, &sb), 0);
+  cr_assert(S_ISLNK(sb.st_mode), "the link was replaced by a file");
+  hmn_ckpt_info info;
+  hmn_error err;
+  cr_assert_eq(hmn_ckpt_inspect(real, &info, &err), 0, "%s", err.message);
+  cr_assert_eq(info.step, 5u);
+  cr_assert_eq(count_dir_entries(real_dir), 1, "a temporary file was left in the target's folder");
+  cr_assert_eq(count_dir_entries(dir), 2, "store/ and the link, nothing else");
+
+  /* A link into a missing folder leads nowhere: refused, left alone. */
+  snprintf(dangling, sizeof dangling, "%s/nowhere.ckpt", dir);
+  cr_assert_eq(symlink("missing/x.ckpt", dangling), 0);
+  cr_assert_eq(hmn_layer_save(layer, dangling, &err), HMN_EIO);
+  cr_assert_not_null(strstr(err.message, dangling), "%s", err.message);
+  cr_assert_eq(lstat(dangling, &sb), 0);
+  cr_assert(S_ISLNK(sb.st_mode));
+  hmn_layer_destroy(layer);
+  free(dir);
+}
+
+/* The pid of a process that has exited and been reaped. */
+static pid_t dead_pid(void) {
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) _exit(0);
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  return pid;
+}
+
+Test(checkpoint, stale_temp_files_of_dead_processes_are_removed) {
+  char *dir = tpath("stale");
+  cr_assert_eq(mkdir(dir, 0777), 0);
+  char path[1200], stale[1300], live[1300], other[1300], odd[1300];
+  snprintf(path, sizeof path, "%s/c.ckpt", dir);
+  pid_t gone = dead_pid();
+  snprintf(stale, sizeof stale, "%s.tmp.%ld.3", path, (long)gone);
+  /* Pid 1 is alive: its temporary file is in use and stays. */
+  snprintf(live, sizeof live, "%s.tmp.1.0", path);
+  /* Another checkpoint's temporary file, and a name that only looks
+   * like one, are not this save's business. */
+  snprintf(other, sizeof other, "%s/d.ckpt.tmp.%ld.0", dir, (long)gone);
+  snprintf(odd, sizeof odd, "%s.tmp.%ld.x", path, (long)gone);
+  const char *files[] = {stale, live, other, odd};
+  for (size_t k = 0; k < 4; k++) cr_assert_eq(hmn_test_write_file(files[k], "partial", 7), 0);
+
+  hmn_layer *layer = make_layer(5, 3, 42, 2);
+  save_ok(layer, path);
+  struct stat sb;
+  cr_assert_neq(stat(stale, &sb), 0, "the dead process's temporary file is still there");
+  cr_assert_eq(stat(live, &sb), 0, "a live process's temporary file was removed");
+  cr_assert_eq(stat(other, &sb), 0, "another target's temporary file was removed");
+  cr_assert_eq(stat(odd, &sb), 0, "a file not named like a temporary file was removed");
+  hmn_layer_destroy(layer);
+  free(dir);
+}
+
+Test(checkpoint, sigkill_during_saves_leaves_a_loadable_checkpoint) {
+  char *dir = tpath("killed");
+  cr_assert_eq(mkdir(dir, 0777), 0);
+  char path[1200];
+  snprintf(path, sizeof path, "%s/c.ckpt", dir);
+  hmn_layer *layer = make_layer(24, 16, 42, 2);
+  save_ok(layer, path);
+  hmn_error err;
+  /* A few dozen kills at spread-out moments of a loop of saves. */
+  for (int k = 0; k < 36; k++) {
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+      for (;;) {
+        hmn_test_run_stream(layer, 1);
+        if (hmn_layer_save(layer, path, NULL) != 0) _exit(3);
+      }
+    }
+    struct timespec pause = {0, 200000L + 150000L * (k % 13)};
+    nanosleep(&pause, NULL);
+    cr_assert_eq(kill(pid, SIGKILL), 0);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status), "kill %d: the saver exited by itself (%d)", k,
+              WEXITSTATUS(status));
+    hmn_layer *loaded = NULL;
+    cr_assert_eq(hmn_layer_load(path, "ref", &loaded, &err), 0, "after kill %d: %s", k,
+                 err.message);
+    hmn_layer_destroy(loaded);
+  }
+  /* The next save removes what the killed savers left. */
+  save_ok(layer, path);
+  cr_assert(!dir_has_temp_files(dir), "temporary files of killed savers survived a save");
+  cr_assert_eq(count_dir_entries(dir), 1);
+  hmn_layer_destroy(layer);
+  free(dir);
 }

@@ -51,6 +51,18 @@ int hmn__state_alloc(hmn__state *st, const hmn_config *cfg, hmn_error *err);
 void hmn__state_free(hmn__state *st);
 /* Deterministic initial values from the seed (SPEC section 4, stream init). */
 void hmn__state_init(hmn__state *st);
+/* ---- the values a state may hold (values.c) ---- */
+/* Every element of array `which` (shaped by cfg) finite and within its
+ * rule: W within [min(w_min, -w_init), max(w_max, w_init)], sign -1 or
+ * +1, tau < delay_len. The message starts with `origin` and names the
+ * element and its value; `status` is the code a violation returns. */
+int hmn__check_array_values(const hmn_config *cfg, hmn_array which, const void *data,
+                            int status, const char *origin, hmn_error *err);
+/* Both learning rates finite and within [min(0, eta_min, start),
+ * max(eta_max, start)], start being the config's eta_local/eta_global. */
+int hmn__check_eta_values(const hmn_config *cfg, float eta_local, float eta_global, int status,
+                          const char *origin, hmn_error *err);
+
 /* Built-in oscillator phase at step t, wrapped to [0, 2*pi). */
 float hmn__oscillator_phase(const hmn_config *cfg, uint64_t t);
 

@@ -184,13 +184,8 @@ int hmn_layer_read(hmn_layer *layer, hmn_array which, void *dst, size_t bytes, h
 int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t bytes, hmn_error *err) {
   int rc = hmn__check_array(layer, which, bytes, err);
   if (rc != HMN_OK) return rc;
-  if (which == HMN_ARRAY_TAU) {
-    const uint8_t *tau = src;
-    for (size_t e = 0; e < bytes; e++)
-      if (tau[e] >= layer->st.cfg.delay_len)
-        return hmn__fail(err, HMN_EINVAL, "tau[%zu] = %u must be < delay_len (%d)", e,
-                         (unsigned)tau[e], layer->st.cfg.delay_len);
-  }
+  rc = hmn__check_array_values(&layer->st.cfg, which, src, HMN_EINVAL, "hmn_layer_write", err);
+  if (rc != HMN_OK) return rc;
   memcpy(layer->st.arr[which], src, bytes);
   return hmn__layer_push(layer, which, err);
 }
@@ -205,9 +200,10 @@ int hmn_layer_get_eta(const hmn_layer *layer, float *eta_local, float *eta_globa
 }
 
 int hmn_layer_set_eta(hmn_layer *layer, float eta_local, float eta_global, hmn_error *err) {
-  if (!(eta_local == eta_local) || !(eta_global == eta_global))
-    return hmn__fail(err, HMN_EINVAL, "learning rates must be numbers, got eta_local=%g eta_global=%g",
-                     (double)eta_local, (double)eta_global);
+  if (layer == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_layer_set_eta: NULL layer");
+  int rc = hmn__check_eta_values(&layer->st.cfg, eta_local, eta_global, HMN_EINVAL,
+                                 "hmn_layer_set_eta", err);
+  if (rc != HMN_OK) return rc;
   layer->st.eta_local = eta_local;
   layer->st.eta_global = eta_global;
   return HMN_OK;

@@ -346,23 +346,32 @@ static int read_scalars(ckpt_file *ck, const unsigned char *payload, hmn_error *
     return hmn__fail(err, HMN_EFORMAT,
                      "checkpoint '%s': section 'scalars' has t=%llu but the header has step=%llu",
                      ck->path, (unsigned long long)ck->t, (unsigned long long)ck->info.step);
-  return HMN_OK;
+  char origin[HMN_ERROR_MESSAGE_MAX / 2];
+  snprintf(origin, sizeof origin, "checkpoint '%s': section 'scalars'", ck->path);
+  return hmn__check_eta_values(&ck->cfg, ck->eta_local, ck->eta_global, HMN_EFORMAT, origin, err);
 }
 
 static int read_array(ckpt_file *ck, hmn_array which, const unsigned char *payload, size_t bytes,
                       hmn_error *err) {
-  /* Delays index the delay line: one out of range would read past it. */
-  if (which == HMN_ARRAY_TAU) {
-    for (size_t e = 0; e < bytes; e++) {
-      if (payload[e] >= (unsigned)ck->cfg.delay_len)
-        return hmn__fail(err, HMN_EFORMAT,
-                         "checkpoint '%s': section 'tau' has tau[%zu]=%u, must be < delay_len "
-                         "(%d)",
-                         ck->path, e, (unsigned)payload[e], (int)ck->cfg.delay_len);
-    }
+  /* Values, not just bytes: decoded into a scratch copy (the payload is
+   * little-endian and unaligned) and checked by the layer's own rules. */
+  void *values = hmn__calloc(bytes > 0 ? bytes : 1, 1);
+  if (values == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "checkpoint '%s': out of memory checking section '%s'",
+                     ck->path, hmn_array_name(which));
+  if (hmn_array_type(which) == HMN_F32) {
+    float *dst = values;
+    for (size_t k = 0; k < bytes / 4; k++) dst[k] = hmn__le_get_f32(payload + 4 * k);
+  } else if (bytes > 0) {
+    memcpy(values, payload, bytes);
   }
-  ck->payload[which] = payload;
-  return HMN_OK;
+  char origin[HMN_ERROR_MESSAGE_MAX / 2];
+  snprintf(origin, sizeof origin, "checkpoint '%s': section '%s'", ck->path,
+           hmn_array_name(which));
+  int rc = hmn__check_array_values(&ck->cfg, which, values, HMN_EFORMAT, origin, err);
+  hmn__free(values);
+  if (rc == HMN_OK) ck->payload[which] = payload;
+  return rc;
 }
 
 /* Every section the header lists, in order, and nothing after them. */
