@@ -552,7 +552,7 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
     json_object_set_new(entry, "share_of_step",
                         hmn_bench_number(per * (double)s->prof_steps / s->prof_seconds));
     json_array_append_new(kernels, entry);
-    if (strcmp(p->name, "write inputs") != 0) kernel_seconds += p->seconds;
+    if (p->kind == HMN_PROFILE_KERNEL) kernel_seconds += p->seconds;
   }
   json_object_set_new(o, "kernels", kernels);
   bool profiled = s->n_prof > 0 && s->prof_steps > 0;
@@ -748,7 +748,7 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
           s.prof[k].calls += pass[k].calls;
           s.prof[k].seconds += pass[k].seconds;
         }
-        if (strcmp(pass[k].name, "write inputs") != 0) device += pass[k].seconds;
+        if (pass[k].kind == HMN_PROFILE_KERNEL) device += pass[k].seconds;
       }
       s.n_prof = n_pass;
       if (n_pass > 0) s.pair_overhead[s.n_pairs++] = (wall - device) / wall;
@@ -918,7 +918,7 @@ static void hmn_bench_print_table(const hmn_bench_options *opt, const json_t *re
       const json_t *kern;
       if (json_array_size(kernels) > 0) printf("    device ms/step:");
       json_array_foreach(kernels, i, kern) {
-        /* (a command the backend never issued: "write inputs" where the
+        /* (a command the backend never issued: the input upload where the
          * inputs travel through shared memory) */
         if (json_integer_value(json_object_get(kern, "calls")) == 0) continue;
         printf(" %s %.3f (%.0f%%)", json_string_value(json_object_get(kern, "name")),

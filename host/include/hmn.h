@@ -294,8 +294,14 @@ int hmn_layer_snapshot_restore(hmn_layer *layer, hmn_error *err);
 /* Per-kernel device times. Profiling is off by default because it costs
  * host work every step; turning it on (or off) clears the totals. */
 #define HMN_PROFILE_NAME_MAX 32
+/* What a profile entry times: a kernel, or the upload of the steps'
+ * inputs (named HMN_PROFILE_UPLOAD_NAME), which is device time but no
+ * kernel's. */
+typedef enum { HMN_PROFILE_KERNEL = 0, HMN_PROFILE_UPLOAD = 1 } hmn_profile_kind;
+#define HMN_PROFILE_UPLOAD_NAME "write inputs"
 typedef struct {
-  char name[HMN_PROFILE_NAME_MAX]; /* kernel, or "write inputs" for the uploads */
+  char name[HMN_PROFILE_NAME_MAX]; /* kernel, or HMN_PROFILE_UPLOAD_NAME */
+  int kind;                        /* hmn_profile_kind */
   uint64_t calls;
   double seconds;                  /* sum of the device's start-to-end times */
 } hmn_kernel_profile;

@@ -400,7 +400,8 @@ static void hmn__cl_reset_profile(hmn__cl_layer *cl) {
   for (int k = 0; k < HMN__PROF_COUNT; k++) {
     memset(&cl->prof[k], 0, sizeof cl->prof[k]);
     snprintf(cl->prof[k].name, sizeof cl->prof[k].name, "%s",
-             k < HMN__K_COUNT ? hmn__kernel_names[k] : "write inputs");
+             k < HMN__K_COUNT ? hmn__kernel_names[k] : HMN_PROFILE_UPLOAD_NAME);
+    cl->prof[k].kind = k < HMN__K_COUNT ? HMN_PROFILE_KERNEL : HMN_PROFILE_UPLOAD;
   }
 }
 
