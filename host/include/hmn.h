@@ -472,6 +472,65 @@ int hmn_meter_start(hmn_meter *meter, hmn_error *err);
 /* End it: stop the sampler, read once more, report the interval. */
 int hmn_meter_stop(hmn_meter *meter, hmn_energy *out, hmn_error *err);
 
+/* The meter for the device `layer` runs on. `spec` "auto" picks by the
+ * device: RAPL for the host CPU (the ref backend) and OpenCL CPU devices,
+ * NVML for NVIDIA GPUs, XMC for Alveo cards; where none fits it fails
+ * with HMN_EUNSUPPORTED and a message naming the device and platform.
+ * Any other spec is hmn_meter_open's, for the layer's device. */
+int hmn_meter_open_for_layer(const hmn_layer *layer, const char *spec, hmn_meter **out,
+                             hmn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Benchmark: timing a layer's steps (what `hmn bench` measures). */
+
+#define HMN_BENCH_MAX_BATCH 1024
+#define HMN_BENCH_MAX_KERNELS 32
+/* Distinct inputs the steps cycle through: drawn once from the stream
+ * task, so that drawing inputs is not part of the time measured. */
+#define HMN_BENCH_INPUTS 8
+#define HMN_BENCH_MAX_STEPS 10000000ULL
+
+typedef struct {
+  uint64_t steps;   /* per repeat; 0: double from 1 until a run lasts a
+                     * fifth of `seconds`, then enough for `seconds` */
+  double seconds;   /* target time of a repeat when steps is 0 */
+  uint64_t repeats; /* timed repeats, >= 1 */
+  uint64_t warmup;  /* untimed steps first */
+  uint64_t batch;   /* steps per call: 1 (hmn_layer_step) .. HMN_BENCH_MAX_BATCH */
+  int profile;      /* then `repeats` pairs of an unprofiled and a profiled pass */
+  hmn_meter *meter; /* read over the timed repeats, or NULL */
+} hmn_bench_spec;
+
+typedef struct {
+  uint64_t steps;         /* per repeat */
+  uint64_t repeats;
+  double *rep_seconds;    /* per repeat (`repeats` values) */
+  double seconds_per_step_median;
+  double sups_median, sups_min, sups_max; /* synapse updates per second */
+  long long rss_start, rss_end;           /* bytes, -1 where unknown */
+  int have_energy;        /* the meter read the timed repeats */
+  hmn_energy energy;
+  char energy_error[HMN_ERROR_MESSAGE_MAX]; /* why not, when a meter was given */
+  /* Profiled passes (profile on): per-entry totals, their steps and wall
+   * time, and per pair the host overhead (wall of the unprofiled pass
+   * less the kernels' device time of the profiled one, over that wall). */
+  hmn_kernel_profile prof[HMN_BENCH_MAX_KERNELS];
+  size_t n_prof;
+  uint64_t prof_steps;
+  double prof_seconds;
+  double device_seconds_per_step; /* kernels only (HMN_PROFILE_KERNEL), NAN unprofiled */
+  double *pair_overhead;          /* n_pairs values */
+  size_t n_pairs;
+  double host_overhead_fraction;  /* median of the pairs, NAN without */
+} hmn_bench_result;
+
+/* Warm up, calibrate, time the repeats under the meter, then the
+ * profiled pairs; the layer steps on (its state is not restored). Free
+ * the result with hmn_bench_result_free, also after a failure. */
+int hmn_bench_layer(hmn_layer *layer, const hmn_bench_spec *spec, hmn_bench_result *out,
+                    hmn_error *err);
+void hmn_bench_result_free(hmn_bench_result *result);
+
 /* ------------------------------------------------------------------ */
 /* Tasks that drive a layer. */
 
