@@ -170,7 +170,8 @@ Test(layer_contract, lost_state_refuses_steps_until_restored) {
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) {
     cr_assert_eq(hmn_layer_step(layer, &io.in[2], &err), HMN_EDEVICE,
                  "still lost with %d of %d arrays rewritten", a, HMN_ARRAY_COUNT);
-    size_t bytes = hmn_array_length(cfg, (hmn_array)a) * (hmn_array_type((hmn_array)a) == HMN_U8 ? 1 : 4);
+    size_t elem = hmn_array_type((hmn_array)a) == HMN_U8 ? 1 : 4;
+    size_t bytes = hmn_array_length(cfg, (hmn_array)a) * elem;
     void *buf = malloc(bytes > 0 ? bytes : 1);
     cr_assert_not_null(buf);
     cr_assert_eq(hmn_layer_read(layer, (hmn_array)a, buf, bytes, &err), 0, "%s", err.message);

@@ -20,14 +20,14 @@
  */
 #include "io/io.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
-#include <stdbool.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdlib.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,8 +165,10 @@ static char *follow_link(const char *link) {
   }
   size_t size = (dir != NULL ? strlen(dir) + 1 : 0) + (size_t)n + 1;
   char *next = hmn__calloc(size, 1);
-  if (next != NULL) snprintf(next, size, "%s%s%s", dir != NULL ? dir : "", dir != NULL ? "/" : "", buf);
-  else errno = ENOMEM;
+  if (next != NULL)
+    snprintf(next, size, "%s%s%s", dir != NULL ? dir : "", dir != NULL ? "/" : "", buf);
+  else
+    errno = ENOMEM;
   hmn__free(dir);
   return next;
 }
@@ -178,7 +180,8 @@ static int resolve_target(const char *path, const char *what, char **target, hmn
   char reason[256];
   char *cur = hmn__strdup(path);
   *target = NULL;
-  if (cur == NULL) return hmn__fail(err, HMN_ENOMEM, "cannot write %s'%s': out of memory", what, path);
+  if (cur == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "cannot write %s'%s': out of memory", what, path);
   for (int hops = 0;; hops++) {
     struct stat sb;
     if (lstat(cur, &sb) != 0) {
