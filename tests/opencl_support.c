@@ -201,7 +201,7 @@ size_t hmn_test_step_and_compare(hmn_test_pair *pair, const hmn_step_input *in,
   uint64_t t = hmn_layer_step_count(pair->ref);
   cr_assert_eq(t, hmn_layer_step_count(pair->ocl), "%s: step counters differ", what);
   float eta_l, eta_g;
-  hmn_layer_get_eta(pair->ref, &eta_l, &eta_g);
+  hmn_layer_get_eta(pair->ref, &eta_l, &eta_g, NULL);
 
   /* The layers may start apart by what earlier steps left (multi-step
    * runs): each bound below carries that difference through the step, so
@@ -372,7 +372,7 @@ void hmn_test_busy_config(hmn_config *cfg, int n_in, int n_out) {
 /* Case `i` of the mode combinations on a busy 37x13 config, the step to
  * start it at (every fourth case past t = 2^32, where the counter's high
  * word starts to count) and its name for failure messages. */
-static void hmn_test_mode_case(size_t i, hmn_config *cfg, uint64_t *t, char *what, size_t what_len) {
+void hmn_test_mode_case(size_t i, hmn_config *cfg, uint64_t *t, char *what, size_t what_len) {
   static const int activations[] = {HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR};
   static const int attentions[] = {HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF};
   static const int globals[][2] = {{0, HMN_SIM_COSINE}, {1, HMN_SIM_COSINE}, {1, HMN_SIM_DOT}};
@@ -408,37 +408,43 @@ size_t hmn_test_compare_steps(const hmn_config *cfg, const char *backend, uint32
   return flips;
 }
 
+size_t hmn_test_compare_mode_case(const char *backend, size_t i) {
+  hmn_config cfg;
+  uint64_t t;
+  char what[200];
+  hmn_test_mode_case(i, &cfg, &t, what, sizeof what);
+  char named[280];
+  snprintf(named, sizeof named, "%s: mode case %zu (%s)", backend, i, what);
+  return hmn_test_compare_steps(&cfg, backend, (uint32_t)i + 1u, t, named);
+}
+
 size_t hmn_test_compare_modes(const char *backend) {
   size_t flips = 0;
-  for (size_t i = 0; i < HMN_TEST_MODE_CASES; i++) {
-    hmn_config cfg;
-    uint64_t t;
-    char what[200];
-    hmn_test_mode_case(i, &cfg, &t, what, sizeof what);
-    char named[240];
-    snprintf(named, sizeof named, "%s: %s", backend, what);
-    flips += hmn_test_compare_steps(&cfg, backend, (uint32_t)i + 1u, t, named);
-  }
+  for (size_t i = 0; i < HMN_TEST_MODE_CASES; i++) flips += hmn_test_compare_mode_case(backend, i);
   return flips;
 }
 
+size_t hmn_test_compare_odd_shape(const char *backend, size_t s) {
+  static const int shapes[HMN_TEST_ODD_SHAPES][5] = {
+      {1, 1, 1, 1, 1},    {1, 9, 2, 2, 3},   {11, 1, 4, 4, 1},
+      {16, 5, 3, 3, 4},   {257, 131, 5, 3, 4}, {5, 3, 1, 3, 4},
+      {33, 17, 7, 5, 6},  {33, 17, 16, 5, 6}, {1001, 3, 2, 2, 2}};
+  cr_assert_lt(s, (size_t)HMN_TEST_ODD_SHAPES);
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, shapes[s][0], shapes[s][1]);
+  cfg.delay_len = shapes[s][2];
+  cfg.n_mod = shapes[s][3];
+  cfg.d_ctx = shapes[s][4];
+  cfg.astro_source = 0;
+  char what[160];
+  snprintf(what, sizeof what, "%s: odd shape %zu, %d inputs x %d neurons, D=%d, K=%d, D_c=%d",
+           backend, s, shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
+  return hmn_test_compare_steps(&cfg, backend, 100u + (uint32_t)s, 77, what);
+}
+
 size_t hmn_test_compare_odd_shapes(const char *backend) {
-  static const int shapes[][5] = {{1, 1, 1, 1, 1},     {1, 9, 2, 2, 3},    {11, 1, 4, 4, 1},
-                                  {16, 5, 3, 3, 4},    {257, 131, 5, 3, 4}, {5, 3, 1, 3, 4},
-                                  {33, 17, 7, 5, 6},   {33, 17, 16, 5, 6}, {1001, 3, 2, 2, 2}};
   size_t flips = 0;
-  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-    hmn_config cfg;
-    hmn_test_busy_config(&cfg, shapes[s][0], shapes[s][1]);
-    cfg.delay_len = shapes[s][2];
-    cfg.n_mod = shapes[s][3];
-    cfg.d_ctx = shapes[s][4];
-    cfg.astro_source = 0;
-    char what[160];
-    snprintf(what, sizeof what, "%s: %d inputs x %d neurons, D=%d, K=%d, D_c=%d", backend,
-             shapes[s][0], shapes[s][1], shapes[s][2], shapes[s][3], shapes[s][4]);
-    flips += hmn_test_compare_steps(&cfg, backend, 100u + (uint32_t)s, 77, what);
-  }
+  for (size_t s = 0; s < HMN_TEST_ODD_SHAPES; s++) flips += hmn_test_compare_odd_shape(backend, s);
   return flips;
 }
 

@@ -28,7 +28,9 @@ typedef struct {
 
 /* How hmn_test_step_and_compare steps the layer under test: hmn_layer_step
  * unless a test drives it otherwise (the HLS C-simulation steps a ref
- * layer's state with the hw/ kernel). NULL restores hmn_layer_step. */
+ * layer's state with the hw/ kernel). NULL restores hmn_layer_step. Every
+ * comparison helper below goes through it, so any step function (a new
+ * kernel's host, a simulation) plugs into the same checks and bounds. */
 typedef int (*hmn_test_step_fn)(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
 void hmn_test_set_step(hmn_test_step_fn step);
 
@@ -72,12 +74,20 @@ void hmn_test_busy_config(hmn_config *cfg, int n_in, int n_out);
  * attention off or on with either similarity (3), phase gate (2) and
  * stochastic application (2). */
 #define HMN_TEST_MODE_CASES 144
-/* Compare `backend` with ref over every mode case; returns the borderline
- * flips. */
+/* Mode case i (< HMN_TEST_MODE_CASES) on a busy 37x13 config, the step
+ * it starts at, and its name for messages. */
+void hmn_test_mode_case(size_t i, hmn_config *cfg, uint64_t *t, char *what, size_t what_len);
+/* Compare `backend` with ref on mode case i (hmn_test_compare_steps); a
+ * failure names the backend, the case's number and its modes. Returns
+ * the borderline flips. */
+size_t hmn_test_compare_mode_case(const char *backend, size_t i);
+/* All mode cases in one call; returns the sum of their flips. */
 size_t hmn_test_compare_modes(const char *backend);
 /* The same over odd shapes (n_in, n_out, D, K, D_c): single inputs and
  * neurons, primes, rows shorter than a 512-bit word or starting mid-word,
  * a one-step delay line, the longest delay line the FPGA kernel holds. */
+#define HMN_TEST_ODD_SHAPES 9
+size_t hmn_test_compare_odd_shape(const char *backend, size_t s);
 size_t hmn_test_compare_odd_shapes(const char *backend);
 /* A pair on `backend` from a random state at step t, then three steps
  * compared by hmn_test_step_and_compare (the second without a phase, so

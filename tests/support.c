@@ -69,3 +69,14 @@ void hmn_test_run_stream(hmn_layer *layer, uint64_t steps) {
   }
   hmn_task_destroy(task);
 }
+
+char *hmn_test_config_text(const hmn_config *cfg) {
+  char *text = NULL;
+  hmn_error err;
+  if (hmn_config_to_string(cfg, &text, &err) != HMN_OK) {
+    cr_assert_null(text, "a refused config leaves no text");
+    return NULL;
+  }
+  cr_assert_not_null(text);
+  return text;
+}

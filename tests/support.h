@@ -19,5 +19,8 @@ int hmn_test_write_file(const char *path, const void *data, size_t len);
 void hmn_test_small_config(hmn_config *cfg, int n_in, int n_out);
 /* Step a layer `steps` times on the built-in stream task. */
 void hmn_test_run_stream(hmn_layer *layer, uint64_t steps);
+/* The config as INI text (hmn_config_to_string), malloc'd; NULL when it
+ * is refused. */
+char *hmn_test_config_text(const hmn_config *cfg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "hmn.h"
@@ -322,4 +323,79 @@ Test(bench, plot_without_gnuplot) {
   cr_assert_eq(r.status, 1, "%s", r.out);
   cr_assert(strstr(r.out, "install the Debian package 'gnuplot-nox'") != NULL, "%s", r.out);
   free(r.out);
+}
+
+/* ------------------------------------------------------------------ */
+/* The library's engine (hmn_bench_layer) and meter policy, directly. */
+
+static hmn_layer *bench_ref_layer(void) {
+  hmn_config cfg;
+  hmn_test_small_config(&cfg, 6, 4);
+  hmn_layer *layer = NULL;
+  hmn_error err;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &layer, &err), 0, "%s", err.message);
+  return layer;
+}
+
+Test(bench_engine, times_the_given_steps) {
+  hmn_layer *layer = bench_ref_layer();
+  hmn_bench_spec spec = {.steps = 5, .repeats = 3, .warmup = 2, .batch = 2, .profile = 1};
+  hmn_bench_result r;
+  hmn_error err;
+  cr_assert_eq(hmn_bench_layer(layer, &spec, &r, &err), 0, "%s", err.message);
+  cr_assert_eq(r.steps, 5u);
+  cr_assert_eq(r.repeats, 3u);
+  /* Warm-up, repeats and the profiled pairs all stepped the layer. */
+  cr_assert_eq(hmn_layer_step_count(layer), 2u + 3u * 5u + 3u * 2u * 5u);
+  for (size_t k = 0; k < 3; k++) cr_assert_gt(r.rep_seconds[k], 0.0);
+  cr_assert(r.sups_min <= r.sups_median && r.sups_median <= r.sups_max, "%g %g %g", r.sups_min,
+            r.sups_median, r.sups_max);
+  cr_assert_float_eq(r.sups_median * r.seconds_per_step_median, 24.0, 1e-6);
+  /* ref profiles nothing: no kernels, no overhead pairs. */
+  cr_assert_eq(r.n_prof, 0u);
+  cr_assert_eq(r.n_pairs, 0u);
+  cr_assert(isnan(r.host_overhead_fraction));
+  cr_assert(isnan(r.device_seconds_per_step));
+  cr_assert_eq(r.have_energy, 0);
+  hmn_bench_result_free(&r);
+  hmn_layer_destroy(layer);
+}
+
+Test(bench_engine, calibrates_and_refuses_bad_specs) {
+  hmn_layer *layer = bench_ref_layer();
+  hmn_bench_spec spec = {.seconds = 0.01, .repeats = 1, .batch = 1};
+  hmn_bench_result r;
+  hmn_error err;
+  cr_assert_eq(hmn_bench_layer(layer, &spec, &r, &err), 0, "%s", err.message);
+  cr_assert_geq(r.steps, 1u);
+  hmn_bench_result_free(&r);
+  hmn_bench_spec bad = {.steps = 1, .repeats = 0, .batch = 1};
+  cr_assert_eq(hmn_bench_layer(layer, &bad, &r, &err), HMN_EINVAL);
+  cr_assert_not_null(strstr(err.message, "repeats=0"), "%s", err.message);
+  bad = (hmn_bench_spec){.steps = 1, .repeats = 1, .batch = HMN_BENCH_MAX_BATCH + 1};
+  cr_assert_eq(hmn_bench_layer(layer, &bad, &r, &err), HMN_EINVAL);
+  bad = (hmn_bench_spec){.steps = 0, .seconds = 0.0, .repeats = 1, .batch = 1};
+  cr_assert_eq(hmn_bench_layer(layer, &bad, &r, &err), HMN_EINVAL);
+  cr_assert_eq(hmn_bench_layer(NULL, &spec, &r, &err), HMN_EINVAL);
+  hmn_bench_result_free(&r);
+  hmn_layer_destroy(layer);
+}
+
+Test(bench_engine, auto_meter_of_the_host_is_rapl) {
+  hmn_layer *layer = bench_ref_layer();
+  hmn_meter *m = NULL;
+  hmn_error err;
+  /* An empty sysfs: the policy picks RAPL for the host CPU, which then
+   * says why it cannot read. */
+  char root[1100];
+  snprintf(root, sizeof root, "%s", hmn_test_path("empty-sysfs"));
+  cr_assert_eq(mkdir(root, 0777), 0);
+  setenv("HMN_SYSFS_ROOT", root, 1);
+  int rc = hmn_meter_open_for_layer(layer, "auto", &m, &err);
+  unsetenv("HMN_SYSFS_ROOT");
+  cr_assert_neq(rc, 0);
+  cr_assert_null(m);
+  cr_assert_not_null(strstr(err.message, "RAPL"), "%s", err.message);
+  cr_assert_eq(hmn_meter_open_for_layer(NULL, "auto", &m, &err), HMN_EINVAL);
+  hmn_layer_destroy(layer);
 }

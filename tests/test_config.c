@@ -185,7 +185,7 @@ Test(config, every_listed_key_is_settable_in_its_section) {
   hmn_config c;
   hmn_error err = {0};
   hmn_config_defaults(&c);
-  char *text = hmn_config_to_string(&c);
+  char *text = hmn_test_config_text(&c);
   cr_assert_not_null(text);
   for (size_t i = 0; i < hmn_config_key_count(); i++) {
     const hmn_config_key_info *k = hmn_config_key_at(i);
@@ -200,7 +200,7 @@ Test(config, every_listed_key_is_settable_in_its_section) {
     hmn_config d;
     non_default_config(&d);
     cr_assert_eq(hmn_config_load_string(&d, ini, "one", &err), 0, "%s: %s", k->key, err.message);
-    char *back = hmn_config_to_string(&d);
+    char *back = hmn_test_config_text(&d);
     cr_assert_not_null(back);
     cr_assert(strncmp(strstr(back, needle), line, (size_t)len + 1) == 0, "%s did not load",
               k->key);
@@ -739,7 +739,7 @@ Test(config, load_file_reports_read_errors) {
 Test(config, write_lists_sections_in_order) {
   hmn_config c;
   non_default_config(&c);
-  char *text = hmn_config_to_string(&c);
+  char *text = hmn_test_config_text(&c);
   cr_assert_not_null(text);
   cr_assert(strncmp(text, "# hmn configuration\n", 20) == 0, "%s", text);
   static const char *const sections[] = {"[shape]",      "[run]",        "[neuron]",
@@ -766,7 +766,7 @@ Test(config, defaults_round_trip_bit_identically) {
   hmn_config c, d;
   hmn_error err = {0};
   hmn_config_defaults(&c);
-  char *text = hmn_config_to_string(&c);
+  char *text = hmn_test_config_text(&c);
   cr_assert_not_null(text);
   /* Load over a different config, so that every key must be written. */
   non_default_config(&d);
@@ -780,7 +780,7 @@ Test(config, non_default_config_round_trips_through_a_string) {
   hmn_error err = {0};
   non_default_config(&c);
   cr_assert_eq(hmn_config_validate(&c, &err), 0, "%s", err.message);
-  char *text = hmn_config_to_string(&c);
+  char *text = hmn_test_config_text(&c);
   cr_assert_not_null(text);
   hmn_config_defaults(&d);
   cr_assert_eq(hmn_config_load_string(&d, text, "mine", &err), 0, "%s", err.message);
@@ -799,7 +799,7 @@ Test(config, non_default_config_round_trips_through_a_file) {
   snprintf(path, sizeof path, "%s", hmn_test_path("round.ini"));
   FILE *f = fopen(path, "w");
   cr_assert_not_null(f);
-  cr_assert_eq(hmn_config_write(&c, f), 0);
+  cr_assert_eq(hmn_config_write(&c, f, &err), 0, "%s", err.message);
   cr_assert_eq(fclose(f), 0);
   hmn_config_defaults(&d);
   cr_assert_eq(hmn_config_load_file(&d, path, &err), 0, "%s", err.message);
@@ -808,15 +808,25 @@ Test(config, non_default_config_round_trips_through_a_file) {
 
 Test(config, write_refuses_unnamed_enum_values_and_bad_streams) {
   hmn_config c;
+  hmn_error err;
+  char *text = (char *)"untouched";
   hmn_config_defaults(&c);
   c.similarity = 7;
-  cr_assert_eq(hmn_config_write(&c, stdout), HMN_ECONFIG);
-  cr_assert_null(hmn_config_to_string(&c));
+  cr_assert_eq(hmn_config_write(&c, stdout, &err), HMN_ECONFIG);
+  cr_assert_eq(err.status, HMN_ECONFIG);
+  cr_assert_not_null(strstr(err.message, "similarity = 7"), "%s", err.message);
+  cr_assert_eq(hmn_config_to_string(&c, &text, &err), HMN_ECONFIG);
+  cr_assert_null(text, "a failed call leaves *out NULL");
+  cr_assert_not_null(strstr(err.message, "similarity"), "%s", err.message);
   hmn_config_defaults(&c);
   c.stochastic = -1;
-  cr_assert_null(hmn_config_to_string(&c));
-  cr_assert_null(hmn_config_to_string(NULL));
-  cr_assert_eq(hmn_config_write(NULL, stdout), HMN_EINVAL);
+  cr_assert_null(hmn_test_config_text(&c));
+  cr_assert_eq(hmn_config_to_string(NULL, &text, &err), HMN_EINVAL);
+  cr_assert_not_null(strstr(err.message, "hmn_config_to_string"), "%s", err.message);
+  cr_assert_eq(hmn_config_to_string(&c, NULL, NULL), HMN_EINVAL);
+  cr_assert_eq(hmn_config_write(NULL, stdout, &err), HMN_EINVAL);
+  cr_assert_not_null(strstr(err.message, "hmn_config_write"), "%s", err.message);
+  cr_assert_eq(hmn_config_write(NULL, stdout, NULL), HMN_EINVAL, "err may be NULL");
 
   /* A stream opened for reading refuses writes. */
   char path[1024];
@@ -825,6 +835,7 @@ Test(config, write_refuses_unnamed_enum_values_and_bad_streams) {
   FILE *f = fopen(path, "r");
   cr_assert_not_null(f);
   hmn_config_defaults(&c);
-  cr_assert_eq(hmn_config_write(&c, f), HMN_EIO);
+  cr_assert_eq(hmn_config_write(&c, f, &err), HMN_EIO);
+  cr_assert_eq(err.status, HMN_EIO);
   fclose(f);
 }

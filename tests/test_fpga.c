@@ -1,9 +1,9 @@
 /*
  * test_fpga.c - the FPGA kernel (kernels/hmn_fpga.cl: one work-item,
  * 512-bit words, on-chip state, dataflow stages) run through PoCL as the
- * "opencl-fpga" backend agrees with ref by SPEC section 5: every mode and
- * activation, odd sizes (rows that start inside a 512-bit word, layers
- * below the on-chip maxima), 200-step runs with borderline flips counted,
+ * "opencl-fpga" backend agrees with ref by SPEC section 5 (every mode and
+ * activation and the odd sizes are in test_backend_matrix.c), 200-step
+ * runs with borderline flips counted,
  * snapshots and checkpoints across backends, a clear error when a layer
  * does not fit on chip, and Oclgrind's checks of the kernel (no invalid
  * or uninitialized access, on-chip arrays included).
@@ -19,23 +19,8 @@
 
 TestSuite(fpga);
 
-
-
-Test(fpga, every_mode_and_activation_matches_ref, .timeout = 900) {
-  HMN_TEST_REQUIRE_OPENCL();
-  size_t flips = hmn_test_compare_modes("opencl-fpga");
-  cr_log_info("fpga: %d mode combinations, 3 steps each: %zu borderline flips",
-              HMN_TEST_MODE_CASES, flips);
-  cr_assert_leq(flips, 3, "%zu borderline flips in %d single steps", flips,
-                3 * HMN_TEST_MODE_CASES);
-}
-
-Test(fpga, odd_sizes_match_ref, .timeout = 900) {
-  HMN_TEST_REQUIRE_OPENCL();
-  size_t flips = hmn_test_compare_odd_shapes("opencl-fpga");
-  cr_log_info("fpga odd sizes: %zu borderline flips", flips);
-  cr_assert_leq(flips, 2);
-}
+/* Every mode combination and the odd shapes against ref:
+ * test_backend_matrix.c. */
 
 /* The stream task for 200 steps; after a borderline flip ref's weights
  * are copied over, so that one decision does not fail every later step. */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "io/io.h"
 #include "support.h"
 
 /* Loss of the quadratic at eta with its minimum at `opt`, plus uniform
@@ -261,7 +262,7 @@ Test(meta, lookahead_leaves_the_live_layer_as_it_was_but_theta) {
   }
   assert_same_state(a, b, "before");
   float before[2], after[2];
-  hmn_layer_get_eta(hmn_agent_layer(a), &before[0], &before[1]);
+  hmn_layer_get_eta(hmn_agent_layer(a), &before[0], &before[1], NULL);
   /* The second window's iteration ran inside hmn_agent_run. */
   cr_assert_eq(a->meta.k, 1);
   cr_assert_eq(hmn_agent_probe_steps(a), 2 * (uint64_t)cfg.meta_window);
@@ -272,7 +273,7 @@ Test(meta, lookahead_leaves_the_live_layer_as_it_was_but_theta) {
     cr_assert_eq(hmn__agent_lookahead(a, &err), HMN_OK, "%s", err.message);
     tries++;
     cr_assert_eq(a->meta.k, (uint64_t)(1 + tries));
-    hmn_layer_get_eta(hmn_agent_layer(a), &after[0], &after[1]);
+    hmn_layer_get_eta(hmn_agent_layer(a), &after[0], &after[1], NULL);
   } while (after[0] == before[0] && after[1] == before[1] && tries < 20);
   cr_assert(after[0] != before[0] || after[1] != before[1],
             "theta did not move in %d iterations: the test would prove nothing", tries);

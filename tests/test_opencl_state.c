@@ -60,7 +60,7 @@ static void snapshot_round_trip(const char *backend) {
   cr_assert_eq(hmn_layer_snapshot_restore(layer, &err), HMN_OK, "%s", err.message);
   cr_assert_eq(hmn_layer_step_count(layer), 10);
   float eta_l, eta_g;
-  hmn_layer_get_eta(layer, &eta_l, &eta_g);
+  hmn_layer_get_eta(layer, &eta_l, &eta_g, NULL);
   cr_assert(eta_l == cfg.eta_local && eta_g == cfg.eta_global, "learning rates not restored");
   cr_assert_eq(hmn_layer_stats(layer, &after, &err), HMN_OK);
   cr_assert(after.t == at_snapshot.t && after.applied == at_snapshot.applied &&
@@ -197,9 +197,11 @@ Test(opencl_state, profile_counts_kernels) {
   hmn_test_run_stream(layer, 5);
   cr_assert_eq(hmn_layer_profile(layer, prof, 8, &count, &err), HMN_OK);
   cr_assert_eq(count, 2);
-  static const char *const names[] = {"hmn_step_row", "write inputs"};
+  static const char *const names[] = {"hmn_step_row", HMN_PROFILE_UPLOAD_NAME};
+  static const int kinds[] = {HMN_PROFILE_KERNEL, HMN_PROFILE_UPLOAD};
   for (size_t k = 0; k < count; k++) {
     cr_assert_str_eq(prof[k].name, names[k]);
+    cr_assert_eq(prof[k].kind, kinds[k], "%s: kind %d", prof[k].name, prof[k].kind);
     /* Where the inputs travel through shared memory there is no write. */
     if (k < 1 || prof[k].calls != 0)
       cr_assert_eq(prof[k].calls, 5u, "%s: %llu calls", prof[k].name,

@@ -206,7 +206,7 @@ static int hmn_ablate_one(const hmn_config *cfg, const char *backend, uint64_t s
   }
   out->reward = reward / (double)steps;
   out->regret = regret / (double)steps;
-  hmn_layer_get_eta(layer, &out->eta_local, &out->eta_global);
+  hmn_layer_get_eta(layer, &out->eta_local, &out->eta_global, NULL);
   hmn_agent_destroy(agent);
   return HMN_EXIT_OK;
 }

@@ -83,12 +83,6 @@ static const char hmn_bench_help[] =
 #define HMN_BENCH_MAX_SIZES 64
 #define HMN_BENCH_MAX_BACKENDS 8
 #define HMN_BENCH_MAX_SETS 256
-/* Distinct inputs the steps cycle through: drawn once from the stream
- * task, so that drawing inputs is not part of the time measured. */
-#define HMN_BENCH_INPUTS 8
-#define HMN_BENCH_MAX_KERNELS 32
-#define HMN_BENCH_MAX_STEPS 10000000ULL
-#define HMN_BENCH_MAX_BATCH 1024
 
 typedef struct {
   int n_in[HMN_BENCH_MAX_SIZES], n_out[HMN_BENCH_MAX_SIZES];
@@ -288,152 +282,21 @@ static int hmn_bench_config(const hmn_bench_options *opt, hmn_config *cfg) {
   return HMN_EXIT_OK;
 }
 
-/* ---- measurements ---- */
-
-/* Resident set size of this process, or -1 where /proc is missing. */
-static long long hmn_bench_rss(void) {
-  FILE *f = fopen("/proc/self/statm", "r");
-  if (f == NULL) return -1;
-  unsigned long long size = 0, resident = 0;
-  int n = fscanf(f, "%llu %llu", &size, &resident);
-  fclose(f);
-  long page = sysconf(_SC_PAGESIZE);
-  return n == 2 && page > 0 ? (long long)(resident * (unsigned long long)page) : -1;
-}
-
-static int hmn_bench_compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double hmn_bench_median(double *v, size_t n) {
-  qsort(v, n, sizeof *v, hmn_bench_compare);
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-/* Inputs for the steps, copied out of the stream task. */
-typedef struct {
-  float *x[HMN_BENCH_INPUTS], *mod[HMN_BENCH_INPUTS], *ctx[HMN_BENCH_INPUTS];
-} hmn_bench_inputs;
-
-static void hmn_bench_inputs_free(hmn_bench_inputs *in) {
-  for (int k = 0; k < HMN_BENCH_INPUTS; k++) {
-    free(in->x[k]);
-    free(in->mod[k]);
-    free(in->ctx[k]);
-  }
-}
-
-static int hmn_bench_inputs_make(const hmn_config *cfg, hmn_bench_inputs *in, hmn_error *err) {
-  hmn_task *task = NULL;
-  int rc = hmn_task_create("stream", cfg, &task, err);
-  memset(in, 0, sizeof *in);
-  for (int k = 0; k < HMN_BENCH_INPUTS && rc == HMN_OK; k++) {
-    hmn_step_input step;
-    if ((rc = hmn_task_input(task, (uint64_t)k, &step, err)) != HMN_OK) break;
-    in->x[k] = malloc((size_t)cfg->n_in * sizeof(float));
-    in->mod[k] = malloc((size_t)cfg->n_mod * sizeof(float));
-    in->ctx[k] = malloc((size_t)cfg->d_ctx * sizeof(float));
-    if (in->x[k] == NULL || in->mod[k] == NULL || in->ctx[k] == NULL) {
-      snprintf(err->message, sizeof err->message, "out of memory for the bench inputs");
-      rc = err->status = HMN_ENOMEM;
-      break;
-    }
-    memcpy(in->x[k], step.x, (size_t)cfg->n_in * sizeof(float));
-    memcpy(in->mod[k], step.mod, (size_t)cfg->n_mod * sizeof(float));
-    memcpy(in->ctx[k], step.ctx, (size_t)cfg->d_ctx * sizeof(float));
-  }
-  hmn_task_destroy(task);
-  if (rc != HMN_OK) hmn_bench_inputs_free(in);
-  return rc;
-}
-
-/* `steps` steps, `batch` to a call (hmn_layer_step_many when batch > 1),
- * then a read of z, which waits for the device to finish: the time
- * covers the work, not just its enqueueing. */
-static int hmn_bench_steps(hmn_layer *layer, const hmn_bench_inputs *in, uint64_t steps,
-                           uint64_t batch, float *z, hmn_error *err) {
-  hmn_step_input many[HMN_BENCH_MAX_BATCH];
-  for (uint64_t s = 0; s < steps;) {
-    uint64_t t = hmn_layer_step_count(layer);
-    uint64_t n = steps - s < batch ? steps - s : batch;
-    for (uint64_t b = 0; b < n; b++) {
-      uint64_t k = (t + b) % HMN_BENCH_INPUTS;
-      many[b] = (hmn_step_input){in->x[k], in->mod[k], in->ctx[k], NULL};
-    }
-    int rc = batch == 1 ? hmn_layer_step(layer, many, err)
-                        : hmn_layer_step_many(layer, many, (size_t)n, err);
-    if (rc != HMN_OK) return rc;
-    s += n;
-  }
-  return hmn_layer_output(layer, z, err);
-}
+/* ---- measurements (the engine is the library's hmn_bench_layer) ---- */
 
 static json_t *hmn_bench_number(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-/* The device's entry in the OpenCL listing, by name. */
-static bool hmn_bench_device_info(const char *name, hmn_device_info *out) {
-  size_t count = 0;
-  hmn_error err;
-  bool found = false;
-  if (hmn_opencl_devices(NULL, 0, &count, &err) != HMN_OK || count == 0) return false;
-  hmn_device_info *devs = calloc(count, sizeof *devs);
-  if (devs != NULL && hmn_opencl_devices(devs, count, &count, &err) == HMN_OK) {
-    for (size_t k = 0; k < count && !found; k++) {
-      if (strcmp(devs[k].name, name) == 0) {
-        *out = devs[k];
-        found = true;
-      }
-    }
-  }
-  free(devs);
-  return found;
-}
-
-static bool hmn_bench_contains(const char *hay, const char *needle) {
-  for (; *hay != '\0'; hay++) {
-    size_t k = 0;
-    while (needle[k] != '\0' && hay[k] != '\0' && (hay[k] | 32) == (needle[k] | 32)) k++;
-    if (needle[k] == '\0') return true;
-  }
-  return false;
-}
-
-/* The meter for the device a backend runs on: RAPL for CPUs (ref steps
- * on the host CPU), NVML for NVIDIA GPUs, XMC for Alveo cards. */
+/* The meter for the device a backend runs on (the library's policy:
+ * hmn_meter_open_for_layer), or the note why there is none. */
 static void hmn_bench_open_meter(const hmn_bench_options *opt, hmn_bench_backend *be,
                                  hmn_layer *layer) {
   be->metered = true;
-  const char *spec = opt->meter;
-  const char *device = hmn_layer_device(layer);
-  if (strcmp(spec, "none") == 0) {
+  if (strcmp(opt->meter, "none") == 0) {
     snprintf(be->energy_note, sizeof be->energy_note, "not measured: --meter none");
     return;
   }
-  if (strcmp(spec, "auto") == 0) {
-    hmn_device_info info;
-    bool host = strcmp(hmn_layer_backend(layer), "ref") == 0;
-    bool known = !host && hmn_bench_device_info(device, &info);
-    if (host || (known && info.type == HMN_DEVICE_CPU)) {
-      spec = "rapl";
-    } else if (known && info.type == HMN_DEVICE_GPU && hmn_bench_contains(info.platform, "NVIDIA")) {
-      spec = "nvml";
-    } else if (strcmp(hmn_layer_backend(layer), "xrt") == 0 ||
-               (known && info.type == HMN_DEVICE_ACCELERATOR &&
-               (hmn_bench_contains(info.platform, "Xilinx") ||
-                hmn_bench_contains(info.platform, "XRT") || hmn_bench_contains(info.platform, "AMD")))) {
-      spec = "xmc";
-    } else {
-      snprintf(be->energy_note, sizeof be->energy_note,
-               "not measured: no meter for %s device '%s' on platform '%s' (hmn reads RAPL on "
-               "CPUs, NVML on NVIDIA GPUs, XMC on Alveo cards)",
-               known ? hmn_device_type_name(info.type) : "this", device,
-               known ? info.platform : "?");
-      return;
-    }
-  }
   hmn_error err;
-  if (hmn_meter_open(spec, device, &be->meter, &err) != HMN_OK) {
+  if (hmn_meter_open_for_layer(layer, opt->meter, &be->meter, &err) != HMN_OK) {
     snprintf(be->energy_note, sizeof be->energy_note, "not measured: %s", err.message);
     be->meter = NULL;
     return;
@@ -467,47 +330,13 @@ static void hmn_bench_run_probe(const hmn_bench_options *opt, hmn_bench_backend 
 }
 
 /* Everything measured for one backend and size, into a JSON object. */
-typedef struct {
-  double setup_seconds;
-  uint64_t steps;
-  double *rep_seconds;
-  long long rss_start, rss_end;
-  bool have_energy;
-  hmn_energy energy;
-  char energy_error[HMN_ERROR_MESSAGE_MAX + 64];
-  hmn_kernel_profile prof[HMN_BENCH_MAX_KERNELS];
-  size_t n_prof;
-  uint64_t prof_steps;
-  double prof_seconds;
-  /* Per pair of an unprofiled and a profiled pass: (wall - device) / wall. */
-  double *pair_overhead;
-  size_t n_pairs;
-} hmn_bench_sample;
-
 static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_backend *be,
-                                hmn_layer *layer, const hmn_bench_sample *s) {
+                                hmn_layer *layer, double setup_seconds,
+                                const hmn_bench_result *s) {
   const hmn_config *cfg = hmn_layer_config(layer);
   double synapses = (double)cfg->n_in * (double)cfg->n_out;
-  size_t repeats = (size_t)opt->repeats;
-  double *sups = calloc(repeats, sizeof *sups), *per_step = calloc(repeats, sizeof *per_step);
-  if (sups == NULL || per_step == NULL) {
-    free(sups);
-    free(per_step);
-    return NULL;
-  }
-  for (size_t r = 0; r < repeats; r++) {
-    per_step[r] = s->rep_seconds[r] / (double)s->steps;
-    sups[r] = synapses / per_step[r];
-  }
-  /* SUPS from the median time, so that the two medians agree also for
-   * an even number of repeats (where a median is a mean of two). */
-  double step_median = hmn_bench_median(per_step, repeats);
-  double sups_median = synapses / step_median;
-  qsort(sups, repeats, sizeof *sups, hmn_bench_compare);
-  double sups_min = sups[0], sups_max = sups[repeats - 1];
-  free(sups);
-  free(per_step);
-
+  double step_median = s->seconds_per_step_median;
+  double sups_median = s->sups_median;
   hmn_step_traffic traffic;
   hmn_step_traffic_of(cfg, &traffic);
   double gbps = 1e-9 * (double)traffic.total / step_median;
@@ -522,10 +351,10 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
   json_object_set_new(o, "repeats", json_integer((json_int_t)opt->repeats));
   json_object_set_new(o, "warmup_steps", json_integer((json_int_t)opt->warmup));
   json_object_set_new(o, "batch", json_integer((json_int_t)opt->batch));
-  json_object_set_new(o, "setup_seconds", hmn_bench_number(s->setup_seconds));
+  json_object_set_new(o, "setup_seconds", hmn_bench_number(setup_seconds));
   json_object_set_new(o, "sups_median", hmn_bench_number(sups_median));
-  json_object_set_new(o, "sups_min", hmn_bench_number(sups_min));
-  json_object_set_new(o, "sups_max", hmn_bench_number(sups_max));
+  json_object_set_new(o, "sups_min", hmn_bench_number(s->sups_min));
+  json_object_set_new(o, "sups_max", hmn_bench_number(s->sups_max));
   json_object_set_new(o, "seconds_per_step_median", hmn_bench_number(step_median));
 
   /* Per-kernel device time from the profiled passes. Host overhead is
@@ -541,7 +370,6 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
    * it is reported as measured, never clamped. The profiled passes' share
    * (wall less device, over their wall) is reported beside it. */
   json_t *kernels = json_array();
-  double kernel_seconds = 0.0;
   for (size_t k = 0; k < s->n_prof; k++) {
     const hmn_kernel_profile *p = &s->prof[k];
     double per = s->prof_steps > 0 ? p->seconds / (double)s->prof_steps : NAN;
@@ -552,16 +380,15 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
     json_object_set_new(entry, "share_of_step",
                         hmn_bench_number(per * (double)s->prof_steps / s->prof_seconds));
     json_array_append_new(kernels, entry);
-    if (strcmp(p->name, "write inputs") != 0) kernel_seconds += p->seconds;
   }
   json_object_set_new(o, "kernels", kernels);
   bool profiled = s->n_prof > 0 && s->prof_steps > 0;
-  double device_step = profiled ? kernel_seconds / (double)s->prof_steps : NAN;
+  double device_step = s->device_seconds_per_step;
   double profiled_step = profiled ? s->prof_seconds / (double)s->prof_steps : NAN;
   json_t *pairs = json_array();
   for (size_t k = 0; k < s->n_pairs; k++)
     json_array_append_new(pairs, hmn_bench_number(s->pair_overhead[k]));
-  double overhead = s->n_pairs > 0 ? hmn_bench_median(s->pair_overhead, s->n_pairs) : NAN;
+  double overhead = s->host_overhead_fraction;
   json_object_set_new(o, "profiled_seconds_per_step", hmn_bench_number(profiled_step));
   json_object_set_new(o, "device_seconds_per_step", hmn_bench_number(device_step));
   json_object_set_new(o, "host_overhead_seconds_per_step",
@@ -598,7 +425,10 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
     json_object_set_new(o, "sups_per_watt", hmn_bench_number(updates / s->energy.joules));
   } else {
     char note[HMN_ERROR_MESSAGE_MAX + 64];
-    snprintf(note, sizeof note, "%s", s->energy_error[0] != '\0' ? s->energy_error : be->energy_note);
+    if (s->energy_error[0] != '\0')
+      snprintf(note, sizeof note, "not measured: %s", s->energy_error);
+    else
+      snprintf(note, sizeof note, "%s", be->energy_note);
     json_object_set_new(o, "energy_joules", json_null());
     json_object_set_new(o, "energy_source", json_string(note));
     json_object_set_new(o, "energy_seconds", json_null());
@@ -630,33 +460,24 @@ static void hmn_bench_progress(const hmn_bench_options *opt, const char *fmt, ..
 }
 
 /* One backend at one size: create, probe and meter (first time only),
- * warm up, calibrate, time the repeats under the meter, then one
- * profiled pass. */
+ * then the library's measurement (hmn_bench_layer). */
 static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be,
                              const hmn_config *base, int n_in, int n_out, json_t *results) {
   hmn_config cfg = *base;
   cfg.n_in = n_in;
   cfg.n_out = n_out;
   hmn_layer *layer = NULL;
-  hmn_bench_inputs inputs;
-  memset(&inputs, 0, sizeof inputs);
-  hmn_bench_sample s;
+  hmn_bench_result s;
   memset(&s, 0, sizeof s);
-  float *z = NULL;
   hmn_error err;
-  /* Library calls that fail leave their message in err; `report` says
-   * it is still to be printed. */
-  err.message[0] = '\0';
-  bool report = false;
   int rc = HMN_EXIT_RUNTIME;
 
   double t0 = hmn_bench_now();
   if (hmn_layer_create(&cfg, be->spec, &layer, &err) != HMN_OK) {
-    report = true;
-    if (err.status == HMN_EBACKEND) rc = HMN_EXIT_USAGE;
-    goto cleanup;
+    hmn_cli_error("hmn bench", "%s %dx%d: %s", be->spec, n_in, n_out, err.message);
+    return err.status == HMN_EBACKEND ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
   }
-  s.setup_seconds = hmn_bench_now() - t0;
+  double setup_seconds = hmn_bench_now() - t0;
   if (!be->probed) {
     if (opt->probe)
       hmn_bench_progress(opt, "%s on %s: measuring memory bandwidth", hmn_layer_backend(layer),
@@ -664,99 +485,23 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
     hmn_bench_run_probe(opt, be, layer);
   }
   if (!be->metered) hmn_bench_open_meter(opt, be, layer);
-  z = malloc((size_t)n_out * sizeof(float));
-  s.rep_seconds = calloc((size_t)opt->repeats, sizeof(double));
-  s.pair_overhead = calloc((size_t)opt->repeats, sizeof(double));
-  if (z == NULL || s.rep_seconds == NULL || s.pair_overhead == NULL) {
-    hmn_cli_error("hmn bench", "out of memory");
+  hmn_bench_progress(opt, "%s %dx%d: setup %.2f s, measuring %llu repeats", be->spec, n_in, n_out,
+                     setup_seconds, (unsigned long long)opt->repeats);
+
+  hmn_bench_spec spec = {.steps = opt->steps,
+                         .seconds = opt->seconds,
+                         .repeats = opt->repeats,
+                         .warmup = opt->warmup,
+                         .batch = opt->batch,
+                         .profile = opt->profile,
+                         .meter = be->meter};
+  if (hmn_bench_layer(layer, &spec, &s, &err) != HMN_OK) {
+    hmn_cli_error("hmn bench", "%s %dx%d: %s", be->spec, n_in, n_out, err.message);
     goto cleanup;
   }
-  report = true; /* from here on, every failure is a library call's */
-  if (hmn_bench_inputs_make(&cfg, &inputs, &err) != HMN_OK) goto cleanup;
-  if (hmn_bench_steps(layer, &inputs, opt->warmup, opt->batch, z, &err) != HMN_OK) goto cleanup;
-
-  /* Steps per repeat: given, or doubled from 1 until a run lasts a fifth
-   * of the target (those steps warm up further). */
-  s.steps = opt->steps;
-  if (s.steps == 0) {
-    uint64_t k = 1;
-    double dt = 0.0;
-    for (;;) {
-      double c0 = hmn_bench_now();
-      if (hmn_bench_steps(layer, &inputs, k, opt->batch, z, &err) != HMN_OK) goto cleanup;
-      dt = hmn_bench_now() - c0;
-      if (dt >= 0.2 * opt->seconds || k >= (1u << 20)) break;
-      k *= 2;
-    }
-    double per_step = dt / (double)k;
-    double want = per_step > 0.0 ? ceil(opt->seconds / per_step) : 1.0;
-    s.steps = want < 1.0 ? 1 : want > (double)HMN_BENCH_MAX_STEPS ? HMN_BENCH_MAX_STEPS : (uint64_t)want;
-  }
-  hmn_bench_progress(opt, "%s %dx%d: setup %.2f s, %llu repeats of %llu steps", be->spec, n_in,
-                     n_out, s.setup_seconds, (unsigned long long)opt->repeats,
-                     (unsigned long long)s.steps);
-
-  s.rss_start = hmn_bench_rss();
-  hmn_error meter_err;
-  bool metering = be->meter != NULL && hmn_meter_start(be->meter, &meter_err) == HMN_OK;
-  if (be->meter != NULL && !metering)
-    snprintf(s.energy_error, sizeof s.energy_error, "not measured: %s", meter_err.message);
-  for (uint64_t r = 0; r < opt->repeats; r++) {
-    double r0 = hmn_bench_now();
-    if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) {
-      if (metering) hmn_meter_stop(be->meter, &s.energy, NULL);
-      goto cleanup;
-    }
-    s.rep_seconds[r] = hmn_bench_now() - r0;
-  }
-  if (metering) {
-    if (hmn_meter_stop(be->meter, &s.energy, &meter_err) == HMN_OK)
-      s.have_energy = true;
-    else
-      snprintf(s.energy_error, sizeof s.energy_error, "not measured: %s", meter_err.message);
-  }
-  s.rss_end = hmn_bench_rss();
-
-  /* Profiling is apart from the timed repeats: collecting the events
-   * costs host time every step. Host overhead compares wall time with
-   * device time, which only a profiled pass has; on a shared machine two
-   * passes far apart can differ by more than the overhead, so each
-   * profiled pass follows an unprofiled one of the same steps, and the
-   * pair gives one overhead (the median is reported). */
-  if (opt->profile) {
-    for (uint64_t r = 0; r < opt->repeats; r++) {
-      double u0 = hmn_bench_now();
-      if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) goto cleanup;
-      double wall = hmn_bench_now() - u0;
-      hmn_kernel_profile pass[HMN_BENCH_MAX_KERNELS];
-      size_t n_pass = 0;
-      if (hmn_layer_set_profiling(layer, 1, &err) != HMN_OK) goto cleanup;
-      double p0 = hmn_bench_now();
-      if (hmn_bench_steps(layer, &inputs, s.steps, opt->batch, z, &err) != HMN_OK) goto cleanup;
-      s.prof_seconds += hmn_bench_now() - p0;
-      s.prof_steps += s.steps;
-      if (hmn_layer_profile(layer, pass, HMN_BENCH_MAX_KERNELS, &n_pass, &err) != HMN_OK ||
-          hmn_layer_set_profiling(layer, 0, &err) != HMN_OK)
-        goto cleanup;
-      if (n_pass > HMN_BENCH_MAX_KERNELS) n_pass = HMN_BENCH_MAX_KERNELS;
-      /* The backend lists the same kernels in the same order each pass. */
-      double device = 0.0;
-      for (size_t k = 0; k < n_pass; k++) {
-        if (r == 0) {
-          s.prof[k] = pass[k];
-        } else {
-          s.prof[k].calls += pass[k].calls;
-          s.prof[k].seconds += pass[k].seconds;
-        }
-        if (strcmp(pass[k].name, "write inputs") != 0) device += pass[k].seconds;
-      }
-      s.n_prof = n_pass;
-      if (n_pass > 0) s.pair_overhead[s.n_pairs++] = (wall - device) / wall;
-    }
-  }
-
-  report = false;
-  json_t *record = hmn_bench_record(opt, be, layer, &s);
+  hmn_bench_progress(opt, "%s %dx%d: %llu repeats of %llu steps", be->spec, n_in, n_out,
+                     (unsigned long long)opt->repeats, (unsigned long long)s.steps);
+  json_t *record = hmn_bench_record(opt, be, layer, setup_seconds, &s);
   if (record == NULL) {
     hmn_cli_error("hmn bench", "out of memory");
     goto cleanup;
@@ -764,11 +509,7 @@ static int hmn_bench_measure(const hmn_bench_options *opt, hmn_bench_backend *be
   json_array_append_new(results, record);
   rc = HMN_EXIT_OK;
 cleanup:
-  if (report) hmn_cli_error("hmn bench", "%s %dx%d: %s", be->spec, n_in, n_out, err.message);
-  hmn_bench_inputs_free(&inputs);
-  free(s.rep_seconds);
-  free(s.pair_overhead);
-  free(z);
+  hmn_bench_result_free(&s);
   hmn_layer_destroy(layer);
   return rc;
 }
@@ -918,7 +659,7 @@ static void hmn_bench_print_table(const hmn_bench_options *opt, const json_t *re
       const json_t *kern;
       if (json_array_size(kernels) > 0) printf("    device ms/step:");
       json_array_foreach(kernels, i, kern) {
-        /* (a command the backend never issued: "write inputs" where the
+        /* (a command the backend never issued: the input upload where the
          * inputs travel through shared memory) */
         if (json_integer_value(json_object_get(kern, "calls")) == 0) continue;
         printf(" %s %.3f (%.0f%%)", json_string_value(json_object_get(kern, "name")),

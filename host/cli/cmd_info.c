@@ -117,5 +117,9 @@ int hmn_cmd_config(int argc, char **argv) {
     hmn_cli_error(args.command, "%s", err.message);
     return HMN_EXIT_RUNTIME;
   }
-  return hmn_config_write(&cfg, stdout) == HMN_OK ? HMN_EXIT_OK : HMN_EXIT_RUNTIME;
+  if (hmn_config_write(&cfg, stdout, &err) != HMN_OK) {
+    hmn_cli_error(args.command, "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  return HMN_EXIT_OK;
 }

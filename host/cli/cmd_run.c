@@ -319,7 +319,7 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
   uint64_t probe = hmn_agent_probe_steps(agent);
   double synapses = (double)cfg->n_in * (double)cfg->n_out;
   float eta_l, eta_g;
-  hmn_layer_get_eta(layer, &eta_l, &eta_g);
+  hmn_layer_get_eta(layer, &eta_l, &eta_g, NULL);
   printf("hmn run: task %s, backend %s (%s), %d inputs x %d neurons, seed %llu\n",
          hmn_task_name(hmn_agent_task(agent)), hmn_layer_backend(layer), hmn_layer_device(layer),
          cfg->n_in, cfg->n_out, (unsigned long long)cfg->seed);

@@ -3,10 +3,18 @@
  * Modulated Neurons (HMN).
  *
  * Conventions:
- *  - Every function that can fail returns 0 on success or a negative
- *    hmn_status code, and fills the caller's hmn_error (which may be NULL)
- *    with a message naming the file, key, value, device or step at fault.
- *  - A failed call leaves every object it was given exactly as it was.
+ *  - Every function that can fail returns int: 0 (HMN_OK) on success or a
+ *    negative hmn_status code, and takes a last argument hmn_error *err
+ *    (which may be NULL) that it fills with a message naming the file,
+ *    key, value, device or step at fault. Results come back through
+ *    pointer arguments, which are left alone (or set to NULL/0 where
+ *    documented) on failure.
+ *  - Functions that cannot fail (accessors of a valid object, destructors,
+ *    pure computations, table lookups) return their value directly and
+ *    take no hmn_error; destructors accept NULL.
+ *  - A failed call leaves every object it was given exactly as it was,
+ *    except where its comment says precisely what is left
+ *    (hmn_layer_step_many).
  *  - The library never prints and never exits.
  */
 #ifndef HMN_H
@@ -16,9 +24,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "hmn_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ------------------------------------------------------------------ */
+/* Version: HMN_VERSION_MAJOR, _MINOR, _PATCH, _STRING and _NUMBER are the
+ * header's (hmn_version.h); hmn_version() is the linked library's, so a
+ * program can tell when the two differ. */
+const char *hmn_version(void);
 
 /* ------------------------------------------------------------------ */
 /* Errors: one table; the enum, hmn_status_name() and
@@ -154,10 +170,12 @@ int hmn_config_load_file(hmn_config *cfg, const char *path, hmn_error *err);
 int hmn_config_load_string(hmn_config *cfg, const char *text, const char *origin, hmn_error *err);
 /* Check every rule, including those between keys. */
 int hmn_config_validate(const hmn_config *cfg, hmn_error *err);
-/* Write the whole config as INI; it loads back unchanged. */
-int hmn_config_write(const hmn_config *cfg, FILE *out);
-/* Whole config as a malloc'd INI string (caller frees), or NULL. */
-char *hmn_config_to_string(const hmn_config *cfg);
+/* Write the whole config as INI; it loads back unchanged. A value with no
+ * text form (an enum out of range) is refused before anything is written. */
+int hmn_config_write(const hmn_config *cfg, FILE *out, hmn_error *err);
+/* The whole config as INI text in *out, malloc'd (the caller frees it);
+ * *out is NULL on failure. */
+int hmn_config_to_string(const hmn_config *cfg, char **out, hmn_error *err);
 
 /* Key reference, for documentation and `hmn config --keys`. */
 typedef struct {
@@ -244,7 +262,13 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
  * stream, an open-loop task). The opencl backend runs up to 16 of them
  * in one kernel launch, which saves the driver's time between launches.
  * Every input is checked first: a bad one fails the call with nothing
- * stepped. */
+ * stepped. A device error part-way through is the one exception to "a
+ * failed call changes nothing" (undoing launches would cost a copy of the
+ * whole state per call): the steps before it stay applied, and
+ * hmn_layer_step_count() says how many (it advanced by exactly those).
+ * If the error left the device's state undefined, every later step fails
+ * with HMN_EDEVICE ("lost") until a snapshot or checkpoint is restored or
+ * every array is rewritten with hmn_layer_write. */
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
                         hmn_error *err);
 /* Copy the last activation z (N_out floats). */
@@ -254,7 +278,8 @@ int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);
 int hmn_layer_read(hmn_layer *layer, hmn_array which, void *dst, size_t bytes, hmn_error *err);
 int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t bytes, hmn_error *err);
 /* The two meta-learned learning rates. */
-int hmn_layer_get_eta(hmn_layer *layer, float *eta_local, float *eta_global);
+int hmn_layer_get_eta(const hmn_layer *layer, float *eta_local, float *eta_global,
+                      hmn_error *err);
 int hmn_layer_set_eta(hmn_layer *layer, float eta_local, float eta_global, hmn_error *err);
 
 /* Snapshot of the whole layer state (every array, t, the learning rates,
@@ -269,8 +294,14 @@ int hmn_layer_snapshot_restore(hmn_layer *layer, hmn_error *err);
 /* Per-kernel device times. Profiling is off by default because it costs
  * host work every step; turning it on (or off) clears the totals. */
 #define HMN_PROFILE_NAME_MAX 32
+/* What a profile entry times: a kernel, or the upload of the steps'
+ * inputs (named HMN_PROFILE_UPLOAD_NAME), which is device time but no
+ * kernel's. */
+typedef enum { HMN_PROFILE_KERNEL = 0, HMN_PROFILE_UPLOAD = 1 } hmn_profile_kind;
+#define HMN_PROFILE_UPLOAD_NAME "write inputs"
 typedef struct {
-  char name[HMN_PROFILE_NAME_MAX]; /* kernel, or "write inputs" for the uploads */
+  char name[HMN_PROFILE_NAME_MAX]; /* kernel, or HMN_PROFILE_UPLOAD_NAME */
+  int kind;                        /* hmn_profile_kind */
   uint64_t calls;
   double seconds;                  /* sum of the device's start-to-end times */
 } hmn_kernel_profile;
@@ -440,6 +471,65 @@ int hmn_meter_set_period(hmn_meter *meter, double seconds, hmn_error *err);
 int hmn_meter_start(hmn_meter *meter, hmn_error *err);
 /* End it: stop the sampler, read once more, report the interval. */
 int hmn_meter_stop(hmn_meter *meter, hmn_energy *out, hmn_error *err);
+
+/* The meter for the device `layer` runs on. `spec` "auto" picks by the
+ * device: RAPL for the host CPU (the ref backend) and OpenCL CPU devices,
+ * NVML for NVIDIA GPUs, XMC for Alveo cards; where none fits it fails
+ * with HMN_EUNSUPPORTED and a message naming the device and platform.
+ * Any other spec is hmn_meter_open's, for the layer's device. */
+int hmn_meter_open_for_layer(const hmn_layer *layer, const char *spec, hmn_meter **out,
+                             hmn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Benchmark: timing a layer's steps (what `hmn bench` measures). */
+
+#define HMN_BENCH_MAX_BATCH 1024
+#define HMN_BENCH_MAX_KERNELS 32
+/* Distinct inputs the steps cycle through: drawn once from the stream
+ * task, so that drawing inputs is not part of the time measured. */
+#define HMN_BENCH_INPUTS 8
+#define HMN_BENCH_MAX_STEPS 10000000ULL
+
+typedef struct {
+  uint64_t steps;   /* per repeat; 0: double from 1 until a run lasts a
+                     * fifth of `seconds`, then enough for `seconds` */
+  double seconds;   /* target time of a repeat when steps is 0 */
+  uint64_t repeats; /* timed repeats, >= 1 */
+  uint64_t warmup;  /* untimed steps first */
+  uint64_t batch;   /* steps per call: 1 (hmn_layer_step) .. HMN_BENCH_MAX_BATCH */
+  int profile;      /* then `repeats` pairs of an unprofiled and a profiled pass */
+  hmn_meter *meter; /* read over the timed repeats, or NULL */
+} hmn_bench_spec;
+
+typedef struct {
+  uint64_t steps;         /* per repeat */
+  uint64_t repeats;
+  double *rep_seconds;    /* per repeat (`repeats` values) */
+  double seconds_per_step_median;
+  double sups_median, sups_min, sups_max; /* synapse updates per second */
+  long long rss_start, rss_end;           /* bytes, -1 where unknown */
+  int have_energy;        /* the meter read the timed repeats */
+  hmn_energy energy;
+  char energy_error[HMN_ERROR_MESSAGE_MAX]; /* why not, when a meter was given */
+  /* Profiled passes (profile on): per-entry totals, their steps and wall
+   * time, and per pair the host overhead (wall of the unprofiled pass
+   * less the kernels' device time of the profiled one, over that wall). */
+  hmn_kernel_profile prof[HMN_BENCH_MAX_KERNELS];
+  size_t n_prof;
+  uint64_t prof_steps;
+  double prof_seconds;
+  double device_seconds_per_step; /* kernels only (HMN_PROFILE_KERNEL), NAN unprofiled */
+  double *pair_overhead;          /* n_pairs values */
+  size_t n_pairs;
+  double host_overhead_fraction;  /* median of the pairs, NAN without */
+} hmn_bench_result;
+
+/* Warm up, calibrate, time the repeats under the meter, then the
+ * profiled pairs; the layer steps on (its state is not restored). Free
+ * the result with hmn_bench_result_free, also after a failure. */
+int hmn_bench_layer(hmn_layer *layer, const hmn_bench_spec *spec, hmn_bench_result *out,
+                    hmn_error *err);
+void hmn_bench_result_free(hmn_bench_result *result);
 
 /* ------------------------------------------------------------------ */
 /* Tasks that drive a layer. */

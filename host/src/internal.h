@@ -51,6 +51,18 @@ int hmn__state_alloc(hmn__state *st, const hmn_config *cfg, hmn_error *err);
 void hmn__state_free(hmn__state *st);
 /* Deterministic initial values from the seed (SPEC section 4, stream init). */
 void hmn__state_init(hmn__state *st);
+/* ---- the values a state may hold (values.c) ---- */
+/* Every element of array `which` (shaped by cfg) finite and within its
+ * rule: W within [min(w_min, -w_init), max(w_max, w_init)], sign -1 or
+ * +1, tau < delay_len. The message starts with `origin` and names the
+ * element and its value; `status` is the code a violation returns. */
+int hmn__check_array_values(const hmn_config *cfg, hmn_array which, const void *data,
+                            int status, const char *origin, hmn_error *err);
+/* Both learning rates finite and within [min(0, eta_min, start),
+ * max(eta_max, start)], start being the config's eta_local/eta_global. */
+int hmn__check_eta_values(const hmn_config *cfg, float eta_local, float eta_global, int status,
+                          const char *origin, hmn_error *err);
+
 /* Built-in oscillator phase at step t, wrapped to [0, 2*pi). */
 float hmn__oscillator_phase(const hmn_config *cfg, uint64_t t);
 
@@ -60,8 +72,13 @@ typedef struct hmn__backend_ops {
   /* Called once the host state is filled; uploads it. */
   int (*init)(hmn_layer *layer, hmn_error *err);
   void (*fini)(hmn_layer *layer);
+  /* One step. layer.c has checked the input (hmn__step_check_input) and
+   * that the state is not lost. On failure st.t and st.stats are
+   * unchanged; a backend whose device state an error left undefined
+   * calls hmn__layer_lose_state. */
   int (*step)(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
-  /* Optional: `count` checked steps at once (hmn_layer_step_many);
+  /* Optional: `count` checked steps at once (hmn_layer_step_many), with
+   * st.t advanced by exactly the steps whose effect is on the device;
    * NULL steps one at a time. */
   int (*step_many)(hmn_layer *layer, const hmn_step_input *in, size_t count, hmn_error *err);
   /* Device -> host copy of one array (no-op where host is the truth). */
@@ -100,7 +117,23 @@ struct hmn_layer {
   char *device_selector;
   /* The saved snapshot, or NULL (snapshot.c). */
   hmn__snapshot *snap;
+  /* A device error part-way through a step or a restore left the
+   * backend's copy of the state undefined: steps are refused until every
+   * array is rewritten (`pushed` counts them) or a snapshot is restored
+   * (layer.c holds this contract for every backend). */
+  bool state_lost;
+  uint32_t pushed;
 };
+_Static_assert(HMN_ARRAY_COUNT < 32, "hmn_layer.pushed has one bit per array");
+
+/* ---- the backend contract (layer.c) ---- */
+/* A backend calls this where a device error leaves its state undefined. */
+void hmn__layer_lose_state(hmn_layer *layer);
+/* Host -> backend copy of one array (hmn_layer_write, a checkpoint
+ * restore); rewriting all of them after a loss makes the layer usable. */
+int hmn__layer_push(hmn_layer *layer, hmn_array which, hmn_error *err);
+/* A successful snapshot restore replaced the whole state. */
+void hmn__layer_state_restored(hmn_layer *layer);
 
 extern const hmn__backend_ops hmn__backend_ref;
 extern const hmn__backend_ops hmn__backend_opencl;
@@ -208,16 +241,7 @@ float hmn__task_uniform(uint64_t seed, uint64_t t, uint32_t base, size_t index);
 /* ---- config (config.c) ---- */
 const char *hmn__activation_name(int activation);
 
-/* ---- checkpoint helpers (checkpoint.c) ---- */
-int hmn__write_file_atomic(const char *path, const void *data, size_t len, hmn_error *err);
-/* Little-endian encoding, as every checkpoint section uses it. */
-void hmn__le_put_u64(unsigned char *p, uint64_t v);
-void hmn__le_put_f32(unsigned char *p, float v);
-void hmn__le_put_f64(unsigned char *p, double v);
-uint64_t hmn__le_get_u64(const unsigned char *p);
-float hmn__le_get_f32(const unsigned char *p);
-double hmn__le_get_f64(const unsigned char *p);
-
+/* ---- checkpoints (io/checkpoint.c; the byte helpers are io/io.h) ---- */
 /* Optional sections after the arrays, in this order: the closed loop's
  * state (agent.c). A checkpoint has all of them or none. */
 enum { HMN__CKPT_META, HMN__CKPT_SOURCES, HMN__CKPT_EXTRA_COUNT };

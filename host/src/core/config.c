@@ -723,16 +723,17 @@ int hmn_config_load_file(hmn_config *cfg, const char *path, hmn_error *err) {
 /* ------------------------------------------------------------------ */
 /* Writing INI, and the key reference. */
 
-int hmn_config_write(const hmn_config *cfg, FILE *out) {
-  if (cfg == NULL || out == NULL) return HMN_EINVAL;
+int hmn_config_write(const hmn_config *cfg, FILE *out, hmn_error *err) {
+  if (cfg == NULL || out == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_config_write: config and stream are required");
   /* An enum or bool field outside its names has no text that would load
    * back; refuse before writing half a file. */
   for (size_t i = 0; i < HMN__KEY_COUNT; i++) {
     const hmn__key *k = &hmn__keys[i];
-    if ((k->type == HMN__T_ENUM || k->type == HMN__T_BOOL) &&
-        hmn__choice_name(k, hmn__get(cfg, k).i) == NULL) {
-      return HMN_ECONFIG;
-    }
+    int value = hmn__get(cfg, k).i;
+    if ((k->type == HMN__T_ENUM || k->type == HMN__T_BOOL) && hmn__choice_name(k, value) == NULL)
+      return hmn__fail(err, HMN_ECONFIG, "[%s] %s = %d has no name (must be %s)",
+                       k->info.section, k->info.key, value, k->info.range);
   }
   bool failed = fprintf(out, "# hmn configuration\n") < 0;
   const char *section = NULL;
@@ -748,23 +749,30 @@ int hmn_config_write(const hmn_config *cfg, FILE *out) {
   }
   failed |= fflush(out) != 0;
   failed |= ferror(out) != 0;
-  return failed ? HMN_EIO : 0;
+  if (failed) return hmn__fail(err, HMN_EIO, "cannot write the configuration: the stream failed");
+  return HMN_OK;
 }
 
 /* The header promises a buffer for free(), so this one allocation comes
  * from open_memstream's malloc and not from hmn__calloc. */
-char *hmn_config_to_string(const hmn_config *cfg) {
+int hmn_config_to_string(const hmn_config *cfg, char **out, hmn_error *err) {
+  if (out != NULL) *out = NULL;
+  if (cfg == NULL || out == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_config_to_string: config and out are required");
   char *buf = NULL;
   size_t len = 0;
-  if (cfg == NULL) return NULL;
   FILE *mem = open_memstream(&buf, &len);
-  if (mem == NULL) return NULL;
-  int rc = hmn_config_write(cfg, mem);
-  if (fclose(mem) != 0 || rc != 0) {
+  if (mem == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "out of memory formatting the configuration");
+  int rc = hmn_config_write(cfg, mem, err);
+  if (fclose(mem) != 0 && rc == HMN_OK)
+    rc = hmn__fail(err, HMN_ENOMEM, "out of memory formatting the configuration");
+  if (rc != HMN_OK) {
     free(buf);
-    buf = NULL;
+    return rc;
   }
-  return buf;
+  *out = buf;
+  return HMN_OK;
 }
 
 size_t hmn_config_key_count(void) { return HMN__KEY_COUNT; }

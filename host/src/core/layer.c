@@ -80,9 +80,42 @@ const char *hmn_layer_device(const hmn_layer *layer) {
 }
 uint64_t hmn_layer_step_count(const hmn_layer *layer) { return layer->st.t; }
 
+/* ------------------------------------------------------------------ */
+/* The backend contract: what every backend may rely on and must keep. */
+
+void hmn__layer_lose_state(hmn_layer *layer) {
+  layer->state_lost = true;
+  layer->pushed = 0;
+}
+
+void hmn__layer_state_restored(hmn_layer *layer) {
+  layer->state_lost = false;
+  layer->pushed = 0;
+}
+
+int hmn__layer_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
+  int rc = layer->ops->push(layer, which, err);
+  if (rc != HMN_OK) return rc;
+  layer->pushed |= 1u << which;
+  if (layer->pushed == (1u << HMN_ARRAY_COUNT) - 1u) layer->state_lost = false;
+  return HMN_OK;
+}
+
+/* Refuse to step a layer whose device state is undefined. */
+static int hmn__check_state(const hmn_layer *layer, hmn_error *err) {
+  if (!layer->state_lost) return HMN_OK;
+  return hmn__fail(err, HMN_EDEVICE,
+                   "step %llu: the state on %s device '%s' was lost to an earlier device error; "
+                   "restore a checkpoint or snapshot",
+                   (unsigned long long)layer->st.t, layer->ops->name, hmn_layer_device(layer));
+}
+
 int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   if (layer == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_layer_step: NULL layer");
-  return layer->ops->step(layer, in, err);
+  int rc = hmn__step_check_input(&layer->st.cfg, in, layer->st.t, err);
+  if (rc == HMN_OK) rc = hmn__check_state(layer, err);
+  if (rc == HMN_OK) rc = layer->ops->step(layer, in, err);
+  return rc;
 }
 
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
@@ -95,12 +128,11 @@ int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count
     int rc = hmn__step_check_input(&layer->st.cfg, &in[k], layer->st.t + k, err);
     if (rc != HMN_OK) return rc;
   }
+  int rc = hmn__check_state(layer, err);
+  if (rc != HMN_OK || count == 0) return rc;
   if (layer->ops->step_many != NULL) return layer->ops->step_many(layer, in, count, err);
-  for (size_t k = 0; k < count; k++) {
-    int rc = layer->ops->step(layer, &in[k], err);
-    if (rc != HMN_OK) return rc;
-  }
-  return HMN_OK;
+  for (size_t k = 0; k < count && rc == HMN_OK; k++) rc = layer->ops->step(layer, &in[k], err);
+  return rc;
 }
 
 int hmn_layer_output(hmn_layer *layer, float *z, hmn_error *err) {
@@ -152,27 +184,26 @@ int hmn_layer_read(hmn_layer *layer, hmn_array which, void *dst, size_t bytes, h
 int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t bytes, hmn_error *err) {
   int rc = hmn__check_array(layer, which, bytes, err);
   if (rc != HMN_OK) return rc;
-  if (which == HMN_ARRAY_TAU) {
-    const uint8_t *tau = src;
-    for (size_t e = 0; e < bytes; e++)
-      if (tau[e] >= layer->st.cfg.delay_len)
-        return hmn__fail(err, HMN_EINVAL, "tau[%zu] = %u must be < delay_len (%d)", e,
-                         (unsigned)tau[e], layer->st.cfg.delay_len);
-  }
+  rc = hmn__check_array_values(&layer->st.cfg, which, src, HMN_EINVAL, "hmn_layer_write", err);
+  if (rc != HMN_OK) return rc;
   memcpy(layer->st.arr[which], src, bytes);
-  return layer->ops->push(layer, which, err);
+  return hmn__layer_push(layer, which, err);
 }
 
-int hmn_layer_get_eta(hmn_layer *layer, float *eta_local, float *eta_global) {
+int hmn_layer_get_eta(const hmn_layer *layer, float *eta_local, float *eta_global,
+                      hmn_error *err) {
+  if (layer == NULL || eta_local == NULL || eta_global == NULL)
+    return hmn__fail(err, HMN_EINVAL, "hmn_layer_get_eta: NULL argument");
   *eta_local = layer->st.eta_local;
   *eta_global = layer->st.eta_global;
   return HMN_OK;
 }
 
 int hmn_layer_set_eta(hmn_layer *layer, float eta_local, float eta_global, hmn_error *err) {
-  if (!(eta_local == eta_local) || !(eta_global == eta_global))
-    return hmn__fail(err, HMN_EINVAL, "learning rates must be numbers, got eta_local=%g eta_global=%g",
-                     (double)eta_local, (double)eta_global);
+  if (layer == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_layer_set_eta: NULL layer");
+  int rc = hmn__check_eta_values(&layer->st.cfg, eta_local, eta_global, HMN_EINVAL,
+                                 "hmn_layer_set_eta", err);
+  if (rc != HMN_OK) return rc;
   layer->st.eta_local = eta_local;
   layer->st.eta_global = eta_global;
   return HMN_OK;

@@ -64,6 +64,7 @@ int hmn_layer_snapshot_restore(hmn_layer *layer, hmn_error *err) {
       memcpy(layer->st.arr[a], snap->host[a], hmn__array_bytes(&snap->cfg, (hmn_array)a));
   }
   if (rc != HMN_OK) return rc;
+  hmn__layer_state_restored(layer);
   layer->st.cfg = snap->cfg;
   layer->st.t = snap->t;
   layer->st.eta_local = snap->eta_local;

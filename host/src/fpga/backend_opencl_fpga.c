@@ -30,8 +30,6 @@ typedef struct {
   float *inputs;     /* host staging of the inputs buffer */
   unsigned char *padded; /* host staging of a synapse array with its padding */
   bool params_stale; /* the config may have changed since params were written */
-  bool broken;       /* a device error mid-step left the state undefined */
-  uint32_t pushed;   /* arrays rewritten since; all of them mend `broken` */
 } hmn__clf_layer;
 
 static void hmn__clf_release(hmn__clf_layer *f) {
@@ -146,8 +144,6 @@ static int hmn__clf_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   /* A checkpoint restore changes the config before it pushes. */
   f->params_stale = true;
   int rc = hmn__clf_transfer(layer, which, true, err);
-  if (rc == HMN_OK) f->pushed |= 1u << which;
-  if (f->pushed == (1u << HMN_ARRAY_COUNT) - 1u) f->broken = false;
   return rc;
 }
 
@@ -232,13 +228,7 @@ static int hmn__clf_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
   hmn__clf_layer *f = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
-  int rc = hmn__step_check_input(cfg, in, st->t, err);
-  if (rc != HMN_OK) return rc;
-  if (f->broken)
-    return hmn__fail(err, HMN_EDEVICE,
-                     "step %llu: the state on OpenCL device '%s' was lost to an earlier device "
-                     "error; restore a checkpoint or snapshot",
-                     (unsigned long long)st->t, f->dev.info.name);
+  int rc = HMN_OK;
   if (f->params_stale && (rc = hmn__clf_write_params(layer, err)) != HMN_OK) return rc;
 
   hmn__fpga_scalars s;
@@ -266,10 +256,7 @@ static int hmn__clf_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
   if (e != CL_SUCCESS) {
     /* Nothing has changed before the launch; a failed launch may have
      * started, so the state is no longer known. */
-    if (launching) {
-      f->broken = true;
-      f->pushed = 0;
-    }
+    if (launching) hmn__layer_lose_state(layer);
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
                      (unsigned long long)st->t, f->dev.info.name, what, hmn__cl_error_name(e));
   }
@@ -322,16 +309,12 @@ static int hmn__clf_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   }
   if (e == CL_SUCCESS) e = clFinish(f->queue);
   if (e != CL_SUCCESS) {
-    if (restore) {
-      f->broken = true;
-      f->pushed = 0;
-    }
+    if (restore) hmn__layer_lose_state(layer);
     return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': %s the snapshot at step %llu: %s",
                      f->dev.info.name, restore ? "restoring" : "saving",
                      (unsigned long long)layer->st.t, hmn__cl_error_name(e));
   }
   if (restore) {
-    f->broken = false;
     f->params_stale = true; /* the snapshot's config comes back too */
   }
   return HMN_OK;

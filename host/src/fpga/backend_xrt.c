@@ -38,8 +38,6 @@ typedef struct {
   float *inputs;     /* host staging of the inputs buffer */
   bool running;      /* a run was started and not yet waited for */
   bool params_stale; /* the config may have changed since params were written */
-  bool broken;       /* a device error mid-step left the state undefined */
-  uint32_t pushed;   /* arrays rewritten since; all of them mend `broken` */
 } hmn__xrt_layer;
 
 static const char *hmn__errno_text(void) { return errno != 0 ? strerror(errno) : "unknown error"; }
@@ -60,13 +58,14 @@ static void hmn__xrt_release(hmn__xrt_layer *x) {
 
 /* Wait for the run in flight; a run that did not complete leaves the
  * state undefined. */
-static int hmn__xrt_wait(hmn__xrt_layer *x, uint64_t t, hmn_error *err) {
+static int hmn__xrt_wait(hmn_layer *layer, hmn_error *err) {
+  hmn__xrt_layer *x = layer->backend_data;
+  uint64_t t = layer->st.t;
   if (!x->running) return HMN_OK;
   enum ert_cmd_state state = xrtRunWait(x->run);
   x->running = false;
   if (state != ERT_CMD_STATE_COMPLETED) {
-    x->broken = true;
-    x->pushed = 0;
+    hmn__layer_lose_state(layer);
     return hmn__fail(err, HMN_EDEVICE, "%s: step %llu of %s ended in state %d, not completed",
                      x->where, (unsigned long long)(t > 0 ? t - 1 : 0), HMN_FPGA_KERNEL_NAME,
                      (int)state);
@@ -110,7 +109,7 @@ static int hmn__xrt_arg_of(hmn_array which) {
 
 static int hmn__xrt_pull(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
-  int rc = hmn__xrt_wait(x, layer->st.t, err);
+  int rc = hmn__xrt_wait(layer, err);
   if (rc != HMN_OK) return rc;
   return hmn__xrt_read(x, hmn__xrt_arg_of(which), layer->st.arr[which],
                        hmn__array_bytes(&layer->st.cfg, which), err);
@@ -118,14 +117,12 @@ static int hmn__xrt_pull(hmn_layer *layer, hmn_array which, hmn_error *err) {
 
 static int hmn__xrt_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
-  int rc = hmn__xrt_wait(x, layer->st.t, err);
+  int rc = hmn__xrt_wait(layer, err);
   if (rc != HMN_OK) return rc;
   /* A checkpoint restore changes the config before it pushes. */
   x->params_stale = true;
   rc = hmn__xrt_write(x, hmn__xrt_arg_of(which), layer->st.arr[which],
                       hmn__array_bytes(&layer->st.cfg, which), err);
-  if (rc == HMN_OK) x->pushed |= 1u << which;
-  if (x->pushed == (1u << HMN_ARRAY_COUNT) - 1u) x->broken = false;
   return rc;
 }
 
@@ -252,14 +249,8 @@ static int hmn__xrt_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
   hmn__xrt_layer *x = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
-  int rc = hmn__step_check_input(cfg, in, st->t, err);
-  if (rc == HMN_OK) rc = hmn__xrt_wait(x, st->t, err);
+  int rc = hmn__xrt_wait(layer, err);
   if (rc != HMN_OK) return rc;
-  if (x->broken)
-    return hmn__fail(err, HMN_EDEVICE,
-                     "step %llu: the state on %s was lost to an earlier device error; restore a "
-                     "checkpoint or snapshot",
-                     (unsigned long long)st->t, x->where);
   if (x->params_stale && (rc = hmn__xrt_write_params(layer, err)) != HMN_OK) return rc;
   hmn__fpga_scalars s;
   hmn__fpga_scalars_of(st, in, &s);
@@ -283,8 +274,7 @@ static int hmn__xrt_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
   errno = 0;
   if (xrtRunStart(x->run) != 0) {
     /* Whether the kernel started is unknown. */
-    x->broken = true;
-    x->pushed = 0;
+    hmn__layer_lose_state(layer);
     return hmn__fail(err, HMN_EDEVICE, "step %llu on %s: starting %s: %s",
                      (unsigned long long)st->t, x->where, HMN_FPGA_KERNEL_NAME,
                      hmn__errno_text());
@@ -302,7 +292,7 @@ static int hmn__xrt_stats(hmn_layer *layer, hmn_error *err) {
   if (st->stats.applied != HMN__STATS_ON_DEVICE) return HMN_OK;
   size_t bytes = hmn__fpga_arg_bytes(&st->cfg, HMN__FPGA_STATS);
   uint32_t *stats = hmn__calloc(bytes, 1);
-  int rc = stats != NULL ? hmn__xrt_wait(x, st->t, err)
+  int rc = stats != NULL ? hmn__xrt_wait(layer, err)
                          : hmn__fail(err, HMN_ENOMEM, "out of memory reading the statistics");
   if (rc == HMN_OK) rc = hmn__xrt_read(x, HMN__FPGA_STATS, stats, bytes, err);
   if (rc == HMN_OK) hmn__fpga_decode_stats(&st->cfg, stats, st->t, &st->stats);
@@ -314,7 +304,7 @@ static int hmn__xrt_stats(hmn_layer *layer, hmn_error *err) {
 static int hmn__xrt_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
   const hmn_config *cfg = &layer->st.cfg;
-  int rc = hmn__xrt_wait(x, layer->st.t, err);
+  int rc = hmn__xrt_wait(layer, err);
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
     if (arg == HMN__FPGA_PARAMS || arg == HMN__FPGA_INPUTS || x->snap[arg] != NULL) continue;
     size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
@@ -331,17 +321,13 @@ static int hmn__xrt_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
     xrtBufferHandle live = x->bo[arg], saved = x->snap[arg];
     if (xrtBOCopy(restore ? live : saved, restore ? saved : live, hmn__fpga_arg_bytes(cfg, arg), 0,
                   0) != 0) {
-      if (restore) {
-        x->broken = true;
-        x->pushed = 0;
-      }
+      if (restore) hmn__layer_lose_state(layer);
       rc = hmn__fail(err, HMN_EDEVICE, "%s: %s the snapshot at step %llu: %s", x->where,
                      restore ? "restoring" : "saving", (unsigned long long)layer->st.t,
                      hmn__errno_text());
     }
   }
   if (rc == HMN_OK && restore) {
-    x->broken = false;
     x->params_stale = true; /* the snapshot's config comes back too */
   }
   return rc;

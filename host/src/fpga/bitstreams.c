@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io.h"
 #include "io/sha256.h"
 
 #define HMN__MANIFEST "manifest.json"
@@ -184,41 +185,6 @@ void hmn__bitstream_free(hmn__bitstream *b) {
   b->len = 0;
 }
 
-static int hmn__read_whole(const char *path, unsigned char **data, size_t *len, hmn_error *err) {
-  unsigned char *buf = NULL;
-  int rc = HMN_OK;
-  *data = NULL;
-  *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(errno));
-  long size = -1;
-  if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-  if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    rc = hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(errno));
-    goto cleanup;
-  }
-  if ((size_t)size > HMN__XCLBIN_MAX_BYTES) {
-    rc = hmn__fail(err, HMN_EFORMAT, "'%s' has %ld bytes, more than any xclbin", path, size);
-    goto cleanup;
-  }
-  buf = hmn__calloc((size_t)size + 1, 1);
-  if (buf == NULL) {
-    rc = hmn__fail(err, HMN_ENOMEM, "out of memory reading '%s' (%ld bytes)", path, size);
-    goto cleanup;
-  }
-  if (fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    rc = hmn__fail(err, HMN_EIO, "cannot read '%s': short read", path);
-    goto cleanup;
-  }
-  *data = buf;
-  *len = (size_t)size;
-  buf = NULL;
-cleanup:
-  hmn__free(buf);
-  fclose(f);
-  return rc;
-}
-
 /* Read an entry's file and check it against the entry and this libhmn. */
 static int hmn__bitstream_load(const char *dir, const hmn_bitstream_info *entry,
                                hmn__bitstream *out, hmn_error *err) {
@@ -226,7 +192,7 @@ static int hmn__bitstream_load(const char *dir, const hmn_bitstream_info *entry,
   memset(out, 0, sizeof *out);
   out->info = *entry;
   snprintf(path, sizeof path, "%s/%s", dir, entry->file);
-  int rc = hmn__read_whole(path, &out->data, &out->len, err);
+  int rc = hmn__read_file(path, HMN__XCLBIN_MAX_BYTES, "", &out->data, &out->len, err);
   if (rc != HMN_OK) return rc;
   char sum[HMN__SHA256_HEX], kernels[512];
   hmn__sha256_hex(out->data, out->len, sum);
@@ -338,7 +304,7 @@ int hmn_bitstream_add(const char *dir, const char *file, const hmn_bitstream_inf
   hmn_bitstream_info b = *meta;
   snprintf(path, sizeof path, "%s/%s", dir, base);
   hmn__manifest_path(dir, manifest, sizeof manifest);
-  int rc = hmn__read_whole(path, &data, &len, err);
+  int rc = hmn__read_file(path, HMN__XCLBIN_MAX_BYTES, "", &data, &len, err);
   if (rc != HMN_OK) goto cleanup;
   if ((rc = hmn__xclbin_parse(data, len, path, &x, err)) != HMN_OK) goto cleanup;
   if (!hmn__xclbin_has_kernel(&x, HMN_FPGA_KERNEL_NAME)) {

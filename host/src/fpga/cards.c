@@ -11,6 +11,7 @@
  * $HMN_SYSFS_ROOT (as for the energy meters), so the tests use fixtures.
  */
 #include "fpga/bitstreams.h"
+#include "io/io.h"
 
 #include <glob.h>
 #include <stdio.h>
@@ -18,11 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *hmn__sysfs_root(void) {
-  const char *root = getenv("HMN_SYSFS_ROOT");
-  return root != NULL && root[0] != '\0' ? root : "/sys";
-}
 
 /* The first line of a small text file, without its newline; false when
  * it cannot be read. */

@@ -18,6 +18,7 @@
  * would measure the start-up, not the rates.
  */
 #include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <string.h>
@@ -265,7 +266,7 @@ int hmn_agent_run(hmn_agent *agent, uint64_t max_steps, hmn_window *out, hmn_err
   out->reward = agent->rewarded ? agent->win.reward * per : NAN;
   out->regret = agent->rewarded ? agent->win.regret * per : NAN;
   out->g_mean = agent->win.g * per;
-  hmn_layer_get_eta(layer, &out->eta_local, &out->eta_global);
+  hmn_layer_get_eta(layer, &out->eta_local, &out->eta_global, NULL);
   if (complete) {
     /* In online mode every window after the first was a probe. */
     if (meta && cfg->meta_mode == HMN_META_ONLINE && t >= 2 * window)

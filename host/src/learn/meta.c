@@ -19,6 +19,7 @@
  * is all the RNG position there is.
  */
 #include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <string.h>

@@ -30,6 +30,7 @@
  * "sources") and of the meta-learner's lookahead snapshot.
  */
 #include "internal.h"
+#include "io/io.h"
 
 #include <math.h>
 #include <string.h>

@@ -10,6 +10,7 @@
  * at /sys.
  */
 #include "internal.h"
+#include "io/io.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -90,11 +91,6 @@ struct hmn_meter {
 };
 
 /* ---- sysfs ---- */
-
-static const char *hmn__sysfs_root(void) {
-  const char *root = getenv("HMN_SYSFS_ROOT");
-  return root != NULL && root[0] != '\0' ? root : "/sys";
-}
 
 /* strerror is not thread-safe and the sampler thread reports errors too. */
 static const char *hmn__errno_text(int code, char *buf, size_t size) {

@@ -102,8 +102,6 @@ typedef struct {
   cl_mem params; /* the layer's parameter record */
   uint64_t phi_version, snap_phi_version;
   bool args_stale;                /* the config may have changed since arguments were set */
-  bool broken;                    /* a device error mid-step left the state undefined */
-  uint32_t pushed;                /* arrays rewritten since; all of them mend `broken` */
   /* Step 3's h(t), step 5's extremes of beta h and step 6's G (eqs 6-7)
    * depend only on the step's inputs and on h, kappa and w_k, which
    * change only through the step itself: the host forms them and sends
@@ -127,13 +125,6 @@ typedef struct {
   size_t pending_head, n_pending;
   hmn_kernel_profile prof[HMN__PROF_COUNT];
 } hmn__cl_layer;
-
-_Static_assert(HMN_ARRAY_COUNT < 32, "hmn__cl_layer.pushed has one bit per array");
-
-static void hmn__cl_mark_broken(hmn__cl_layer *cl) {
-  cl->broken = true;
-  cl->pushed = 0;
-}
 
 /* One step's inputs: its scalars, x(t), h(t). */
 static size_t hmn__inputs_bytes(const hmn_config *cfg) {
@@ -377,7 +368,8 @@ static void hmn__cl_reset_profile(hmn__cl_layer *cl) {
   for (int k = 0; k < HMN__PROF_COUNT; k++) {
     memset(&cl->prof[k], 0, sizeof cl->prof[k]);
     snprintf(cl->prof[k].name, sizeof cl->prof[k].name, "%s",
-             k < HMN__K_COUNT ? hmn__kernel_names[k] : "write inputs");
+             k < HMN__K_COUNT ? hmn__kernel_names[k] : HMN_PROFILE_UPLOAD_NAME);
+    cl->prof[k].kind = k < HMN__K_COUNT ? HMN_PROFILE_KERNEL : HMN_PROFILE_UPLOAD;
   }
 }
 
@@ -568,11 +560,6 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
   const hmn_config *cfg = &st->cfg;
   uint64_t t = st->t;
   int rc = HMN_OK;
-  if (cl->broken)
-    return hmn__fail(err, HMN_EDEVICE,
-                     "step %llu: the state on OpenCL device '%s' was lost to an earlier device "
-                     "error; restore a checkpoint or snapshot",
-                     (unsigned long long)t, cl->dev.info.name);
   if (cl->args_stale && (rc = hmn__cl_refresh(layer, err)) != HMN_OK) return rc;
   /* Profiling takes what has finished and never waits here. */
   while (hmn__cl_harvest_one(cl, false)) {
@@ -660,7 +647,7 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
   if (e != CL_SUCCESS) {
     /* Kernels already on their way change part of the state; before the
      * first one nothing has changed (the inputs have buffers of their own). */
-    if (launched > 0) hmn__cl_mark_broken(cl);
+    if (launched > 0) hmn__layer_lose_state(layer);
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
                      (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
   }
@@ -678,8 +665,7 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
 }
 
 static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
-  int rc = hmn__step_check_input(&layer->st.cfg, in, layer->st.t, err);
-  return rc != HMN_OK ? rc : hmn__cl_launch(layer, in, 1, err);
+  return hmn__cl_launch(layer, in, 1, err);
 }
 
 /* Checked inputs (hmn_layer_step_many): launches of as many steps as fit
@@ -765,9 +751,6 @@ static int hmn__cl_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
     memcpy(copy, layer->st.arr[which], hmn__array_bytes(&layer->st.cfg, which));
   if (rc == HMN_OK && which == HMN_ARRAY_PHI)
     rc = hmn__cl_write_phase_terms(cl, &layer->st.cfg, layer->st.arr[HMN_ARRAY_PHI], err);
-  /* Rewriting every array (a checkpoint restore) mends a broken state. */
-  if (rc == HMN_OK) cl->pushed |= 1u << which;
-  if (cl->pushed == (1u << HMN_ARRAY_COUNT) - 1u) cl->broken = false;
   return rc;
 }
 
@@ -840,7 +823,7 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   }
   if (e != CL_SUCCESS) {
     /* A restore that stopped half way left a mixed state. */
-    if (restore) hmn__cl_mark_broken(cl);
+    if (restore) hmn__layer_lose_state(layer);
     return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': %s the snapshot at step %llu: %s",
                      cl->dev.info.name, restore ? "restoring" : "saving",
                      (unsigned long long)layer->st.t, hmn__cl_error_name(e));
@@ -875,7 +858,7 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
     }
     hmn__free(phi);
     if (rc != HMN_OK) {
-      hmn__cl_mark_broken(cl);
+      hmn__layer_lose_state(layer);
       return rc;
     }
     cl->snap_phi_version = cl->phi_version;
@@ -883,7 +866,6 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   if (restore) {
     cl->hist_half = cl->snap_hist_half;
     cl->prev_steps = cl->snap_prev_steps;
-    cl->broken = false;
     cl->args_stale = true; /* the snapshot's config comes back too */
   }
   return HMN_OK;

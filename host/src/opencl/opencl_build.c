@@ -12,9 +12,9 @@
  * directory to read them from instead, to try kernel changes without
  * rebuilding. Random123 stays an #include, found through -I.
  */
+#include "io/io.h"
 #include "opencl/opencl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,16 +65,13 @@ static int hmn__add_kernel_file(hmn__buf *b, const hmn__kernel_file *file, const
   }
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, file->name);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return hmn__fail(err, HMN_EIO, "cannot read kernel source '%s' (from HMN_KERNEL_DIR): %s",
-                     path, strerror(errno));
-  char chunk[8192];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) hmn__buf_add(b, chunk, n);
-  int failed = ferror(f);
-  fclose(f);
-  if (failed) return hmn__fail(err, HMN_EIO, "cannot read kernel source '%s'", path);
+  unsigned char *text = NULL;
+  size_t len = 0;
+  int rc = hmn__read_file(path, (size_t)1 << 26, "kernel source (from HMN_KERNEL_DIR) ", &text,
+                          &len, err);
+  if (rc != HMN_OK) return rc;
+  hmn__buf_add(b, (const char *)text, len);
+  hmn__free(text);
   hmn__buf_str(b, "\n");
   return HMN_OK;
 }

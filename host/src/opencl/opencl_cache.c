@@ -10,6 +10,7 @@
  * Files are written atomically (temporary file, rename), so readers never
  * see half a file; a file that fails its checks is ignored and rebuilt.
  */
+#include "io/io.h"
 #include "opencl/opencl.h"
 
 #include <errno.h>
