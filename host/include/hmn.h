@@ -516,6 +516,10 @@ int hmn_agent_load(const char *path, const char *backend, hmn_agent **out, hmn_e
 /* The layer's checkpoint plus sections "meta" (the meta-learner and the
  * window in progress) and "sources" (the modulator sources). */
 int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err);
+/* The backend ("ref", "opencl", ...) that wrote an hmn_agent_save
+ * checkpoint, validated whole first; "" for a file from before the
+ * backend was recorded. */
+int hmn_agent_saved_backend(const char *path, char *out, size_t size, hmn_error *err);
 void hmn_agent_destroy(hmn_agent *agent);
 hmn_layer *hmn_agent_layer(hmn_agent *agent);
 hmn_task *hmn_agent_task(hmn_agent *agent);
