@@ -58,6 +58,9 @@ void hmn_cli_error(const char *command, const char *fmt, ...)
  * the error and return an exit code. */
 int hmn_cli_check_output(const char *command, const char *option, const char *path);
 int hmn_cli_check_input(const char *command, const char *option, const char *path);
+/* Prints to stderr why the kernel cache folder is refused, if it is
+ * (builds then go without it). */
+void hmn_cli_warn_cache(const char *command);
 /* SIGINT and SIGTERM set a flag that loops poll between steps; a second
  * one exits at once with 128 + its number. */
 void hmn_cli_stop_on_signals(void);

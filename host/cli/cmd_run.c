@@ -474,6 +474,7 @@ int hmn_cmd_run(int argc, char **argv) {
   char backend[256];
   if ((rc = hmn_run_backend(&opt, backend, sizeof backend)) != HMN_EXIT_OK) return rc;
   opt.backend = backend;
+  if (strncmp(backend, "opencl", 6) == 0) hmn_cli_warn_cache("hmn run");
   hmn_cli_stop_on_signals();
   if (opt.resume != NULL) {
     if (hmn_agent_load(opt.resume, opt.backend, &agent, &err) != HMN_OK) {

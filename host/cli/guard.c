@@ -92,6 +92,13 @@ int hmn_cli_check_input(const char *command, const char *option, const char *pat
   return rc;
 }
 
+void hmn_cli_warn_cache(const char *command) {
+  char dir[4096];
+  hmn_error err;
+  if (hmn_kernel_cache_dir(dir, sizeof dir, &err) != HMN_OK)
+    fprintf(stderr, "%s: warning: %s\n", command, err.message);
+}
+
 /* ---- signals ---- */
 
 static volatile sig_atomic_t hmn_cli_signal;
