@@ -186,6 +186,50 @@ Test(run_guard, sigint_writes_checkpoint_and_summary) { interrupt_run(SIGINT, 13
 
 Test(run_guard, sigterm_writes_checkpoint_and_summary) { interrupt_run(SIGTERM, 143, "term"); }
 
+/* A second signal does not wait for the step: both arrive while the run
+ * is stopped (SIGSTOP), so the second is handled while the first is still
+ * pending for the loop; the process exits at once with 128 + the second
+ * signal's number, without a summary. */
+Test(run_guard, second_signal_exits_at_once) {
+  char csv[700], log[700];
+  snprintf(csv, sizeof csv, "%s", hmn_test_path("twice.csv"));
+  snprintf(log, sizeof log, "%s", hmn_test_path("twice.log"));
+  pid_t pid = fork();
+  cr_assert_neq(pid, -1);
+  if (pid == 0) {
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) _exit(99);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execl(hmn_bin(), hmn_bin(), "run", "--backend", "ref", "--set", "meta_window=50", "--steps",
+          "1000000000", "--csv", csv, "--quiet", (char *)NULL);
+    _exit(98);
+  }
+  struct timespec nap = {0, 20 * 1000 * 1000};
+  while (csv_rows(csv) < 1) {
+    int status;
+    cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "hmn run ended on its own");
+    nanosleep(&nap, NULL);
+  }
+  cr_assert_eq(kill(pid, SIGSTOP), 0);
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, WUNTRACED), pid);
+  cr_assert(WIFSTOPPED(status));
+  cr_assert_eq(kill(pid, SIGINT), 0);
+  cr_assert_eq(kill(pid, SIGTERM), 0);
+  cr_assert_eq(kill(pid, SIGCONT), 0);
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && (WEXITSTATUS(status) == 130 || WEXITSTATUS(status) == 143),
+            "status 0x%x", status);
+  size_t len = 0;
+  char *out = (char *)hmn_test_read_file(log, &len);
+  cr_assert_not_null(out);
+  out = realloc(out, len + 1);
+  out[len] = '\0';
+  cr_assert_null(strstr(out, "stopped"), "it waited for the step:\n%s", out);
+  free(out);
+}
+
 /* The checkpoint records its backend; a resumed run without --backend
  * goes on there (the default would be opencl where a device exists). */
 Test(run_guard, resume_stays_on_the_saved_backend) {
