@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fpga/bitstreams.h"
+#include "io/sha256.h"
 #include "support.h"
 #include "xclbin_support.h"
 
@@ -187,4 +189,47 @@ Test(bitstreams_paths, add_refuses_a_file_outside_the_folder) {
   char relative[900];
   snprintf(relative, sizeof relative, "%s/../bs/k.xclbin", out_dir);
   cr_assert_eq(hmn_bitstream_add(dir, relative, &m, &err), HMN_OK, "%s", err.message);
+}
+
+/* The command line: `add` of a file elsewhere fails and says why; `add`
+ * of a file of the folder prints what it recorded, with its checksum. */
+Test(bitstreams_paths, cli_add_reports_what_it_recorded) {
+  make_folder();
+  const char *bin = getenv("HMN_BIN");
+  cr_assert_not_null(bin, "HMN_BIN is not set (run through ctest)");
+  char out_dir[800], out_file[900], cmd[4096], log[900];
+  snprintf(out_dir, sizeof out_dir, "%s/out", hmn_test_tmpdir());
+  cr_assert_eq(mkdir(out_dir, 0700), 0);
+  snprintf(out_file, sizeof out_file, "%s/k.xclbin", out_dir);
+  put_xclbin(out_file, 7);
+  put_xclbin(in_dir("k.xclbin"), 8);
+  snprintf(log, sizeof log, "%s/add.log", hmn_test_tmpdir());
+  snprintf(cmd, sizeof cmd, "'%s' bitstreams add %s --dir %s > %s 2>&1", bin, out_file, dir, log);
+  int status = system(cmd);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status 0x%x", status);
+  size_t len = 0;
+  char *text = (char *)hmn_test_read_file(log, &len);
+  cr_assert_not_null(text);
+  text = realloc(text, len + 1);
+  text[len] = '\0';
+  cr_assert(strstr(text, "is not in the bitstreams folder") != NULL, "%s", text);
+  cr_assert_null(strstr(text, "recorded"), "%s", text);
+  free(text);
+
+  snprintf(cmd, sizeof cmd, "'%s' bitstreams add %s --dir %s > %s 2>&1", bin, in_dir("k.xclbin"),
+           dir, log);
+  status = system(cmd);
+  text = (char *)hmn_test_read_file(log, &len);
+  cr_assert_not_null(text);
+  text = realloc(text, len + 1);
+  text[len] = '\0';
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status 0x%x: %s", status, text);
+  size_t xlen = 0;
+  unsigned char *x = hmn_test_read_file(in_dir("k.xclbin"), &xlen);
+  char sum[HMN__SHA256_HEX], want[1600];
+  hmn__sha256_hex(x, xlen, sum);
+  free(x);
+  snprintf(want, sizeof want, "recorded %s/k.xclbin in %s/manifest.json", dir, dir);
+  cr_assert(strstr(text, want) != NULL && strstr(text, sum) != NULL, "%s", text);
+  free(text);
 }
