@@ -16,6 +16,9 @@
 #                                  API runs the xrt backend; xclbin.h includes uuid/uuid.h.
 #                                  Optional (cmake -DHMN_XRT=AUTO builds without it), but CI
 #                                  needs it for the bitstream and no-card tests.
+#   clang-14 libclang-rt-14-dev    libFuzzer (clang -fsanitize=fuzzer) for the fuzz targets of
+#                                  fuzz/ and the fuzz smoke stage of tests/run_all.sh; gcc
+#                                  has no coverage-guided fuzzer
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (it installs Debian packages)" >&2
@@ -28,4 +31,5 @@ apt-get install -y --no-install-recommends \
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
   librandom123-dev zlib1g-dev libinih-dev libjansson-dev \
   libcriterion-dev oclgrind gnuplot-nox \
-  libxrt-dev uuid-dev
+  libxrt-dev uuid-dev \
+  clang-14 libclang-rt-14-dev

@@ -329,7 +329,7 @@ Test(opencl_state, binary_cache_and_corrupt_entries) {
    * binaries of another size, e.g. with kernels compiled since). */
   size_t fixed_len = 0;
   unsigned char *fixed = hmn_test_read_file(file, &fixed_len);
-  cr_assert(fixed != NULL && fixed_len > 64 && memcmp(fixed, "HMNCLBN1", 8) == 0,
+  cr_assert(fixed != NULL && fixed_len > 64 && memcmp(fixed, "HMNCLBN2", 8) == 0,
             "the rebuilt binary was not cached again");
   free(fixed);
   hmn_layer_destroy(a);
@@ -445,4 +445,119 @@ Test(opencl_state, failed_allocations_leave_nothing_behind, .timeout = 300) {
     hmn__alloc_fail_after(0);
     cr_assert(rc == HMN_OK || rc == HMN_ENOMEM, "allocation %ld: %s", n, err.message);
   }
+}
+
+/* The names of the cache entries in `dir`, one per line, into `out`. */
+static void cache_entries(const char *dir, char *out, size_t size) {
+  char cmd[1400], list[800];
+  snprintf(list, sizeof list, "%s/entries", hmn_test_tmpdir());
+  snprintf(cmd, sizeof cmd, "ls %s/kernels-*.bin > %s 2>/dev/null; true", dir, list);
+  cr_assert_eq(hmn_test_shell(cmd), 0);
+  size_t len = 0;
+  char *text = (char *)hmn_test_read_file(list, &len);
+  cr_assert_not_null(text);
+  snprintf(out, size, "%.*s", (int)len, text);
+  free(text);
+}
+
+/* An entry of one build planted under another build's name, with the key
+ * in its header rewritten to the other build's, must not load: its
+ * kernels were compiled for another shape and would write past the
+ * buffers. The layer builds from source and runs bit for bit as without
+ * a cache. */
+Test(opencl_state, planted_cache_entry_is_refused, .timeout = 300) {
+  HMN_TEST_REQUIRE_OPENCL();
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/planted", hmn_test_tmpdir());
+  setenv("HMN_CACHE_DIR", dir, 1);
+  hmn_config small, big;
+  hmn_test_small_config(&small, 3, 2);
+  hmn_test_small_config(&big, 37, 9);
+  hmn_layer *a = hmn_test_layer(&small, "opencl");
+  hmn_layer_destroy(a);
+  char before[4096], after[4096];
+  cache_entries(dir, before, sizeof before);
+  hmn_layer *b = hmn_test_layer(&big, "opencl");
+  hmn_test_run_stream(b, 6);
+  cache_entries(dir, after, sizeof after);
+  /* The entries are sorted names: the small build's is the one line of
+   * `before`, the big build's the line of `after` that is new. */
+  char small_file[800], big_file[800];
+  cr_assert_not_null(strchr(before, '\n'), "no cache entry in %s", dir);
+  snprintf(small_file, sizeof small_file, "%.*s", (int)(strchr(before, '\n') - before), before);
+  big_file[0] = '\0';
+  for (char *line = after; *line != '\0';) {
+    char *nl = strchr(line, '\n');
+    cr_assert_not_null(nl);
+    *nl = '\0';
+    if (strcmp(line, small_file) != 0) snprintf(big_file, sizeof big_file, "%.700s", line);
+    line = nl + 1;
+  }
+  cr_assert(big_file[0] != '\0', "the second shape left no entry of its own");
+
+  size_t small_len = 0, big_len = 0;
+  unsigned char *planted = hmn_test_read_file(small_file, &small_len);
+  unsigned char *genuine = hmn_test_read_file(big_file, &big_len);
+  cr_assert(planted != NULL && genuine != NULL && small_len > 80 && big_len > 80);
+  /* The key: 32 bytes after the 8-byte magic. */
+  memcpy(planted + 8, genuine + 8, 32);
+  cr_assert_eq(hmn_test_write_file(big_file, planted, small_len), 0);
+
+  hmn_layer *c = hmn_test_layer(&big, "opencl");
+  hmn_test_run_stream(c, 6);
+  hmn_test_assert_same_bits(b, c, "after a planted cache entry");
+  hmn_layer_destroy(c);
+  /* The rebuild put the genuine entry back. */
+  size_t fixed_len = 0;
+  unsigned char *fixed = hmn_test_read_file(big_file, &fixed_len);
+  cr_assert_not_null(fixed);
+  cr_assert(fixed_len != small_len || memcmp(fixed, planted, small_len) != 0,
+            "the planted entry is still in place");
+  free(fixed);
+  free(planted);
+  free(genuine);
+  hmn_layer_destroy(b);
+}
+
+/* A cache folder that others may write into is refused with a message
+ * that names it; the layer still builds (from source) and the folder
+ * gets no entry. */
+Test(opencl_state, cache_folder_writable_by_others_is_refused, .timeout = 300) {
+  char dir[600], got[4096];
+  hmn_error err;
+  snprintf(dir, sizeof dir, "%s/shared-cache", hmn_test_tmpdir());
+  cr_assert_eq(mkdir(dir, 0700), 0);
+  setenv("HMN_CACHE_DIR", dir, 1);
+  cr_assert_eq(hmn_kernel_cache_dir(got, sizeof got, &err), HMN_OK, "%s", err.message);
+  cr_assert_str_eq(got, dir);
+  cr_assert_eq(chmod(dir, 0777), 0);
+  cr_assert_eq(hmn_kernel_cache_dir(got, sizeof got, &err), HMN_EIO);
+  cr_assert(strstr(err.message, dir) != NULL && strstr(err.message, "writable") != NULL, "%s",
+            err.message);
+  cr_assert_eq(chmod(dir, 0720), 0);
+  cr_assert_eq(hmn_kernel_cache_dir(got, sizeof got, &err), HMN_EIO);
+  cr_assert(strstr(err.message, "group") != NULL, "%s", err.message);
+  /* A file where the folder should be. */
+  char file[700];
+  snprintf(file, sizeof file, "%s/plain", dir);
+  cr_assert_eq(hmn_test_write_file(file, "x", 1), 0);
+  setenv("HMN_CACHE_DIR", file, 1);
+  cr_assert_neq(hmn_kernel_cache_dir(got, sizeof got, &err), HMN_OK);
+  cr_assert(strstr(err.message, file) != NULL, "%s", err.message);
+  setenv("HMN_CACHE", "off", 1);
+  cr_assert_eq(hmn_kernel_cache_dir(got, sizeof got, &err), HMN_OK);
+  cr_assert_str_eq(got, "");
+  unsetenv("HMN_CACHE");
+
+  HMN_TEST_REQUIRE_OPENCL();
+  setenv("HMN_CACHE_DIR", dir, 1);
+  cr_assert_eq(chmod(dir, 0777), 0);
+  hmn_config cfg;
+  hmn_test_small_config(&cfg, 4, 3);
+  hmn_layer *layer = hmn_test_layer(&cfg, "opencl");
+  hmn_test_run_stream(layer, 3);
+  hmn_layer_destroy(layer);
+  char entries[4096];
+  cache_entries(dir, entries, sizeof entries);
+  cr_assert_str_eq(entries, "", "a refused folder got entries: %s", entries);
 }

@@ -17,6 +17,21 @@
 const char *hmn_cli_phase0_preset(void);
 int hmn_cli_apply_preset(hmn_config *cfg, hmn_error *err);
 
+/* Output and input paths, checked before any work (guard.c): an output
+ * must be a regular file or a new name in a writable folder, an input a
+ * readable regular file (opened without waiting on a FIFO). They print
+ * the error and return an exit code. */
+int hmn_cli_check_output(const char *command, const char *option, const char *path);
+int hmn_cli_check_input(const char *command, const char *option, const char *path);
+/* Prints to stderr why the kernel cache folder is refused, if it is
+ * (builds then go without it). */
+void hmn_cli_warn_cache(const char *command);
+/* SIGINT and SIGTERM set a flag that loops poll between steps; a second
+ * one exits at once with 128 + its number. */
+void hmn_cli_stop_on_signals(void);
+/* The signal that asked to stop, or 0. */
+int hmn_cli_stop_signal(void);
+
 int hmn_cmd_run(int argc, char **argv);
 /* `hmn ablate` (cmd_ablate.c): the Phase-3 ablation table on the bandit. */
 int hmn_cmd_ablate(int argc, char **argv);

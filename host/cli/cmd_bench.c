@@ -818,6 +818,12 @@ int hmn_cmd_bench(int argc, char **argv) {
   if (opt.model != NULL)
     return hmn_cli_bench_model(opt.model, &base, opt.n_in, opt.n_out, opt.n_sizes, opt.json);
   /* Said before measuring, not after minutes of it. */
+  if ((opt.save != NULL &&
+       (rc = hmn_cli_check_output("hmn bench", "--save", opt.save)) != HMN_EXIT_OK) ||
+      (opt.plot != NULL &&
+       (rc = hmn_cli_check_output("hmn bench", "--plot", opt.plot)) != HMN_EXIT_OK) ||
+      (opt.peer != NULL && (rc = hmn_cli_check_input("hmn bench", "--peer", opt.peer)) != HMN_EXIT_OK))
+    return rc;
   if (opt.plot != NULL && !hmn_bench_have_gnuplot()) {
     hmn_cli_error("hmn bench", "--plot needs gnuplot, which is not on the PATH: install the "
                                "Debian package 'gnuplot-nox'");

@@ -96,7 +96,29 @@ static int hmn_bitstreams_add(int argc, char **argv) {
     hmn_cli_error(args.command, "%s", err.message);
     return HMN_EXIT_RUNTIME;
   }
-  printf("added %s to %s/manifest.json\n", file, dir != NULL ? dir : hmn_bitstreams_dir());
+  /* Say what was recorded, read back from the manifest: the file of the
+   * folder, not the name as it was typed. */
+  if (dir == NULL) dir = hmn_bitstreams_dir();
+  const char *base = strrchr(file, '/') != NULL ? strrchr(file, '/') + 1 : file;
+  size_t n = 0;
+  hmn_bitstream_info *entries = NULL;
+  int rc = hmn_bitstreams_list(dir, NULL, 0, &n, &err);
+  if (rc == HMN_OK && n > 0 && (entries = calloc(n, sizeof *entries)) == NULL) {
+    snprintf(err.message, sizeof err.message, "out of memory");
+    rc = HMN_ENOMEM;
+  }
+  if (rc == HMN_OK && n > 0) rc = hmn_bitstreams_list(dir, entries, n, &n, &err);
+  if (rc != HMN_OK) {
+    hmn_cli_error(args.command, "%s", err.message);
+    free(entries);
+    return HMN_EXIT_RUNTIME;
+  }
+  for (size_t k = 0; k < n; k++)
+    if (strcmp(entries[k].file, base) == 0)
+      printf("recorded %s/%s in %s/manifest.json: platform %s, target %s, uuid %s, sha256 %s\n",
+             dir, entries[k].file, dir, entries[k].platform, entries[k].target, entries[k].uuid,
+             entries[k].sha256);
+  free(entries);
   return HMN_EXIT_OK;
 }
 

@@ -93,5 +93,10 @@ int hmn_cmd_devices(int argc, char **argv) {
     }
   }
   free(devs);
+  char cache[4096];
+  if (hmn_kernel_cache_dir(cache, sizeof cache, &err) != HMN_OK)
+    printf("kernel cache: not used: %s\n", err.message);
+  else
+    printf("kernel cache: %s\n", cache[0] != '\0' ? cache : "off");
   return rc == HMN_EXIT_OK ? hmn_list_cards() : rc;
 }

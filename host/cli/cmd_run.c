@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,10 +37,16 @@ static const char hmn_run_help[] =
     "  --checkpoint FILE       write a checkpoint here at the end\n"
     "  --checkpoint-every N    also write it after every N-th window (windows of\n"
     "                          meta_window steps, counted from step 0)\n"
-    "  --resume FILE           continue from a checkpoint (its config and step);\n"
-    "                          cannot be combined with --config, --set or --seed\n"
+    "  --resume FILE           continue from a checkpoint (its config and step, on\n"
+    "                          the backend that wrote it unless --backend or\n"
+    "                          --device says otherwise); cannot be combined with\n"
+    "                          --config, --set or --seed\n"
     "  --quiet                 no progress line\n"
-    "  --help                  this text\n";
+    "  --help                  this text\n"
+    "\n"
+    "SIGINT or SIGTERM stops the run after the current step: the checkpoint and\n"
+    "the CSV are written as at the end, the summary is printed, and the exit code\n"
+    "is 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.\n";
 
 #define HMN_RUN_MAX_SETS 256
 #define HMN_RUN_DEFAULT_STEPS 20000
@@ -370,9 +377,11 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   double seen_regret = w.steps > 0 ? w.regret * (double)w.steps : 0.0;
   uint64_t seen_steps = w.steps;
   double last_report = 0.0;
-  while (hmn_layer_step_count(layer) < t_end) {
+  /* One step a call, so that a signal stops the run at the next step
+   * boundary (resumed runs take the same path, so this changes no bits). */
+  while (hmn_layer_step_count(layer) < t_end && hmn_cli_stop_signal() == 0) {
     double t0 = hmn_now();
-    if (hmn_agent_run(agent, t_end - hmn_layer_step_count(layer), &w, &err) != HMN_OK) {
+    if (hmn_agent_run(agent, 1, &w, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
       rc = HMN_EXIT_RUNTIME;
       goto done;
@@ -421,6 +430,12 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
     goto done;
   }
   hmn_run_summary(agent, opt, &tot);
+  int sig = hmn_cli_stop_signal();
+  if (sig != 0) {
+    printf("  stopped     by %s after step %llu of %llu\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+           (unsigned long long)(tot.t_end - tot.t_start), (unsigned long long)opt->steps);
+    rc = 128 + sig;
+  }
 done:
   if (csv != NULL && fclose(csv) != 0 && rc == HMN_EXIT_OK) {
     hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
@@ -438,11 +453,29 @@ int hmn_cmd_run(int argc, char **argv) {
     fputs(hmn_run_help, stdout);
     return HMN_EXIT_OK;
   }
+  /* Outputs are checked now, not after the run. */
+  if (opt.checkpoint != NULL &&
+      (rc = hmn_cli_check_output("hmn run", "--checkpoint", opt.checkpoint)) != HMN_EXIT_OK)
+    return rc;
+  if (opt.csv != NULL && (rc = hmn_cli_check_output("hmn run", "--csv", opt.csv)) != HMN_EXIT_OK)
+    return rc;
+  hmn_agent *agent = NULL;
+  hmn_error err;
+  /* A resumed run stays on the backend that wrote the checkpoint (the
+   * continuation is bit-identical there) unless one is asked for. */
+  char saved[32] = "";
+  if (opt.resume != NULL && opt.backend == NULL && opt.device == NULL) {
+    if (hmn_agent_saved_backend(opt.resume, saved, sizeof saved, &err) != HMN_OK) {
+      hmn_cli_error("hmn run", "%s", err.message);
+      return HMN_EXIT_RUNTIME;
+    }
+    if (saved[0] != '\0') opt.backend = saved;
+  }
   char backend[256];
   if ((rc = hmn_run_backend(&opt, backend, sizeof backend)) != HMN_EXIT_OK) return rc;
   opt.backend = backend;
-  hmn_agent *agent = NULL;
-  hmn_error err;
+  if (strncmp(backend, "opencl", 6) == 0) hmn_cli_warn_cache("hmn run");
+  hmn_cli_stop_on_signals();
   if (opt.resume != NULL) {
     if (hmn_agent_load(opt.resume, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);

@@ -340,6 +340,13 @@ const char *hmn_device_type_name(int type);
  * entries and sets `*count` to the number of devices (0, and success, when
  * there is no OpenCL platform at all). */
 int hmn_opencl_devices(hmn_device_info *out, size_t max, size_t *count, hmn_error *err);
+/* The folder of the kernel binary cache ($HMN_CACHE_DIR, else
+ * $XDG_CACHE_HOME/hmn, else $HOME/.cache/hmn), created if missing: HMN_OK
+ * with the folder in `out`, or with "" when the cache is off
+ * (HMN_CACHE=off) or has no place. A folder that is not a directory, not
+ * owned by the user or writable by group or others is refused (HMN_EIO,
+ * the message names it and why); builds then go without the cache. */
+int hmn_kernel_cache_dir(char *out, size_t size, hmn_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Checkpoints (SPEC section 7). */
@@ -599,6 +606,10 @@ int hmn_agent_load(const char *path, const char *backend, hmn_agent **out, hmn_e
 /* The layer's checkpoint plus sections "meta" (the meta-learner and the
  * window in progress) and "sources" (the modulator sources). */
 int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err);
+/* The backend ("ref", "opencl", ...) that wrote an hmn_agent_save
+ * checkpoint, validated whole first; "" for a file from before the
+ * backend was recorded. */
+int hmn_agent_saved_backend(const char *path, char *out, size_t size, hmn_error *err);
 void hmn_agent_destroy(hmn_agent *agent);
 hmn_layer *hmn_agent_layer(hmn_agent *agent);
 hmn_task *hmn_agent_task(hmn_agent *agent);

@@ -32,6 +32,9 @@ void hmn__free(void *ptr);
 char *hmn__strdup(const char *s);
 /* Test hook: fail the n-th allocation from now (0 disables). */
 void hmn__alloc_fail_after(long n);
+/* True while the failure set by hmn__alloc_fail_after has not happened:
+ * the code since then made fewer allocations (a sweep is complete). */
+bool hmn__alloc_fail_pending(void);
 
 /* ---- host copy of a layer's state (state.c) ---- */
 typedef struct {

@@ -12,6 +12,8 @@ static long hmn__alloc_countdown;
 
 void hmn__alloc_fail_after(long n) { hmn__alloc_countdown = n; }
 
+bool hmn__alloc_fail_pending(void) { return hmn__alloc_countdown > 0; }
+
 static bool hmn__alloc_should_fail(void) {
   if (hmn__alloc_countdown <= 0) return false;
   return --hmn__alloc_countdown == 0;

@@ -18,14 +18,27 @@
  * (hmn_bitstream_add, `hmn bitstreams add`), and checked against it before
  * it is loaded: a stale entry, a rebuilt file or a damaged copy is caught
  * here rather than by the card.
+ *
+ * Every file is opened as a file of the folder: its real path (links
+ * resolved) must lie inside the folder's real path, and it must be a
+ * regular file. It is opened with O_NONBLOCK and checked with fstat before
+ * anything is read, so a FIFO or a device under a manifest or .xclbin name
+ * is refused at once instead of blocking or being read without end; a
+ * link that leaves the folder is refused, because the manifest vouches only
+ * for what the folder holds.
  */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "fpga/bitstreams.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/io.h"
 #include "io/sha256.h"
@@ -35,6 +48,8 @@
 #define HMN__MANIFEST_VERSION 1
 /* Larger than any Alveo xclbin (U55C ones are about 100 MB). */
 #define HMN__XCLBIN_MAX_BYTES ((size_t)1 << 30)
+/* A manifest of thousands of entries stays far below this. */
+#define HMN__MANIFEST_MAX_BYTES ((size_t)16 << 20)
 
 const char *hmn_bitstreams_dir(void) {
   const char *dir = getenv("HMN_BITSTREAMS");
@@ -45,25 +60,114 @@ static void hmn__manifest_path(const char *dir, char *out, size_t size) {
   snprintf(out, size, "%s/%s", dir, HMN__MANIFEST);
 }
 
+/* Open `name` of the folder `dir` for reading (see the banner): its real
+ * path inside the folder's, a regular file, never blocking. With
+ * `missing_ok`, a name (or folder) that does not exist gives *fd = -1 and
+ * success. `path` receives dir/name for messages. */
+static int hmn__folder_open(const char *dir, const char *name, bool missing_ok, int *fd,
+                            char *path, size_t size, hmn_error *err) {
+  char real_dir[PATH_MAX], real[PATH_MAX];
+  *fd = -1;
+  snprintf(path, size, "%s/%s", dir, name);
+  if (realpath(dir, real_dir) == NULL) {
+    if (errno == ENOENT && missing_ok) return HMN_OK;
+    return hmn__fail(err, HMN_EIO, "cannot open bitstreams folder '%s': %s", dir, strerror(errno));
+  }
+  if (realpath(path, real) == NULL) {
+    if (errno == ENOENT && missing_ok) return HMN_OK;
+    return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(errno));
+  }
+  size_t n = strlen(real_dir);
+  bool inside = n == 1 ? real[0] == '/' && real[1] != '\0'
+                       : strncmp(real, real_dir, n) == 0 && real[n] == '/' && real[n + 1] != '\0';
+  if (!inside)
+    return hmn__fail(err, HMN_EIO,
+                     "'%s' leads to '%s', outside the bitstreams folder '%s': refused (files of "
+                     "the folder must lie in it, also through links)",
+                     path, real, real_dir);
+  int f = open(real, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (f < 0) return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(f, &st) != 0) {
+    int e = errno;
+    close(f);
+    return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(f);
+    return hmn__fail(err, HMN_EIO, "'%s' is %s, not a regular file: refused", path,
+                     S_ISFIFO(st.st_mode)  ? "a FIFO"
+                     : S_ISCHR(st.st_mode) ? "a character device"
+                     : S_ISBLK(st.st_mode) ? "a block device"
+                     : S_ISDIR(st.st_mode) ? "a directory"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                           : "something else");
+  }
+  *fd = f;
+  return HMN_OK;
+}
+
+/* The whole of an open regular file, NUL-terminated; at most `max` bytes. */
+static int hmn__read_fd(int fd, const char *path, size_t max, unsigned char **data, size_t *len,
+                        hmn_error *err) {
+  struct stat st;
+  *data = NULL;
+  *len = 0;
+  if (fstat(fd, &st) != 0)
+    return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(errno));
+  if (st.st_size < 0 || (uint64_t)st.st_size > max)
+    return hmn__fail(err, HMN_EFORMAT, "'%s' has %lld bytes, more than the %zu it may have", path,
+                     (long long)st.st_size, max);
+  size_t size = (size_t)st.st_size;
+  unsigned char *buf = hmn__calloc(size + 1, 1);
+  if (buf == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "out of memory reading '%s' (%zu bytes)", path, size);
+  size_t got = 0;
+  while (got < size) {
+    ssize_t r = read(fd, buf + got, size - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      hmn__free(buf);
+      return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path,
+                       r < 0 ? strerror(errno) : "it shrank while being read");
+    }
+    got += (size_t)r;
+  }
+  *data = buf;
+  *len = size;
+  return HMN_OK;
+}
+
+/* Read `name` of the folder whole (hmn__folder_open's rules). */
+static int hmn__read_whole(const char *dir, const char *name, size_t max, bool missing_ok,
+                           unsigned char **data, size_t *len, char *path, size_t size,
+                           hmn_error *err) {
+  int fd = -1;
+  *data = NULL;
+  *len = 0;
+  int rc = hmn__folder_open(dir, name, missing_ok, &fd, path, size, err);
+  if (rc != HMN_OK || fd < 0) return rc;
+  rc = hmn__read_fd(fd, path, max, data, len, err);
+  close(fd);
+  return rc;
+}
+
 /* The manifest's JSON, or *root NULL (and success) when there is none. */
 static int hmn__manifest_read(const char *dir, json_t **root, hmn_error *err) {
   char path[4200];
-  hmn__manifest_path(dir, path, sizeof path);
+  unsigned char *text = NULL;
+  size_t len = 0;
   *root = NULL;
-  FILE *probe = fopen(path, "rb");
-  if (probe == NULL) {
-    if (errno == ENOENT) return HMN_OK;
-    return hmn__fail(err, HMN_EIO, "cannot read bitstream manifest '%s': %s", path,
-                     strerror(errno));
-  }
-  fclose(probe);
+  int rc = hmn__read_whole(dir, HMN__MANIFEST, HMN__MANIFEST_MAX_BYTES, true, &text, &len, path,
+                           sizeof path, err);
+  if (rc != HMN_OK || text == NULL) return rc;
   json_error_t je;
-  json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+  json_t *doc = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je);
+  hmn__free(text);
   if (doc == NULL)
     return hmn__fail(err, HMN_EFORMAT, "bitstream manifest '%s':%d: %s", path, je.line, je.text);
   json_t *format = json_object_get(doc, "format"), *version = json_object_get(doc, "version");
   json_t *list = json_object_get(doc, "bitstreams");
-  int rc = HMN_OK;
   if (!json_is_string(format) || strcmp(json_string_value(format), HMN__MANIFEST_FORMAT) != 0)
     rc = hmn__fail(err, HMN_EFORMAT, "bitstream manifest '%s': \"format\" must be \"%s\"", path,
                    HMN__MANIFEST_FORMAT);
@@ -191,8 +295,8 @@ static int hmn__bitstream_load(const char *dir, const hmn_bitstream_info *entry,
   char path[4400];
   memset(out, 0, sizeof *out);
   out->info = *entry;
-  snprintf(path, sizeof path, "%s/%s", dir, entry->file);
-  int rc = hmn__read_file(path, HMN__XCLBIN_MAX_BYTES, "", &out->data, &out->len, err);
+  int rc = hmn__read_whole(dir, entry->file, HMN__XCLBIN_MAX_BYTES, false, &out->data, &out->len,
+                           path, sizeof path, err);
   if (rc != HMN_OK) return rc;
   char sum[HMN__SHA256_HEX], kernels[512];
   hmn__sha256_hex(out->data, out->len, sum);
@@ -290,6 +394,30 @@ cleanup:
   return rc;
 }
 
+/* `file` of hmn_bitstream_add must name a file of `dir`: a bare name is
+ * one, a path is one when its folder is `dir` by real path (so that
+ * "out/k.xclbin" is not recorded as a different "dir/k.xclbin"). */
+static int hmn__check_in_folder(const char *dir, const char *file, hmn_error *err) {
+  const char *slash = strrchr(file, '/');
+  if (slash == NULL) return HMN_OK;
+  char parent[PATH_MAX], real_parent[PATH_MAX], real_dir[PATH_MAX];
+  size_t n = slash == file ? 1 : (size_t)(slash - file);
+  if (n >= sizeof parent)
+    return hmn__fail(err, HMN_EINVAL, "bitstream path '%.200s...' is too long", file);
+  memcpy(parent, file, n);
+  parent[n] = '\0';
+  if (realpath(dir, real_dir) == NULL)
+    return hmn__fail(err, HMN_EIO, "cannot open bitstreams folder '%s': %s", dir, strerror(errno));
+  if (realpath(parent, real_parent) == NULL)
+    return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", file, strerror(errno));
+  if (strcmp(real_parent, real_dir) != 0)
+    return hmn__fail(err, HMN_EINVAL,
+                     "'%s' is not in the bitstreams folder '%s' (it is in '%s'): copy it into "
+                     "the folder first, then add it",
+                     file, dir, real_parent);
+  return HMN_OK;
+}
+
 int hmn_bitstream_add(const char *dir, const char *file, const hmn_bitstream_info *meta,
                       hmn_error *err) {
   if (file == NULL || meta == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_bitstream_add: NULL argument");
@@ -302,9 +430,11 @@ int hmn_bitstream_add(const char *dir, const char *file, const hmn_bitstream_inf
   char *text = NULL, *with_newline = NULL;
   hmn__xclbin_info x;
   hmn_bitstream_info b = *meta;
-  snprintf(path, sizeof path, "%s/%s", dir, base);
   hmn__manifest_path(dir, manifest, sizeof manifest);
-  int rc = hmn__read_file(path, HMN__XCLBIN_MAX_BYTES, "", &data, &len, err);
+  int rc = hmn__check_in_folder(dir, file, err);
+  if (rc == HMN_OK)
+    rc = hmn__read_whole(dir, base, HMN__XCLBIN_MAX_BYTES, false, &data, &len, path, sizeof path,
+                         err);
   if (rc != HMN_OK) goto cleanup;
   if ((rc = hmn__xclbin_parse(data, len, path, &x, err)) != HMN_OK) goto cleanup;
   if (!hmn__xclbin_has_kernel(&x, HMN_FPGA_KERNEL_NAME)) {

@@ -21,11 +21,15 @@
 #include "io/io.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Section "meta": the meta-learner, then f64 sums of the window in
- * progress: reward, regret, G. */
+ * progress: reward, regret, G; then the name of the backend that wrote
+ * it, NUL-padded (files written before it was recorded end after the
+ * sums and still load). */
 #define HMN__AGENT_META_BYTES (HMN__META_BYTES + 3 * 8)
+#define HMN__AGENT_BACKEND_BYTES 16
 
 static void hmn__agent_free(hmn_agent *agent) {
   hmn_task_destroy(agent->task);
@@ -97,7 +101,7 @@ int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err) {
     return hmn__fail(err, HMN_EINVAL, "hmn_agent_save: agent and path are required");
   const hmn_config *cfg = hmn_layer_config(agent->layer);
   size_t src_bytes = hmn__sources_bytes(cfg);
-  unsigned char meta[HMN__AGENT_META_BYTES];
+  unsigned char meta[HMN__AGENT_META_BYTES + HMN__AGENT_BACKEND_BYTES];
   unsigned char *sources = hmn__calloc(src_bytes, 1);
   if (sources == NULL)
     return hmn__fail(err, HMN_ENOMEM, "cannot write checkpoint '%s': out of memory", path);
@@ -105,6 +109,10 @@ int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err) {
   hmn__le_put_f64(meta + HMN__META_BYTES, agent->win.reward);
   hmn__le_put_f64(meta + HMN__META_BYTES + 8, agent->win.regret);
   hmn__le_put_f64(meta + HMN__META_BYTES + 16, agent->win.g);
+  memset(meta + HMN__AGENT_META_BYTES, 0, HMN__AGENT_BACKEND_BYTES);
+  const char *backend = hmn_layer_backend(agent->layer);
+  memcpy(meta + HMN__AGENT_META_BYTES, backend,
+         strlen(backend) < HMN__AGENT_BACKEND_BYTES ? strlen(backend) : HMN__AGENT_BACKEND_BYTES - 1);
   hmn__sources_encode(&agent->src, sources);
   const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT] = {
       [HMN__CKPT_META] = {meta, sizeof meta},
@@ -125,9 +133,12 @@ static int hmn__agent_accept(void *user, const hmn_config *cfg, const char *path
                      "checkpoint '%s': no section 'meta' (a layer-only checkpoint, from "
                      "hmn_layer_save; the closed loop resumes from hmn run's or hmn_agent_save's)",
                      path);
-  if (meta->len != HMN__AGENT_META_BYTES)
-    return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'meta' has %zu bytes, expected %d",
-                     path, meta->len, HMN__AGENT_META_BYTES);
+  if (meta->len != HMN__AGENT_META_BYTES &&
+      meta->len != HMN__AGENT_META_BYTES + HMN__AGENT_BACKEND_BYTES)
+    return hmn__fail(err, HMN_EFORMAT,
+                     "checkpoint '%s': section 'meta' has %zu bytes, expected %d or %d", path,
+                     meta->len, HMN__AGENT_META_BYTES,
+                     HMN__AGENT_META_BYTES + HMN__AGENT_BACKEND_BYTES);
   int rc = hmn__meta_decode(&agent->meta, cfg, meta->data, path, err);
   if (rc != HMN_OK) return rc;
   static const char *const names[3] = {"reward", "regret", "G"};
@@ -141,6 +152,42 @@ static int hmn__agent_accept(void *user, const hmn_config *cfg, const char *path
   agent->win = (hmn__sums){sums[0], sums[1], sums[2]};
   if ((rc = hmn__sources_init(&agent->src, cfg, err)) != HMN_OK) return rc;
   return hmn__sources_decode(&agent->src, cfg, &extra[HMN__CKPT_SOURCES], path, err);
+}
+
+int hmn_agent_saved_backend(const char *path, char *out, size_t size, hmn_error *err) {
+  if (path == NULL || out == NULL || size == 0)
+    return hmn__fail(err, HMN_EINVAL, "hmn_agent_saved_backend: path and out are required");
+  out[0] = '\0';
+  hmn_ckpt_info *info = hmn__calloc(1, sizeof *info);
+  if (info == NULL) return hmn__fail(err, HMN_ENOMEM, "out of memory reading checkpoint '%s'", path);
+  int rc = hmn_ckpt_inspect(path, info, err);
+  const hmn_ckpt_section_info *meta = NULL;
+  for (uint32_t k = 0; rc == HMN_OK && k < info->n_sections; k++)
+    if (strcmp(info->sections[k].name, "meta") == 0) meta = &info->sections[k];
+  if (rc == HMN_OK && meta == NULL)
+    rc = hmn__fail(err, HMN_EFORMAT,
+                   "checkpoint '%s': no section 'meta' (a layer-only checkpoint, from "
+                   "hmn_layer_save)",
+                   path);
+  char name[HMN__AGENT_BACKEND_BYTES + 1] = {0};
+  if (rc == HMN_OK && meta->length == HMN__AGENT_META_BYTES + HMN__AGENT_BACKEND_BYTES) {
+    FILE *f = fopen(path, "rb");
+    bool ok = f != NULL &&
+              fseek(f, (long)(meta->offset + HMN__AGENT_META_BYTES), SEEK_SET) == 0 &&
+              fread(name, 1, HMN__AGENT_BACKEND_BYTES, f) == HMN__AGENT_BACKEND_BYTES;
+    if (f != NULL) fclose(f);
+    if (!ok) rc = hmn__fail(err, HMN_EIO, "cannot read checkpoint '%s'", path);
+  }
+  /* A name is letters, digits and '-': anything else is not one. */
+  for (size_t k = 0; rc == HMN_OK && name[k] != '\0'; k++)
+    if (!((name[k] >= 'a' && name[k] <= 'z') || (name[k] >= '0' && name[k] <= '9') ||
+          name[k] == '-'))
+      rc = hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'meta' names no backend", path);
+  if (rc == HMN_OK && strlen(name) >= size)
+    rc = hmn__fail(err, HMN_EINVAL, "hmn_agent_saved_backend: buffer too small");
+  if (rc == HMN_OK) memcpy(out, name, strlen(name) + 1);
+  hmn__free(info);
+  return rc;
 }
 
 int hmn_agent_load(const char *path, const char *backend, hmn_agent **out, hmn_error *err) {

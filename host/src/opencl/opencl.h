@@ -65,13 +65,16 @@ int hmn__cl_build_files(cl_context ctx, const hmn__cl_device *dev, const char *d
 
 /* ---- binary cache (opencl_cache.c) ---- */
 
-/* 64-bit FNV-1a, chained through `hash` (start with HMN__FNV_OFFSET). */
-#define HMN__FNV_OFFSET 0xcbf29ce484222325ULL
-uint64_t hmn__fnv1a(uint64_t hash, const void *data, size_t len);
-/* The cached binary for `key`, or false when there is none or it fails
- * its checks (the caller then builds from source). Caller frees `*data`. */
-bool hmn__cl_cache_load(uint64_t key, unsigned char **data, size_t *len);
+/* A build's key: SHA-256 over `parts`, each with its terminating NUL. */
+#define HMN__CL_KEY_BYTES 32
+void hmn__cl_cache_key(const char *const *parts, size_t n, unsigned char key[HMN__CL_KEY_BYTES]);
+/* The cached binary for `key`, or false when there is none, the cache is
+ * off or refused (hmn_kernel_cache_dir), or the entry fails its checks
+ * (the caller then builds from source). Caller frees `*data`. */
+bool hmn__cl_cache_load(const unsigned char key[HMN__CL_KEY_BYTES], unsigned char **data,
+                        size_t *len);
 /* Store a binary; the cache is an optimisation, so failures are silent. */
-void hmn__cl_cache_store(uint64_t key, const unsigned char *data, size_t len);
+void hmn__cl_cache_store(const unsigned char key[HMN__CL_KEY_BYTES], const unsigned char *data,
+                         size_t len);
 
 #endif /* HMN_OPENCL_H */

@@ -113,16 +113,12 @@ static void hmn__build_options(const hmn__cl_device *dev, char *buf, size_t size
            dev->correct_div_sqrt ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", r123);
 }
 
-static uint64_t hmn__build_key(const hmn__cl_device *dev, const char *source, const char *options) {
+static void hmn__build_key(const hmn__cl_device *dev, const char *source, const char *options,
+                           unsigned char key[HMN__CL_KEY_BYTES]) {
   const char *parts[] = {HMN__BUILD_KEY_VERSION, source,          dev->info.platform,
                          dev->platform_version,  dev->info.name,  dev->info.version,
                          dev->info.driver,       options};
-  uint64_t h = HMN__FNV_OFFSET;
-  /* Each part with its terminating NUL, so that moving text between
-   * parts changes the key. */
-  for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
-    h = hmn__fnv1a(h, parts[k], strlen(parts[k]) + 1);
-  return h;
+  hmn__cl_cache_key(parts, sizeof parts / sizeof parts[0], key);
 }
 
 /* The build log, squeezed into what an hmn_error can carry. */
@@ -149,8 +145,8 @@ static int hmn__build_failure(cl_program prog, const hmn__cl_device *dev, const 
 
 /* A program from the cached binary, or NULL when there is none or the
  * driver rejects it (then the caller builds from source). */
-static cl_program hmn__build_from_cache(cl_context ctx, const hmn__cl_device *dev, uint64_t key,
-                                        const char *options) {
+static cl_program hmn__build_from_cache(cl_context ctx, const hmn__cl_device *dev,
+                                        const unsigned char *key, const char *options) {
   unsigned char *bin = NULL;
   size_t len = 0;
   if (!hmn__cl_cache_load(key, &bin, &len)) return NULL;
@@ -167,7 +163,7 @@ static cl_program hmn__build_from_cache(cl_context ctx, const hmn__cl_device *de
   return prog;
 }
 
-static void hmn__store_binary(cl_program prog, uint64_t key) {
+static void hmn__store_binary(cl_program prog, const unsigned char *key) {
   size_t len = 0;
   if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS ||
       len == 0)
@@ -196,7 +192,8 @@ int hmn__cl_build_files(cl_context ctx, const hmn__cl_device *dev, const char *d
   int rc = hmn__kernel_source(defines, files, n_files, &source, err);
   if (rc != HMN_OK) goto cleanup;
   hmn__build_options(dev, options, sizeof options);
-  uint64_t key = hmn__build_key(dev, source, options);
+  unsigned char key[HMN__CL_KEY_BYTES];
+  hmn__build_key(dev, source, options, key);
   if ((prog = hmn__build_from_cache(ctx, dev, key, options)) != NULL) goto cleanup;
 
   cl_int cl = CL_SUCCESS;
