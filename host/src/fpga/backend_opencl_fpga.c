@@ -194,21 +194,28 @@ static int hmn__clf_init(hmn_layer *layer, hmn_error *err) {
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an opencl-fpga layer");
     goto cleanup;
   }
-  /* Every buffer starts as zeros, so the padding of the last synapse word
-   * and the statistics read before a first step are defined. */
+  /* Every buffer becomes its kernel argument before anything is enqueued
+   * on it: XRT's OpenCL layer places a buffer in the memory bank of the
+   * port it is bound to only when the binding comes before the buffer's
+   * first use (UG1393, "Buffer Allocation on the Device"); a buffer
+   * written first lands in a default bank the port may not reach. */
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
-    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
-    rc = hmn__clf_buffer(f, bytes, hmn__fpga_arg_name(arg), &f->buf[arg], err);
-    if (rc == HMN_OK &&
-        (e = clEnqueueWriteBuffer(f->queue, f->buf[arg], CL_TRUE, 0, bytes, zeros, 0, NULL,
-                                  NULL)) != CL_SUCCESS)
-      rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': cannot clear '%s': %s",
-                     f->dev.info.name, hmn__fpga_arg_name(arg), hmn__cl_error_name(e));
+    rc = hmn__clf_buffer(f, hmn__fpga_arg_bytes(cfg, arg), hmn__fpga_arg_name(arg), &f->buf[arg],
+                         err);
     if (rc == HMN_OK &&
         (e = clSetKernelArg(f->kernel, (cl_uint)arg, sizeof(cl_mem), &f->buf[arg])) != CL_SUCCESS)
       rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': setting argument '%s' of %s: %s",
                      f->dev.info.name, hmn__fpga_arg_name(arg), HMN_FPGA_KERNEL_NAME,
                      hmn__cl_error_name(e));
+  }
+  /* Then every buffer starts as zeros, so the padding of the last synapse
+   * word and the statistics read before a first step are defined. */
+  for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
+    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
+    if ((e = clEnqueueWriteBuffer(f->queue, f->buf[arg], CL_TRUE, 0, bytes, zeros, 0, NULL,
+                                  NULL)) != CL_SUCCESS)
+      rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': cannot clear '%s': %s",
+                     f->dev.info.name, hmn__fpga_arg_name(arg), hmn__cl_error_name(e));
   }
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
     rc = hmn__clf_push(layer, (hmn_array)a, err);
