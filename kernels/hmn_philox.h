@@ -36,7 +36,7 @@
  * (which maps them to wires) all copy them by value. */
 typedef struct {
   hmnk_u32 v[4];
-} hmnk_philox_block;
+} hmnk_philox_ctr;
 typedef struct {
   hmnk_u32 v[2];
 } hmnk_philox_key;
@@ -50,8 +50,8 @@ HMN_INLINE hmnk_u32 hmnk_philox_mullo(hmnk_u32 a, hmnk_u32 b) {
 }
 
 /* One round with round key (k0, k1). */
-HMN_INLINE hmnk_philox_block hmnk_philox_round(hmnk_philox_block c, hmnk_u32 k0, hmnk_u32 k1) {
-  hmnk_philox_block out;
+HMN_INLINE hmnk_philox_ctr hmnk_philox_round(hmnk_philox_ctr c, hmnk_u32 k0, hmnk_u32 k1) {
+  hmnk_philox_ctr out;
   out.v[0] = hmnk_philox_mulhi(HMN_PHILOX_M1, c.v[2]) ^ c.v[1] ^ k0;
   out.v[1] = hmnk_philox_mullo(HMN_PHILOX_M1, c.v[2]);
   out.v[2] = hmnk_philox_mulhi(HMN_PHILOX_M0, c.v[0]) ^ c.v[3] ^ k1;
@@ -61,7 +61,7 @@ HMN_INLINE hmnk_philox_block hmnk_philox_round(hmnk_philox_block c, hmnk_u32 k0,
 
 /* Philox4x32-10 of counter `ctr` under `key`. The round loop has constant
  * bounds, so it unrolls completely in a pipelined caller. */
-HMN_INLINE hmnk_philox_block hmnk_philox4x32_10(hmnk_philox_block ctr, hmnk_philox_key key) {
+HMN_INLINE hmnk_philox_ctr hmnk_philox4x32_10(hmnk_philox_ctr ctr, hmnk_philox_key key) {
   hmnk_u32 k0 = key.v[0], k1 = key.v[1];
 philox_rounds:
   for (int r = 0; r < HMN_PHILOX_ROUNDS; r++) {

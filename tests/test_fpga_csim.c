@@ -1,11 +1,13 @@
 /*
  * test_fpga_csim.c - the HLS C-simulation: the hw/ top function of the
- * FPGA kernel (hw/hmn_step_hls.c, compiled by gcc with the HLS pragmas
- * ignored, sim/) steps a layer's state, and the result agrees with ref by
- * SPEC section 5, for every mode and activation, odd sizes and a 200-step
- * run. The state is a ref layer's host copy: the harness hands its arrays
- * to the top function as a card's buffers would be, padded to whole
- * 512-bit words where the kernel reads words.
+ * FPGA kernel (hw/hmn_step_hls.cpp, compiled by g++ against AMD's
+ * arbitrary-precision types with the HLS pragmas ignored, sim/) steps a
+ * layer's state, and the result agrees with ref by SPEC section 5, for
+ * every mode and activation, odd sizes and a 200-step run; every step is
+ * also checked by the bank audit (no on-chip bank accessed more than twice
+ * in one pipelined iteration). The state is a ref layer's host copy: the
+ * harness hands its arrays to the top function as a card's buffers would
+ * be, each synapse row padded to whole 16-lane words.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -21,25 +23,31 @@
 TestSuite(fpga_csim);
 
 /* One step of `layer` (a ref layer, whose host arrays are its state) by
- * the C-simulated kernel. */
+ * the C-simulated kernel, on the device layout: rows padded to whole
+ * 16-lane words, padding zero. */
 static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
   int rc = hmn__step_check_input(cfg, in, st->t, err);
   if (rc != HMN_OK) return rc;
-  hmn__fpga_limits lim = {HMN__FPGA_DEFAULT_MAX_IN, HMN__FPGA_DEFAULT_MAX_OUT,
-                          HMN__FPGA_DEFAULT_MAX_DELAY};
+  hmn__fpga_limits lim = {HMN_HLS_MAX_IN, HMN_HLS_MAX_OUT, HMN_HLS_MAX_DELAY};
   if ((rc = hmn__fpga_check_limits(cfg, &lim, "the C-simulation", err)) != HMN_OK) return rc;
 
-  /* The synapse arrays, padded to whole words as the device buffers are. */
-  void *wide[5];
-  for (int arg = 0; arg < 5; arg++) {
-    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
-    hmn_array which = (hmn_array)hmn__fpga_arg_array(arg);
-    wide[arg] = calloc(1, bytes);
+  size_t n_in = (size_t)cfg->n_in, n_out = (size_t)cfg->n_out;
+  size_t wpr = hmn_hls_words_per_row(n_in), n_words = wpr * n_out;
+  hmnk_wide *wide[4];
+  for (int arg = 0; arg < 4; arg++) {
+    wide[arg] = calloc(n_words, sizeof(hmnk_wide));
     cr_assert_not_null(wide[arg]);
-    memcpy(wide[arg], st->arr[which], hmn__array_bytes(cfg, which));
+    const float *src = st->arr[hmn__fpga_arg_array(arg)];
+    for (size_t j = 0; j < n_out; j++)
+      memcpy(&wide[arg][j * wpr], src + j * n_in, n_in * sizeof(float));
   }
+  hmnk_wide_u8 *taus = calloc(n_words, sizeof(hmnk_wide_u8));
+  cr_assert_not_null(taus);
+  const uint8_t *tau_src = st->arr[hmn__fpga_arg_array(4)];
+  for (size_t j = 0; j < n_out; j++) memcpy(&taus[j * wpr], tau_src + j * n_in, n_in);
+
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(cfg, params);
   float *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
@@ -49,20 +57,30 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
   hmn__fpga_scalars s;
   hmn__fpga_scalars_of(st, in, &s);
 
-  hmn_fpga_step(wide[0], wide[1], wide[2], wide[3], wide[4], HMN__F32(st, X_HIST), HMN__F32(st, H),
-                HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z), HMN__F32(st, ASTRO),
-                HMN__F32(st, SIGN), HMN__F32(st, KAPPA), HMN__F32(st, W_K), params, inputs, stats,
-                s.slot, s.t_lo, s.t_hi, s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+  hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
+                    HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
+                    HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
+                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
+                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
 
-  for (int arg = 0; arg < 5; arg++) {
-    hmn_array which = (hmn_array)hmn__fpga_arg_array(arg);
-    memcpy(st->arr[which], wide[arg], hmn__array_bytes(cfg, which));
+  for (int arg = 0; arg < 4; arg++) {
+    float *dst = st->arr[hmn__fpga_arg_array(arg)];
+    for (size_t j = 0; j < n_out; j++) {
+      memcpy(dst + j * n_in, &wide[arg][j * wpr], n_in * sizeof(float));
+      /* The padding lanes come back as they went: zero. */
+      for (size_t l = n_in; l < wpr * 16; l++)
+        cr_assert_eq(hmnk_as_uint(wide[arg][j * wpr + l / 16].v[l % 16]), 0u,
+                     "array %d row %zu: padding lane %zu changed", arg, j, l);
+    }
     free(wide[arg]);
   }
+  free(taus);
   st->t++;
   hmn__fpga_decode_stats(cfg, stats, st->t, &st->stats);
   free(inputs);
   free(stats);
+  /* Every pipelined loop kept each on-chip bank within its two ports. */
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 0, "bank audit: %s", hmn_hls_csim_audit_first());
   return HMN_OK;
 }
 
@@ -75,6 +93,10 @@ Test(fpga_csim, chip_bytes_match_the_kernel) {
   cr_assert_eq(HMN_FPGA_MAX_IN, HMN__FPGA_DEFAULT_MAX_IN);
   cr_assert_eq(HMN_FPGA_MAX_OUT, HMN__FPGA_DEFAULT_MAX_OUT);
   cr_assert_eq(HMN_FPGA_MAX_DELAY, HMN__FPGA_DEFAULT_MAX_DELAY);
+  /* The HLS top's maxima are the host's defaults too. */
+  cr_assert_eq(HMN_HLS_MAX_IN, HMN__FPGA_DEFAULT_MAX_IN);
+  cr_assert_eq(HMN_HLS_MAX_OUT, HMN__FPGA_DEFAULT_MAX_OUT);
+  cr_assert_eq(HMN_HLS_MAX_DELAY, HMN__FPGA_DEFAULT_MAX_DELAY);
   for (int arg = 0; arg < HMN_FPGA_ARG_COUNT; arg++) {
     /* The names the manifest lists are the kernel's, in order. */
     const char *names = HMN_FPGA_ARG_NAMES;
@@ -116,7 +138,7 @@ Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
  * the kernel's own guard, behind the host's check. */
 Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   uint32_t params[HMN_FPGA_PARAM_WORDS] = {0};
-  params[HMN_FPGA_P_N_IN] = HMN_FPGA_MAX_IN + 1;
+  params[HMN_FPGA_P_N_IN] = HMN_HLS_MAX_IN + 1;
   params[HMN_FPGA_P_N_OUT] = 1;
   params[HMN_FPGA_P_N_MOD] = 1;
   params[HMN_FPGA_P_D_CTX] = 1;
@@ -128,7 +150,38 @@ Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   memset(&word, 0, sizeof word);
   hmnk_wide_u8 taus;
   memset(&taus, 0, sizeof taus);
-  hmn_fpga_step(&word, &word, &word, &word, &taus, one, one, one, one, one, one, one, one, one,
-                params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
+  hmn_hls_csim_step(&word, &word, &word, &word, &taus, 1, one, one, one, one, one, one, one, one,
+                    one, params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
   for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) cr_assert_eq(stats[k], 0xababababu);
+}
+
+/* The bank audit itself: two accesses to a bank in one iteration pass,
+ * three are reported with the loop and the array. */
+Test(fpga_csim, bank_audit_catches_a_third_access) {
+  hmn_hls_csim_audit_reset();
+  hmn_hls_csim_audit_probe(2);
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 0);
+  hmn_hls_csim_audit_probe(3);
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 1);
+  cr_assert(strstr(hmn_hls_csim_audit_first(), "audit_probe") != NULL &&
+                strstr(hmn_hls_csim_audit_first(), "probe") != NULL,
+            "%s", hmn_hls_csim_audit_first());
+  hmn_hls_csim_audit_reset();
+}
+
+/* Every pipelined loop that touches a banked array ran in the audit (an
+ * audit that never saw a loop proves nothing about it). */
+Test(fpga_csim, bank_audit_sees_every_banked_loop, .timeout = 300) {
+  static const char *const loops[] = {"load_x_hist", "load_h",        "load_neuron_state",
+                                      "push_x",      "products",      "neurons_rows",
+                                      "attention_max", "attention_sum", "update_words"};
+  hmn_hls_csim_audit_reset();
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 37, 5);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_steps(&cfg, "ref", 11, 5, "C-sim 37 x 5, audited");
+  cr_assert_leq(flips, 1);
+  for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++)
+    cr_assert_gt(hmn_hls_csim_audit_iterations(loops[k]), 0, "loop %s never ran", loops[k]);
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 0, "%s", hmn_hls_csim_audit_first());
 }

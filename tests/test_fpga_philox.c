@@ -13,8 +13,8 @@
 
 TestSuite(fpga_philox);
 
-static hmnk_philox_block ours(const uint32_t ctr[4], const uint32_t key[2]) {
-  hmnk_philox_block c = {{ctr[0], ctr[1], ctr[2], ctr[3]}};
+static hmnk_philox_ctr ours(const uint32_t ctr[4], const uint32_t key[2]) {
+  hmnk_philox_ctr c = {{ctr[0], ctr[1], ctr[2], ctr[3]}};
   hmnk_philox_key k = {{key[0], key[1]}};
   return hmnk_philox4x32_10(c, k);
 }
@@ -36,7 +36,7 @@ Test(fpga_philox, known_answer_vectors) {
        0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u},
   };
   for (int v = 0; v < 3; v++) {
-    hmnk_philox_block got = ours(&kat[v][0], &kat[v][4]);
+    hmnk_philox_ctr got = ours(&kat[v][0], &kat[v][4]);
     philox4x32_ctr_t ref = theirs(&kat[v][0], &kat[v][4]);
     for (int w = 0; w < 4; w++) {
       cr_assert_eq(got.v[w], kat[v][6 + w], "vector %d word %d: %08x, published %08x", v, w,
@@ -61,7 +61,7 @@ Test(fpga_philox, matches_random123_over_random_blocks) {
     uint64_t a = next(&s), b = next(&s), c = next(&s);
     uint32_t ctr[4] = {(uint32_t)a, (uint32_t)(a >> 32), (uint32_t)b, (uint32_t)(b >> 32)};
     uint32_t key[2] = {(uint32_t)c, (uint32_t)(c >> 32)};
-    hmnk_philox_block got = ours(ctr, key);
+    hmnk_philox_ctr got = ours(ctr, key);
     philox4x32_ctr_t ref = theirs(ctr, key);
     for (int w = 0; w < 4; w++)
       cr_assert_eq(got.v[w], ref.v[w], "block %d word %d", n, w);
@@ -77,7 +77,7 @@ Test(fpga_philox, matches_random123_on_the_step_layout) {
       for (uint32_t index = 0; index < 300; index++)
         for (uint32_t stream = 0; stream < 3; stream++) {
           uint32_t ctr[4] = {t, index, stream, t / 7u};
-          hmnk_philox_block got = ours(ctr, seeds[sd]);
+          hmnk_philox_ctr got = ours(ctr, seeds[sd]);
           philox4x32_ctr_t ref = theirs(ctr, seeds[sd]);
           for (int w = 0; w < 4; w++) cr_assert_eq(got.v[w], ref.v[w]);
         }
