@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fpga/fpga.h"
+#include "fpga/layout.h"
 #include "hmn_fpga.h"
 #include "hmn_step_hls.h"
 #include "opencl_support.h"
@@ -33,20 +34,21 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
   hmn__fpga_limits lim = {HMN_HLS_MAX_IN, HMN_HLS_MAX_OUT, HMN_HLS_MAX_DELAY};
   if ((rc = hmn__fpga_check_limits(cfg, &lim, "the C-simulation", err)) != HMN_OK) return rc;
 
+  /* The host's own padding (layout.h), as the xrt backend sends it. */
   size_t n_in = (size_t)cfg->n_in, n_out = (size_t)cfg->n_out;
   size_t wpr = hmn_hls_words_per_row(n_in), n_words = wpr * n_out;
+  cr_assert_eq(hmn__fpga_row_words(cfg), wpr);
+  cr_assert_eq(hmn__fpga_padded_bytes(cfg, 0), n_words * sizeof(hmnk_wide));
+  cr_assert_eq(hmn__fpga_padded_bytes(cfg, 4), n_words * sizeof(hmnk_wide_u8));
   hmnk_wide *wide[4];
   for (int arg = 0; arg < 4; arg++) {
-    wide[arg] = calloc(n_words, sizeof(hmnk_wide));
+    wide[arg] = malloc(n_words * sizeof(hmnk_wide));
     cr_assert_not_null(wide[arg]);
-    const float *src = st->arr[hmn__fpga_arg_array(arg)];
-    for (size_t j = 0; j < n_out; j++)
-      memcpy(&wide[arg][j * wpr], src + j * n_in, n_in * sizeof(float));
+    hmn__fpga_pad_rows(cfg, arg, st->arr[hmn__fpga_arg_array(arg)], wide[arg]);
   }
-  hmnk_wide_u8 *taus = calloc(n_words, sizeof(hmnk_wide_u8));
+  hmnk_wide_u8 *taus = malloc(n_words * sizeof(hmnk_wide_u8));
   cr_assert_not_null(taus);
-  const uint8_t *tau_src = st->arr[hmn__fpga_arg_array(4)];
-  for (size_t j = 0; j < n_out; j++) memcpy(&taus[j * wpr], tau_src + j * n_in, n_in);
+  hmn__fpga_pad_rows(cfg, 4, st->arr[hmn__fpga_arg_array(4)], taus);
 
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(cfg, params);
@@ -64,9 +66,8 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
                     s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
 
   for (int arg = 0; arg < 4; arg++) {
-    float *dst = st->arr[hmn__fpga_arg_array(arg)];
+    hmn__fpga_unpad_rows(cfg, arg, wide[arg], st->arr[hmn__fpga_arg_array(arg)]);
     for (size_t j = 0; j < n_out; j++) {
-      memcpy(dst + j * n_in, &wide[arg][j * wpr], n_in * sizeof(float));
       /* The padding lanes come back as they went: zero. */
       for (size_t l = n_in; l < wpr * 16; l++)
         cr_assert_eq(hmnk_as_uint(wide[arg][j * wpr + l / 16].v[l % 16]), 0u,
