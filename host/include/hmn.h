@@ -561,14 +561,14 @@ typedef struct {
   char platform[HMN_DEVICE_TEXT_MAX]; /* the platform VBNV it was built for */
   char card[HMN_DEVICE_TEXT_MAX];     /* the VBNV a card of that platform reports */
   char target[16];                    /* hw, hw_emu or sw_emu */
-  char route[8];                      /* hls (hw/hmn_step_hls.c) or cl (hmn_fpga.cl) */
+  char route[8];                      /* hls (hw/hmn_step_hls.cpp) */
   char kernel[64];                    /* hmn_fpga_step */
   char arguments[512];                /* its arguments, space-separated */
   char uuid[40];
   char sha256[72];
   int abi;                            /* of kernels/hmn_fpga_params.h */
   int32_t max_in, max_out, max_delay; /* the on-chip maxima it was built for */
-  double clock_mhz;                   /* kernel clock it was built for */
+  double clock_mhz;                   /* kernel clock: the .xclbin's, else the build's request */
   char build[1024];                   /* how it was built (the v++ commands) */
 } hmn_bitstream_info;
 
