@@ -42,6 +42,14 @@ void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi_s, const h
                        hmnk_u32 *stats, hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi,
                        float eta_local, float eta_global, float phase_hi, float phase_lo);
 
+/* Hardware arithmetic in the C-simulation: with `on`, the kernel runs
+ * with subnormal results and operands flushed to zero, as AMD's
+ * floating-point cores do; the caller's arithmetic is untouched. Returns 0
+ * where the host cannot flush (then nothing changes). */
+int hmn_hls_csim_flush_subnormals(int on);
+/* a * b under the kernel's arithmetic (a check that flushing is on). */
+float hmn_hls_csim_product(float a, float b);
+
 /* The bank audit of the C-simulation (hw/hmn_bank_audit.h): iterations
  * of pipelined loops in which some on-chip bank saw more accesses than
  * its two ports, the first of them as text, iterations seen of a loop,

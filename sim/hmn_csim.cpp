@@ -8,6 +8,13 @@
 
 #include <vector>
 
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#define HMN_CSIM_CAN_FLUSH 1
+#else
+#define HMN_CSIM_CAN_FLUSH 0
+#endif
+
 #include "hmn_bank_audit.h"
 #include "hmn_step_hls.h"
 
@@ -20,6 +27,29 @@ extern "C" void hmn_fpga_step(ap_uint<512> *w, ap_uint<512> *psi_f, ap_uint<512>
                               float eta_global, float phase_hi, float phase_lo);
 
 namespace {
+
+/* Flush-to-zero and denormals-are-zero, as AMD's floating-point cores
+ * treat subnormal results and operands, around the kernel only: the
+ * caller's own arithmetic (ref, in the tests) keeps IEEE subnormals. */
+bool flush_subnormals = false;
+
+class flush_scope {
+ public:
+  flush_scope() : saved_(0) {
+#if HMN_CSIM_CAN_FLUSH
+    saved_ = _mm_getcsr();
+    if (flush_subnormals) _mm_setcsr(saved_ | 0x8040u); /* FTZ | DAZ */
+#endif
+  }
+  ~flush_scope() {
+#if HMN_CSIM_CAN_FLUSH
+    _mm_setcsr(saved_);
+#endif
+  }
+
+ private:
+  unsigned int saved_;
+};
 
 std::vector<ap_uint<512> > to_words(const hmnk_wide *src, size_t n) {
   std::vector<ap_uint<512> > out(n > 0 ? n : 1, 0);
@@ -50,9 +80,12 @@ extern "C" void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi
   std::vector<ap_uint<128> > tau_d(n_words > 0 ? n_words : 1, 0);
   for (size_t k = 0; k < n_words; k++)
     for (int l = 0; l < HMN_WIDE_LANES; l++) tau_d[k].range(8 * l + 7, 8 * l) = tau[k].v[l];
-  hmn_fpga_step(w_d.data(), pf_d.data(), ps_d.data(), phi_d.data(), tau_d.data(), x_hist, h, b,
-                c, z, astro, sign, kappa, w_k, params, inputs, stats, slot, t_lo, t_hi, eta_local,
-                eta_global, phase_hi, phase_lo);
+  {
+    flush_scope mode;
+    hmn_fpga_step(w_d.data(), pf_d.data(), ps_d.data(), phi_d.data(), tau_d.data(), x_hist, h, b,
+                  c, z, astro, sign, kappa, w_k, params, inputs, stats, slot, t_lo, t_hi,
+                  eta_local, eta_global, phase_hi, phase_lo);
+  }
   from_words(w_d, w, n_words);
   from_words(pf_d, psi_f, n_words);
   from_words(ps_d, psi_s, n_words);
@@ -70,4 +103,19 @@ extern "C" void hmn_hls_csim_audit_probe(int accesses) {
   HMN_AUDIT_ITER("audit_probe");
   for (int k = 0; k < accesses; k++) HMN_BANK(probe, 0)[k % 4] = (float)k;
   HMN_AUDIT_ITER("audit_probe_end");
+}
+
+extern "C" int hmn_hls_csim_flush_subnormals(int on) {
+  if (!HMN_CSIM_CAN_FLUSH) return 0;
+  flush_subnormals = on != 0;
+  return 1;
+}
+
+extern "C" float hmn_hls_csim_product(float a, float b) {
+  volatile float x = a, y = b, r = 0.0f;
+  {
+    flush_scope mode;
+    r = x * y; /* stored inside the scope, so the multiply stays there */
+  }
+  return r;
 }

@@ -186,3 +186,26 @@ Test(fpga_csim, bank_audit_sees_every_banked_loop, .timeout = 300) {
     cr_assert_gt(hmn_hls_csim_audit_iterations(loops[k]), 0, "loop %s never ran", loops[k]);
   cr_assert_eq(hmn_hls_csim_audit_violations(), 0, "%s", hmn_hls_csim_audit_first());
 }
+
+/* The hardware precision contract (docs/fpga.md): AMD's floating-point
+ * cores flush subnormals, so the card's bits can differ from ref's where
+ * an intermediate is subnormal; every such difference stays within SPEC
+ * section 5's bounds. The C-simulation runs the kernel flushed and is held
+ * to the same comparisons. */
+Test(fpga_csim, flushed_subnormals_stay_within_spec, .timeout = 900) {
+  if (!hmn_hls_csim_flush_subnormals(1)) cr_skip_test("this host cannot flush subnormals");
+  /* Flushing is on for the kernel, and off for the test itself. */
+  cr_assert_eq(hmn_hls_csim_product(1e-30f, 1e-10f), 0.0f);
+  volatile float tiny = 1e-30f;
+  cr_assert_gt(tiny * 1e-10f, 0.0f);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_modes("ref");
+  flips += hmn_test_compare_odd_shapes("ref");
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 48, 24);
+  cfg.eta_local = 0.01f;
+  cfg.eta_global = 0.05f;
+  flips += hmn_test_long_run(&cfg, "ref", 200, "C-sim flushed, 48 x 24");
+  hmn_hls_csim_flush_subnormals(0);
+  cr_assert_leq(flips, 15);
+}
