@@ -42,6 +42,9 @@
 #include "hmn_math.h"
 #include "hmn_synapse.h"
 #include "hmn_fpga_params.h"
+/* For eq 4's cosine and sine of phi_ji, derived on chip as the OpenCL C
+ * model derives them (hmnk_fpga_cos, hmnk_fpga_sin). */
+#include "hmn_fpga.h"
 
 #include "hmn_bank_audit.h"
 #include "hmn_step_hls.h"
@@ -67,19 +70,15 @@ const int kMaxWords = HMN_HLS_MAX_OUT * (HMN_HLS_MAX_IN / HMN_WIDE_LANES);
 typedef ap_uint<512> word_t;
 typedef ap_uint<128> tau_word_t;
 
-struct layer_t {
-  hmnk_u32 n_in, n_out, n_mod, d_ctx, delay, astro_source, wpr, n_words;
-  hmnk_u32 seed_lo, seed_hi;
-  int activation, attention, global_attention, similarity, phase_gate, stochastic;
-  float noise_sigma, ctx_rate, emb_rate, bias_rate, target_rate;
-  float lam_f, lam_s, rho_f, rho_s, beta_attn, beta_global;
-  float astro_decay, astro_gain, astro_lambda, beta_p, theta_p, w_min, w_max;
+/* The layer's parameters (hmn_iface.h) and the padded layout's shape. */
+struct layer_t : hmnk_layer {
+  hmnk_u32 wpr, n_words;
 };
 
 struct now_t {
   hmnk_u32 slot;
   hmnk_rng_at at;
-  float eta_local, eta_global, phase_hi, phase_lo, g, e_ne;
+  float eta_local, eta_global, cos_phase, sin_phase, g, e_ne;
 };
 
 struct row_word_t {
@@ -94,10 +93,10 @@ struct syn_out_t {
   word_t w, pf, ps;
 };
 struct row_vals_t {
-  float z, c, g;
+  float z, c, rate;
 };
 struct attn_vals_t {
-  float max, denom;
+  float max, factor;
 };
 struct neuron_out_t {
   float z, c, b, astro, g;
@@ -114,11 +113,6 @@ inline void set_lane_f(word_t &word, int l, float v) {
 }
 inline hmnk_u32 lane_tau(const tau_word_t &word, int l) {
   return (hmnk_u32)word.range(8 * l + 7, 8 * l);
-}
-
-/* Step 1: the ring row that holds x(t - tau), written at step t - tau. */
-inline hmnk_u32 delay_row(hmnk_u32 slot, hmnk_u32 tau, hmnk_u32 delay) {
-  return slot >= tau ? slot - tau : slot + delay - tau;
 }
 
 /* Fixed pairwise trees with constant bounds: HLS unrolls them into
@@ -166,38 +160,7 @@ read_params:
 #pragma HLS LOOP_TRIPCOUNT min = 32 max = 32
     p[k] = params[k];
   }
-  L.n_in = p[HMN_FPGA_P_N_IN];
-  L.n_out = p[HMN_FPGA_P_N_OUT];
-  L.n_mod = p[HMN_FPGA_P_N_MOD];
-  L.d_ctx = p[HMN_FPGA_P_D_CTX];
-  L.delay = p[HMN_FPGA_P_DELAY];
-  L.astro_source = p[HMN_FPGA_P_ASTRO_SOURCE];
-  L.seed_lo = p[HMN_FPGA_P_SEED_LO];
-  L.seed_hi = p[HMN_FPGA_P_SEED_HI];
-  L.activation = (int)p[HMN_FPGA_P_ACTIVATION];
-  L.attention = (int)p[HMN_FPGA_P_ATTENTION];
-  L.global_attention = (int)p[HMN_FPGA_P_GLOBAL_ATTENTION];
-  L.similarity = (int)p[HMN_FPGA_P_SIMILARITY];
-  L.phase_gate = (int)p[HMN_FPGA_P_PHASE_GATE];
-  L.stochastic = (int)p[HMN_FPGA_P_STOCHASTIC];
-  L.noise_sigma = hmnk_as_float(p[HMN_FPGA_P_NOISE_SIGMA]);
-  L.ctx_rate = hmnk_as_float(p[HMN_FPGA_P_CTX_RATE]);
-  L.emb_rate = hmnk_as_float(p[HMN_FPGA_P_EMB_RATE]);
-  L.bias_rate = hmnk_as_float(p[HMN_FPGA_P_BIAS_RATE]);
-  L.target_rate = hmnk_as_float(p[HMN_FPGA_P_TARGET_RATE]);
-  L.lam_f = hmnk_as_float(p[HMN_FPGA_P_LAM_F]);
-  L.lam_s = hmnk_as_float(p[HMN_FPGA_P_LAM_S]);
-  L.rho_f = hmnk_as_float(p[HMN_FPGA_P_RHO_F]);
-  L.rho_s = hmnk_as_float(p[HMN_FPGA_P_RHO_S]);
-  L.beta_attn = hmnk_as_float(p[HMN_FPGA_P_BETA_ATTN]);
-  L.beta_global = hmnk_as_float(p[HMN_FPGA_P_BETA_GLOBAL]);
-  L.astro_decay = hmnk_as_float(p[HMN_FPGA_P_ASTRO_DECAY]);
-  L.astro_gain = hmnk_as_float(p[HMN_FPGA_P_ASTRO_GAIN]);
-  L.astro_lambda = hmnk_as_float(p[HMN_FPGA_P_ASTRO_LAMBDA]);
-  L.beta_p = hmnk_as_float(p[HMN_FPGA_P_BETA_P]);
-  L.theta_p = hmnk_as_float(p[HMN_FPGA_P_THETA_P]);
-  L.w_min = hmnk_as_float(p[HMN_FPGA_P_W_MIN]);
-  L.w_max = hmnk_as_float(p[HMN_FPGA_P_W_MAX]);
+  hmnk_read_layer(p, &L);
   L.wpr = (L.n_in + (hmnk_u32)kLanes - 1u) / (hmnk_u32)kLanes;
   L.n_words = L.wpr * L.n_out;
 }
@@ -328,7 +291,7 @@ products:
     for (int l = 0; l < kLanes; l++) {
 #pragma HLS UNROLL
 #pragma HLS LOOP_TRIPCOUNT min = 16 max = 16
-      hmnk_u32 row = delay_row(slot, lane_tau(r.tau, l), delay);
+      hmnk_u32 row = hmnk_delay_row(slot, lane_tau(r.tau, l), delay);
       float xhat = HMN_BANK(xh_f, l)[row * (hmnk_u32)kWpr + wr];
       p[l] = wr * (hmnk_u32)kLanes + (hmnk_u32)l < n_in ? lane_f(r.w, l) * xhat : 0.0f;
     }
@@ -389,7 +352,7 @@ neurons_rows:
     float astro_j = HMN_BANK(astro_old, 0)[j];
     float m_astro = hmnk_astrocyte(&astro_j, L.astro_decay, L.astro_gain, now.e_ne);
     float g_j = hmnk_neuron_modulation(HMN_BANK(sign_ld, 0)[j], now.g, L.astro_lambda, m_astro);
-    row_vals_t rv = {z_j, c_j, g_j};
+    row_vals_t rv = {z_j, c_j, hmnk_update_rate(now.eta_local, now.eta_global, g_j)};
     row_vals.write(rv);
     c_for_attention.write(c_j);
     neuron_out_t o = {z_j, c_j, hmnk_bias_homeostasis(b_j, L.bias_rate, L.target_rate, c_j),
@@ -408,7 +371,8 @@ attention_rows:
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = kMaxOut
     float c_j = c_in.read();
     attn_vals_t a = {0.0f, 1.0f};
-    if (L.attention != HMN_ATTENTION_OFF) {
+    float denom = 1.0f;
+    if (L.attention != HMN_ATTN_OFF) {
       float mpart[kMaxPartials];
 #pragma HLS ARRAY_PARTITION variable = mpart type = complete
     attention_max_clear:
@@ -462,7 +426,9 @@ attention_rows:
 #pragma HLS UNROLL
 #pragma HLS LOOP_TRIPCOUNT min = 16 max = 16
           float logit = hmnk_attention_logit(L.beta_attn, HMN_BANK(h_a, l)[wr], c_j);
-          e[l] = wr * (hmnk_u32)kLanes + (hmnk_u32)l < L.n_in ? hmnk_exp(logit - a.max) : 0.0f;
+          e[l] = wr * (hmnk_u32)kLanes + (hmnk_u32)l < L.n_in
+                     ? hmnk_attention_numerator(logit, a.max)
+                     : 0.0f;
         }
         float v = part[kSumPartials - 1] + tree_sum<kLanes>(e);
       attention_sum_shift:
@@ -473,8 +439,9 @@ attention_rows:
         }
         part[0] = v;
       }
-      a.denom = tree_sum<kSumPartials>(part);
+      denom = tree_sum<kSumPartials>(part);
     }
+    a.factor = hmnk_attention_factor(L.attention, denom, (float)L.n_in);
     attn_out.write(a);
   }
 }
@@ -512,7 +479,7 @@ update_words:
 #pragma HLS LOOP_TRIPCOUNT min = 5 max = 5
       philox4x32_ctr_t zero = {{0u, 0u, 0u, 0u}};
       r[q] = L.stochastic ? hmnk_philox_block(now.at, (e0 >> 2) + (hmnk_u32)q,
-                                              HMN_STREAM_STOCHASTIC_ID)
+                                              HMN_STREAM_STOCHASTIC)
                           : zero;
     }
     syn_out_t o;
@@ -525,7 +492,7 @@ update_words:
 #pragma HLS UNROLL
 #pragma HLS LOOP_TRIPCOUNT min = 16 max = 16
       float w_e = lane_f(s.w, l), pf = lane_f(s.pf, l), ps = lane_f(s.ps, l);
-      hmnk_u32 row = delay_row(now.slot, lane_tau(s.tau, l), L.delay);
+      hmnk_u32 row = hmnk_delay_row(now.slot, lane_tau(s.tau, l), L.delay);
       float xhat = HMN_BANK(xh_u, l)[row * (hmnk_u32)kWpr + wr];
       float h_i = HMN_BANK(h_u, l)[wr];
       if (wr * (hmnk_u32)kLanes + (hmnk_u32)l < L.n_in) {
@@ -534,18 +501,21 @@ update_words:
         float elig = hmnk_eligibility(L.rho_f, pf, L.rho_s, ps);
         /* Step 5. */
         float alpha = 1.0f;
-        if (L.attention != HMN_ATTENTION_OFF)
-          alpha = hmnk_local_attention(L.attention, hmnk_attention_logit(L.beta_attn, h_i, rv.c),
-                                       av.max, av.denom, (float)L.n_in);
+        if (L.attention != HMN_ATTN_OFF)
+          alpha = hmnk_local_attention(
+              av.factor,
+              hmnk_attention_numerator(hmnk_attention_logit(L.beta_attn, h_i, rv.c), av.max));
         /* Steps 7 and 8. */
-        float dw = hmnk_preliminary_update(now.eta_local, now.eta_global, rv.g, alpha * elig);
-        dw = dw * hmnk_phase_gate(L.phase_gate, now.phase_hi, now.phase_lo, lane_f(s.phi, l));
+        float dw = hmnk_preliminary_update(rv.rate, alpha * elig);
+        float phi = lane_f(s.phi, l);
+        dw = dw * hmnk_phase_gate(L.phase_gate, now.cos_phase, now.sin_phase,
+                                  hmnk_fpga_cos(phi, 0.0f), hmnk_fpga_sin(phi, 0.0f));
         if (dw != 0.0f) n_cand++;
         /* Step 9. */
         if (L.stochastic) {
           hmnk_u32 d = (e0 & 3u) + (hmnk_u32)l;
           dw = hmnk_stochastic_apply(1, dw, hmnk_uniform01(r[d >> 2].v[d & 3u]),
-                                     hmnk_apply_probability(L.beta_p, L.theta_p, dw));
+                                     hmnk_apply_probability_inv(L.beta_p, L.theta_p, dw));
         }
         if (dw != 0.0f) n_appl++;
         /* Step 10. */
@@ -717,8 +687,8 @@ extern "C" void hmn_fpga_step(word_t *w, word_t *psi_f, word_t *psi_s, const wor
   now.at.t_hi = t_hi;
   now.eta_local = eta_local;
   now.eta_global = eta_global;
-  now.phase_hi = phase_hi;
-  now.phase_lo = phase_lo;
+  now.cos_phase = hmnk_fpga_cos(phase_hi, phase_lo);
+  now.sin_phase = hmnk_fpga_sin(phase_hi, phase_lo);
 
   load_inputs(x_hist, h, L, xh_f, xh_u, h_a, h_u);
   load_neurons(b, c, astro, sign, L, b_old, c_old, astro_old, sign_ld);

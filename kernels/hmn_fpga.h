@@ -101,7 +101,7 @@ typedef struct {
   float b[HMN_FPGA_MAX_OUT];
   float g_j[HMN_FPGA_MAX_OUT];
   float attn_max[HMN_FPGA_MAX_OUT];
-  float attn_denom[HMN_FPGA_MAX_OUT];
+  float attn_factor[HMN_FPGA_MAX_OUT];
   /* One block of the synapse pass, as read and as updated. */
   float blk_w[HMN_FPGA_BLOCK_SYN];
   float blk_pf[HMN_FPGA_BLOCK_SYN];
@@ -113,61 +113,24 @@ typedef struct {
   float out_ps[HMN_FPGA_BLOCK_SYN];
 } hmnk_fpga_chip;
 
-/* The layer, decoded from the params buffer. */
-typedef struct {
-  hmnk_u32 n_in, n_out, n_mod, d_ctx, delay, astro_source;
-  hmnk_u32 seed_lo, seed_hi;
-  int activation, attention, global_attention, similarity, phase_gate, stochastic;
-  float noise_sigma, ctx_rate, emb_rate, bias_rate, target_rate;
-  float lam_f, lam_s, rho_f, rho_s, beta_attn, beta_global;
-  float astro_decay, astro_gain, astro_lambda, beta_p, theta_p, w_min, w_max;
-} hmnk_fpga_layer;
+/* The layer, decoded from the params buffer (hmn_iface.h). */
+typedef hmnk_layer hmnk_fpga_layer;
 
 /* This step's scalars. */
 typedef struct {
   hmnk_u32 slot;
   hmnk_rng_at at;
-  float eta_local, eta_global, phase_hi, phase_lo;
+  float eta_local, eta_global, cos_phase, sin_phase;
 } hmnk_fpga_now;
 
-HMN_INLINE void hmnk_fpga_read_layer(HMN_GLOBAL const hmnk_u32 *p, hmnk_fpga_layer *L) {
-  L->n_in = p[HMN_FPGA_P_N_IN];
-  L->n_out = p[HMN_FPGA_P_N_OUT];
-  L->n_mod = p[HMN_FPGA_P_N_MOD];
-  L->d_ctx = p[HMN_FPGA_P_D_CTX];
-  L->delay = p[HMN_FPGA_P_DELAY];
-  L->astro_source = p[HMN_FPGA_P_ASTRO_SOURCE];
-  L->seed_lo = p[HMN_FPGA_P_SEED_LO];
-  L->seed_hi = p[HMN_FPGA_P_SEED_HI];
-  L->activation = (int)p[HMN_FPGA_P_ACTIVATION];
-  L->attention = (int)p[HMN_FPGA_P_ATTENTION];
-  L->global_attention = (int)p[HMN_FPGA_P_GLOBAL_ATTENTION];
-  L->similarity = (int)p[HMN_FPGA_P_SIMILARITY];
-  L->phase_gate = (int)p[HMN_FPGA_P_PHASE_GATE];
-  L->stochastic = (int)p[HMN_FPGA_P_STOCHASTIC];
-  L->noise_sigma = hmnk_as_float(p[HMN_FPGA_P_NOISE_SIGMA]);
-  L->ctx_rate = hmnk_as_float(p[HMN_FPGA_P_CTX_RATE]);
-  L->emb_rate = hmnk_as_float(p[HMN_FPGA_P_EMB_RATE]);
-  L->bias_rate = hmnk_as_float(p[HMN_FPGA_P_BIAS_RATE]);
-  L->target_rate = hmnk_as_float(p[HMN_FPGA_P_TARGET_RATE]);
-  L->lam_f = hmnk_as_float(p[HMN_FPGA_P_LAM_F]);
-  L->lam_s = hmnk_as_float(p[HMN_FPGA_P_LAM_S]);
-  L->rho_f = hmnk_as_float(p[HMN_FPGA_P_RHO_F]);
-  L->rho_s = hmnk_as_float(p[HMN_FPGA_P_RHO_S]);
-  L->beta_attn = hmnk_as_float(p[HMN_FPGA_P_BETA_ATTN]);
-  L->beta_global = hmnk_as_float(p[HMN_FPGA_P_BETA_GLOBAL]);
-  L->astro_decay = hmnk_as_float(p[HMN_FPGA_P_ASTRO_DECAY]);
-  L->astro_gain = hmnk_as_float(p[HMN_FPGA_P_ASTRO_GAIN]);
-  L->astro_lambda = hmnk_as_float(p[HMN_FPGA_P_ASTRO_LAMBDA]);
-  L->beta_p = hmnk_as_float(p[HMN_FPGA_P_BETA_P]);
-  L->theta_p = hmnk_as_float(p[HMN_FPGA_P_THETA_P]);
-  L->w_min = hmnk_as_float(p[HMN_FPGA_P_W_MIN]);
-  L->w_max = hmnk_as_float(p[HMN_FPGA_P_W_MAX]);
-}
-
-/* Step 1: the ring row that holds x(t - tau), written at step t - tau. */
-HMN_INLINE hmnk_u32 hmnk_fpga_delay_row(hmnk_u32 slot, hmnk_u32 tau, hmnk_u32 delay) {
-  return slot >= tau ? slot - tau : slot + delay - tau;
+/* Eq 4's inputs: this kernel keeps phi_ji, not its cosine and sine, in
+ * memory, and derives them on chip; sin x = cos(x - pi/2), with pi/2 as a
+ * float and its remainder. */
+#define HMN_FPGA_PIO2_HI 1.57079637050628662109375f
+#define HMN_FPGA_PIO2_LO (-4.37113900018624283e-08f)
+HMN_INLINE float hmnk_fpga_cos(float x, float x_lo) { return hmnk_cos_diff(x, x_lo, 0.0f); }
+HMN_INLINE float hmnk_fpga_sin(float x, float x_lo) {
+  return hmnk_cos_diff(x, x_lo - HMN_FPGA_PIO2_LO, HMN_FPGA_PIO2_HI);
 }
 
 /* The partial sums, combined pairwise in a fixed tree. */
@@ -281,7 +244,7 @@ HMN_INLINE float hmnk_fpga_row_sum(HMN_LOCAL const float *x_hist, HMN_GLOBAL con
       HMN_HLS_UNROLL
       hmnk_u32 e = word * HMN_WIDE_LANES + l;
       if (e >= e_begin && e < e_end) {
-        hmnk_u32 row = hmnk_fpga_delay_row(slot, tau_l[l], L->delay);
+        hmnk_u32 row = hmnk_delay_row(slot, tau_l[l], L->delay);
         float xhat = x_hist[row * (hmnk_u32)HMN_FPGA_MAX_IN + (e - e_begin)];
         acc[slice + l] = acc[slice + l] + w_l[l] * xhat;
       }
@@ -356,18 +319,18 @@ HMN_INLINE void hmnk_fpga_attention_row(HMN_LOCAL const float *h, hmnk_u32 n_in,
 HMN_INLINE void hmnk_fpga_neuron_rows(HMN_LOCAL const float *h, HMN_LOCAL const float *c,
                                       HMN_LOCAL const float *sign, HMN_LOCAL float *astro,
                                       HMN_LOCAL float *g_j, HMN_LOCAL float *attn_max,
-                                      HMN_LOCAL float *attn_denom, const hmnk_fpga_layer *L,
+                                      HMN_LOCAL float *attn_factor, const hmnk_fpga_layer *L,
                                       float g, float e_ne) {
   for (hmnk_u32 j = 0; j < L->n_out; j++) {
     float astro_j = astro[j];
     float m_astro = hmnk_astrocyte(&astro_j, L->astro_decay, L->astro_gain, e_ne);
     astro[j] = astro_j;
     g_j[j] = hmnk_neuron_modulation(sign[j], g, L->astro_lambda, m_astro);
-    if (L->attention != HMN_ATTENTION_OFF) {
+    if (L->attention != HMN_ATTN_OFF) {
       float s_max, denom;
       hmnk_fpga_attention_row(h, L->n_in, L->beta_attn, c[j], &s_max, &denom);
       attn_max[j] = s_max;
-      attn_denom[j] = denom;
+      attn_factor[j] = hmnk_attention_factor(L->attention, denom, (float)L->n_in);
     }
   }
 }
@@ -382,7 +345,7 @@ HMN_INLINE void hmnk_fpga_rows(HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOBAL const 
   hmnk_fpga_forward_rows(chip->x_hist, chip->b_old, chip->c_old, chip->z, chip->c, chip->b, w,
                          tau, L, now);
   hmnk_fpga_neuron_rows(chip->h, chip->c, chip->sign, chip->astro, chip->g_j, chip->attn_max,
-                        chip->attn_denom, L, g, e_ne);
+                        chip->attn_factor, L, g, e_ne);
 }
 
 /* ---- the synapses ---- */
@@ -427,7 +390,7 @@ HMN_INLINE void hmnk_fpga_update_block(
     HMN_LOCAL float *out_pf, HMN_LOCAL float *out_ps, HMN_LOCAL const float *x_hist,
     HMN_LOCAL const float *h, HMN_LOCAL const float *z, HMN_LOCAL const float *c,
     HMN_LOCAL const float *g_j, HMN_LOCAL const float *attn_max,
-    HMN_LOCAL const float *attn_denom, const hmnk_fpga_layer *L, const hmnk_fpga_now *now,
+    HMN_LOCAL const float *attn_factor, const hmnk_fpga_layer *L, const hmnk_fpga_now *now,
     hmnk_u32 first, hmnk_u32 words, hmnk_u32 *applied, hmnk_u32 *candidates) {
   hmnk_u32 n_syn = L->n_in * L->n_out;
   hmnk_u32 e0 = first * HMN_WIDE_LANES;
@@ -446,7 +409,7 @@ HMN_INLINE void hmnk_fpga_update_block(
       r[q] = zero;
       if (L->stochastic)
         r[q] = hmnk_philox_block(now->at, (first + k) * (HMN_WIDE_LANES / 4) + q,
-                                 HMN_STREAM_STOCHASTIC_ID);
+                                 HMN_STREAM_STOCHASTIC);
     }
     HMN_XCL_UNROLL
     for (hmnk_u32 l = 0; l < HMN_WIDE_LANES; l++) {
@@ -455,23 +418,27 @@ HMN_INLINE void hmnk_fpga_update_block(
       float w_e = blk_w[idx], pf = blk_pf[idx], ps = blk_ps[idx];
       if ((first + k) * HMN_WIDE_LANES + l < n_syn) {
         /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
-        hmnk_u32 row = hmnk_fpga_delay_row(now->slot, blk_tau[idx], L->delay);
+        hmnk_u32 row = hmnk_delay_row(now->slot, blk_tau[idx], L->delay);
         float xhat = x_hist[row * (hmnk_u32)HMN_FPGA_MAX_IN + i];
         hmnk_composite_trace(&pf, &ps, L->lam_f, L->lam_s, xhat * z[j]);
         float elig = hmnk_eligibility(L->rho_f, pf, L->rho_s, ps);
         /* Step 5. */
         float alpha = 1.0f;
-        if (L->attention != HMN_ATTENTION_OFF)
-          alpha = hmnk_local_attention(L->attention, hmnk_attention_logit(L->beta_attn, h[i], c[j]),
-                                       attn_max[j], attn_denom[j], (float)L->n_in);
+        if (L->attention != HMN_ATTN_OFF)
+          alpha = hmnk_local_attention(
+              attn_factor[j],
+              hmnk_attention_numerator(hmnk_attention_logit(L->beta_attn, h[i], c[j]), attn_max[j]));
         /* Steps 7 and 8. */
-        float dw = hmnk_preliminary_update(now->eta_local, now->eta_global, g_j[j], alpha * elig);
-        dw = dw * hmnk_phase_gate(L->phase_gate, now->phase_hi, now->phase_lo, blk_phi[idx]);
+        float dw = hmnk_preliminary_update(
+            hmnk_update_rate(now->eta_local, now->eta_global, g_j[j]), alpha * elig);
+        float phi = blk_phi[idx];
+        dw = dw * hmnk_phase_gate(L->phase_gate, now->cos_phase, now->sin_phase,
+                                  hmnk_fpga_cos(phi, 0.0f), hmnk_fpga_sin(phi, 0.0f));
         if (dw != 0.0f) n_candidates++;
         /* Step 9. */
         if (L->stochastic)
           dw = hmnk_stochastic_apply(1, dw, hmnk_uniform01(r[l / 4u].v[l % 4u]),
-                                     hmnk_apply_probability(L->beta_p, L->theta_p, dw));
+                                     hmnk_apply_probability_inv(L->beta_p, L->theta_p, dw));
         if (dw != 0.0f) n_applied++;
         /* Step 10. */
         w_e = hmnk_clamp_weight(w_e, dw, L->w_min, L->w_max);
@@ -527,7 +494,7 @@ HMN_INLINE void hmnk_fpga_synapse_block(HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOB
                        chip->blk_ps, chip->blk_phi, chip->blk_tau);
   hmnk_fpga_update_block(chip->blk_w, chip->blk_pf, chip->blk_ps, chip->blk_phi, chip->blk_tau,
                          chip->out_w, chip->out_pf, chip->out_ps, chip->x_hist, chip->h, chip->z,
-                         chip->c, chip->g_j, chip->attn_max, chip->attn_denom, L, now, first,
+                         chip->c, chip->g_j, chip->attn_max, chip->attn_factor, L, now, first,
                          words, applied, candidates);
   hmnk_fpga_write_block(w, psi_f, psi_s, first, words, chip->out_w, chip->out_pf, chip->out_ps);
 }
@@ -546,7 +513,7 @@ HMN_INLINE void hmnk_fpga_step(
     hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi, float eta_local, float eta_global,
     float phase_hi, float phase_lo) {
   hmnk_fpga_layer L;
-  hmnk_fpga_read_layer(params, &L);
+  hmnk_read_layer(params, &L);
   /* The host checks the shape against the build's maxima; this guard only
    * keeps a wrong params buffer from writing past the on-chip arrays. */
   if (L.n_in == 0u || L.n_in > (hmnk_u32)HMN_FPGA_MAX_IN || L.n_out == 0u ||
@@ -561,8 +528,8 @@ HMN_INLINE void hmnk_fpga_step(
   now.at.t_hi = t_hi;
   now.eta_local = eta_local;
   now.eta_global = eta_global;
-  now.phase_hi = phase_hi;
-  now.phase_lo = phase_lo;
+  now.cos_phase = hmnk_fpga_cos(phase_hi, phase_lo);
+  now.sin_phase = hmnk_fpga_sin(phase_hi, phase_lo);
 
   hmnk_fpga_load(chip, &L, x_hist, h, b, c, astro, sign);
   hmnk_fpga_inputs(chip, &L, slot, inputs, x_hist, h);

@@ -1,9 +1,9 @@
 /*
  * hmn_fpga_params.h - the interface of the FPGA kernel hmn_fpga_step
- * (kernels/hmn_fpga.h): the layout of its parameter and statistics
- * buffers and the positions of its per-step arguments. Plain defines, so
- * the host (host/src/fpga.c), the kernels and the HLS wrapper in hw/ all
- * include this one file and cannot disagree.
+ * (kernels/hmn_fpga.h): its parameter record (hmn_iface.h's, shared with
+ * the NDRange kernel), its statistics buffer and the positions of its
+ * per-step arguments. The host (host/src/fpga/fpga.c), the kernels and
+ * the HLS wrapper in hw/ all include this one file and cannot disagree.
  *
  * A bitstream is built hours before it runs, so nothing here is a
  * compile-time shape: the layer's shape and parameters arrive in the
@@ -14,46 +14,21 @@
 #ifndef HMN_FPGA_PARAMS_H
 #define HMN_FPGA_PARAMS_H
 
+#ifndef HMN_SOURCES_INLINED
+#include "hmn_iface.h"
+#endif
+
 #define HMN_FPGA_ABI 1
 #define HMN_FPGA_KERNEL_NAME "hmn_fpga_step"
 /* Synapses per 512-bit word: the lanes of the kernel (HMN_WIDE_LANES). */
 #define HMN_FPGA_LANES 16
 
-/* ---- params: 32-bit words, integers as they are, floats as their bits;
- * written when the layer or its config changes, not per step ---- */
-#define HMN_FPGA_P_N_IN 0
-#define HMN_FPGA_P_N_OUT 1
-#define HMN_FPGA_P_N_MOD 2
-#define HMN_FPGA_P_D_CTX 3
-#define HMN_FPGA_P_DELAY 4
-#define HMN_FPGA_P_SEED_LO 5
-#define HMN_FPGA_P_SEED_HI 6
-#define HMN_FPGA_P_ACTIVATION 7
-#define HMN_FPGA_P_ATTENTION 8
-#define HMN_FPGA_P_GLOBAL_ATTENTION 9
-#define HMN_FPGA_P_SIMILARITY 10
-#define HMN_FPGA_P_PHASE_GATE 11
-#define HMN_FPGA_P_STOCHASTIC 12
-#define HMN_FPGA_P_ASTRO_SOURCE 13
-#define HMN_FPGA_P_NOISE_SIGMA 14
-#define HMN_FPGA_P_CTX_RATE 15
-#define HMN_FPGA_P_EMB_RATE 16
-#define HMN_FPGA_P_BIAS_RATE 17
-#define HMN_FPGA_P_TARGET_RATE 18
-#define HMN_FPGA_P_LAM_F 19
-#define HMN_FPGA_P_LAM_S 20
-#define HMN_FPGA_P_RHO_F 21
-#define HMN_FPGA_P_RHO_S 22
-#define HMN_FPGA_P_BETA_ATTN 23
-#define HMN_FPGA_P_BETA_GLOBAL 24
-#define HMN_FPGA_P_ASTRO_DECAY 25
-#define HMN_FPGA_P_ASTRO_GAIN 26
-#define HMN_FPGA_P_ASTRO_LAMBDA 27
-#define HMN_FPGA_P_BETA_P 28
-#define HMN_FPGA_P_THETA_P 29
-#define HMN_FPGA_P_W_MIN 30
-#define HMN_FPGA_P_W_MAX 31
-#define HMN_FPGA_PARAM_WORDS 32
+/* ---- params: the layer's parameter record, HMN_IFACE_LAYER in
+ * hmn_iface.h (the NDRange kernel reads the same record). The words keep
+ * these names here too, as the bitstreams' interface. ---- */
+#define HMN__FPGA_P_ALIAS(NAME, field, KIND, source) HMN_FPGA_P_##NAME = HMN_P_##NAME,
+enum { HMN_IFACE_LAYER(HMN__FPGA_P_ALIAS) HMN_FPGA_PARAM_WORDS = HMN_P_COUNT };
+#undef HMN__FPGA_P_ALIAS
 
 /* ---- stats: 32-bit words the kernel writes every step ---- */
 #define HMN_FPGA_S_APPLIED_LO 0

@@ -85,8 +85,8 @@ HMN_INLINE float hmnk_scale(float p, hmnk_i32 n) {
 }
 
 /* Adding and then subtracting 1.5 * 2^23 rounds a float of magnitude
- * below 2^22 to the nearest integer (ties to even), exactly: two
- * operations where a compare, two adds and a select did it before. */
+ * below 2^22 to the nearest integer (ties to even), exactly, in two
+ * operations. */
 #define HMN_ROUND_MAGIC 12582912.0f
 
 /* e^r for |r| <= ln2/2 + a little: Taylor to r^7, truncation error
@@ -94,7 +94,7 @@ HMN_INLINE float hmnk_scale(float p, hmnk_i32 n) {
  * r^4 are independent, so the longest chain is four multiply-adds instead
  * of Horner's eight. On a CPU the vector kernels keep several synapses'
  * chains in flight only as far as the out-of-order window reaches, so a
- * shorter chain is a faster loop (about 10% of the row kernel on PoCL). */
+ * shorter chain is a faster loop. */
 #define HMNK_DEFINE_EXP_POLY(NAME, T)                       \
   HMN_INLINE T NAME(T r) {                                  \
     T r2 = r * r;                                           \

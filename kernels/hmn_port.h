@@ -157,10 +157,10 @@ typedef ulong hmnk_u64;
 /* A float16 pointer is a 512-bit AXI port to v++; uchar16 is the 128-bit
  * word of 16 one-byte delays. The lanes of a word are moved one element
  * at a time through a scalar view of the same memory (v++ merges the 16
- * consecutive accesses of a pipelined iteration into the one word):
- * Oclgrind 21.10 loses track of initialization through vector element
- * moves (vstore16, .s0 .. .sf into an array) and would report every lane
- * as uninitialized. */
+ * consecutive accesses of a pipelined iteration into the one word).
+ * [tool: Oclgrind 21.10 loses track of initialization through vector
+ * element moves (vstore16, .s0 .. .sf into an array) and would report
+ * every lane as uninitialized] */
 typedef float16 hmnk_wide;
 typedef uchar16 hmnk_wide_u8;
 HMN_INLINE void hmnk_wide_get(HMN_GLOBAL const hmnk_wide *src, hmnk_u32 word, float *lanes) {

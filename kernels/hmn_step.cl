@@ -1,8 +1,8 @@
 /*
  * hmn_step.cl - one HMN step (SPEC section 3) as one kernel launch:
  *
- *   (host)            writes the step's scalars, x(t) and h(t) into one
- *                     buffer, `inputs` (see HMN_SC_* below)
+ *   (host)            writes the step's record (hmn_iface.h), x(t) and
+ *                     h(t) into one buffer, `inputs`
  *   hmn_step_row      one work-group per neuron j, in phases separated by
  *                     barriers: x(t) into the ring and h(t) into h (group
  *                     0); the delayed inputs and eq 1's sum; z_j, c_j, the
@@ -23,11 +23,11 @@
  * = (1 - delta_h) h(t - 1) + delta_h x(t), step 5's extremes of beta h_i
  * (below) and step 6's shared G (eqs 6-7) are functions of x(t), E(t),
  * C_global(t) and of h, kappa and w_k, which change only through the
- * step itself: the host keeps copies of those three and forms these with
- * the reference's functions (h with the same float expression as
- * hmnk_ema, so the same bits), and sends them with the step's scalars.
- * (Forming them in every work-group instead cost 10 us a step at 256 x
- * 256 and 5-8% at 1024 x 1024 on PoCL; a kernel of their own, a launch.)
+ * step itself: the host keeps copies of those three, forms these
+ * (host/src/core/precompute.c; h with the same float expression as
+ * hmnk_ema, so the same bits) and sends them in the step's record.
+ * Forming them in every work-group would repeat row-independent work
+ * N_out times; a kernel of their own would cost a launch.
  *
  * Synapses are handled HMN_VEC at a time in OpenCL vector types (the _v
  * twins of hmn_math.h and hmn_synapse.h): a CPU driver turns them into
@@ -43,10 +43,10 @@
  * The host prepends a defines block with the layer's shape (HMN_N_IN,
  * HMN_N_OUT, HMN_N_MOD, HMN_D_CTX, HMN_DELAY) and any tunable it
  * overrides. The modes (activation, attention, phase gate, stochastic
- * application) are kernel arguments like the continuous parameters: each
- * is one branch that is the same for every work-item, and one build then
- * serves every ablation of a shape (global attention and its similarity
- * act through the host's G).
+ * application) come in the layer's parameter record (hmn_iface.h) like
+ * the continuous parameters: each is one branch that is the same for
+ * every work-item, and one build then serves every ablation of a shape
+ * (global attention and its similarity act through the host's G).
  */
 #ifndef HMN_SOURCES_INLINED
 #include "hmn_port.h"
@@ -116,43 +116,17 @@
 #define HMN_ROW_UNIFORMS (HMN_ROW_BLOCK_VECS * 4u * HMN_VEC)
 
 /* The step's inputs, as the host writes them in one upload: the step's
- * scalars (HMN_STEP_SCALARS words), x(t), h(t). The scalars travel with
- * the inputs rather than as kernel arguments, so that a step costs the
- * host no argument calls. The integer ones are stored as their bits. */
-#define HMN_SC_SLOT 0u       /* t mod D */
-#define HMN_SC_T_LO 1u       /* t, low and high word */
-#define HMN_SC_T_HI 2u
-#define HMN_SC_PLAIN 3u      /* 1 in the plain case of step 5 (below), else 0 */
-#define HMN_SC_ETA_LOCAL 4u
-#define HMN_SC_ETA_GLOBAL 5u
-#define HMN_SC_COS_PHASE 6u  /* eq 4: cos Phi(t), sin Phi(t) */
-#define HMN_SC_SIN_PHASE 7u
-#define HMN_SC_G 8u          /* step 6's shared G (eqs 6-7) */
-#define HMN_SC_E_ASTRO 9u    /* E_k of the astrocytes' source, k = astro_source */
-#define HMN_SC_BH_MIN 10u    /* the least and largest beta h_i(t) */
-#define HMN_SC_BH_MAX 11u
-/* Read from the launch's first step only: how many steps it runs, how
- * many the launch before ran, and which half of x_hist holds the
- * history as the launch begins (see hmn_step_row). */
-#define HMN_SC_STEPS 12u
-#define HMN_SC_PREV_STEPS 13u
-#define HMN_SC_HIST_HALF 14u
-/* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
-#define HMN_STEP_SCALARS 16u
-#define HMN_IN_X HMN_STEP_SCALARS
-#define HMN_IN_H (HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
+ * record (HMN_STEP_SCALARS words, hmn_iface.h's HMN_IFACE_STEP, indices
+ * HMN_SC_*), x(t), h(t). The record travels with the inputs rather than
+ * as kernel arguments, so that a step costs the host no argument calls. */
+#define HMN_IN_X ((hmnk_u32)HMN_STEP_SCALARS)
+#define HMN_IN_H ((hmnk_u32)HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
 /* One step's inputs take a whole number of 128-byte lines; a launch's
  * steps follow each other (the host's layout, backend_opencl.c). */
 #define HMN_SLOT_FLOATS \
-  ((((HMN_STEP_SCALARS + 2u * (hmnk_u32)HMN_N_IN) * 4u + 127u) / 128u) * 32u)
+  (((((hmnk_u32)HMN_STEP_SCALARS + 2u * (hmnk_u32)HMN_N_IN) * 4u + 127u) / 128u) * 32u)
 
 /* ---- helpers ---- */
-
-/* Step 1: xhat_ji = x_i(t - tau_ji), from the ring slot written at step
- * t - tau: (t + D - tau) mod D, with slot = t mod D. */
-HMN_INLINE hmnk_u32 hmnk_delay_row(hmnk_u32 tau, hmnk_u32 slot) {
-  return slot >= tau ? slot - tau : slot + (hmnk_u32)HMN_DELAY - tau;
-}
 
 /* Lane v of a vector, 0 .. HMN_VEC - 1. */
 HMN_INLINE hmnk_vu hmnk_lane_index(void) {
@@ -206,7 +180,7 @@ HMN_INLINE HMN_GLOBAL const float *hmnk_delayed_row(HMN_GLOBAL const float *inpu
                                                     HMN_GLOBAL const float *hist, hmnk_u32 s,
                                                     hmnk_u32 d, hmnk_u32 slot) {
   return d <= s ? inputs + (s - d) * HMN_SLOT_FLOATS + HMN_IN_X
-                : hist + hmnk_delay_row(d, slot) * (hmnk_u32)HMN_N_IN;
+                : hist + hmnk_delay_row(slot, d, (hmnk_u32)HMN_DELAY) * (hmnk_u32)HMN_N_IN;
 }
 
 /* Step 1 for the synapses i .. i + valid - 1 of one row (zeros beyond) at
@@ -249,15 +223,14 @@ HMN_INLINE float hmnk_lanes_total(HMN_LOCAL float *lane) {
  * synapse order (block m word k at 4m + k). */
 HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float *out) {
   hmnk_vu r[4];
-  hmnk_philox_block_v(at, q + hmnk_lane_index(), HMN_STREAM_STOCHASTIC_ID, r);
+  hmnk_philox_block_v(at, q + hmnk_lane_index(), HMN_STREAM_STOCHASTIC, r);
   hmnk_vf u0 = hmnk_uniform01_v(r[0]), u1 = hmnk_uniform01_v(r[1]);
   hmnk_vf u2 = hmnk_uniform01_v(r[2]), u3 = hmnk_uniform01_v(r[3]);
 #if HMN_VEC == 16
   /* The 4 x 16 transpose as vectors built from swizzled components:
-   * constant lane selections that compilers turn into permutes. (The
-   * private-array transpose below became one 4-lane gather per block on
-   * PoCL, about a tenth of the row kernel's time; explicit shuffle()
-   * calls trip up Oclgrind 21.10.) */
+   * constant lane selections that compilers turn into permutes, where
+   * PoCL makes gathers of the private-array transpose below.
+   * [tool: Oclgrind 21.10 mishandles shuffle(), so no explicit shuffles] */
 #define HMN__T4(a, k) vstore4((float4)(u0.a, u1.a, u2.a, u3.a), k, out)
   HMN__T4(s0, 0); HMN__T4(s1, 1); HMN__T4(s2, 2); HMN__T4(s3, 3);
   HMN__T4(s4, 4); HMN__T4(s5, 5); HMN__T4(s6, 6); HMN__T4(s7, 7);
@@ -266,7 +239,7 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 #undef HMN__T4
 #else
   /* A 4 x HMN_VEC transpose through private memory (compilers make
-   * shuffles of it; explicit shuffles trip up Oclgrind 21.10). */
+   * shuffles of it). [tool: Oclgrind 21.10 mishandles shuffle()] */
   float w[4][HMN_VEC];
   hmnk_vstore(u0, 0, w[0]);
   hmnk_vstore(u1, 0, w[1]);
@@ -280,11 +253,10 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 /* Row scalars that item 0 computes for the whole work-group. */
 #define HMN_ROW_Z 0
 #define HMN_ROW_C 1
-#define HMN_ROW_COEF 2
+#define HMN_ROW_RATE 2   /* eq 3's rate, hmnk_update_rate */
 #define HMN_ROW_MAX 3
-#define HMN_ROW_DENOM 4
-#define HMN_ROW_SCALE 5
-#define HMN_ROW_SCALARS 6
+#define HMN_ROW_FACTOR 4 /* eq 11's factor, hmnk_attention_factor */
+#define HMN_ROW_SCALARS 5
 
 /* The whole step (SPEC section 3, steps 1-11) for neuron j = the
  * work-group's id, for each of the launch's steps in turn (1 to 16 of
@@ -322,10 +294,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT astro,
     HMN_GLOBAL const float *HMN_RESTRICT sign, HMN_GLOBAL const float *HMN_RESTRICT inputs,
     HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
-    hmnk_u32 seed_lo, hmnk_u32 seed_hi, float noise_sigma, float ctx_rate, int activation,
-    float astro_decay, float astro_gain, float astro_lambda, float bias_rate, float target_rate,
-    float beta_attn, int attention, float lam_f, float lam_s, float rho_f, float rho_s,
-    int phase_gate, float beta_p, float theta_p, int stochastic, float w_min, float w_max) {
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params) {
   /* Per chunk of the row: its delayed inputs; its attention logits, then
    * numerators, then candidate updates (zeros past the row's end). Then
    * the row's uniforms, and the lanes of the reductions. */
@@ -335,6 +304,10 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
   HMN_LOCAL float lane_f[HMN_SUM_LANES] __attribute__((aligned(sizeof(hmnk_vf))));
   HMN_LOCAL hmnk_u32 lane_n[2 * HMN_SUM_LANES];
   HMN_LOCAL float row_s[HMN_ROW_SCALARS];
+
+  /* The layer's parameters (the shape words are the build's defines). */
+  hmnk_layer L;
+  hmnk_read_layer(params, &L);
 
   /* (integers read as integers, so that no float load touches a NaN
    * pattern) */
@@ -366,7 +339,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * the launch, whose slot is (first_slot - m) mod D. */
     hmnk_u32 m = k + 1u - steps; /* (used only when k >= steps) */
     hmnk_u32 hist_slot = k < steps ? first_u[(steps - 1u - k) * HMN_SLOT_FLOATS + HMN_SC_SLOT]
-                                   : hmnk_delay_row(m % (hmnk_u32)HMN_DELAY, first_slot);
+                                   : hmnk_delay_row(first_slot, m % (hmnk_u32)HMN_DELAY, (hmnk_u32)HMN_DELAY);
     HMN_GLOBAL const float *from =
         k < steps ? inputs + (steps - 1u - k) * HMN_SLOT_FLOATS + HMN_IN_X
                   : hist + hist_slot * (hmnk_u32)HMN_N_IN;
@@ -382,7 +355,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL const float *step_in = inputs + s * HMN_SLOT_FLOATS;
     HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)step_in;
     hmnk_u32 slot = step_u[HMN_SC_SLOT];
-    hmnk_rng_at at = {seed_lo, seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
+    hmnk_rng_at at = {L.seed_lo, L.seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
     HMN_GLOBAL const float *x_in = step_in + HMN_IN_X;
     HMN_GLOBAL const float *h_in = step_in + HMN_IN_H;
 
@@ -405,10 +378,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     }
 
     /* Steps 1-2: h(t) into h (group 0); the delayed inputs, and eq 1's
-     * sum with the weights of before this step's update. (A contiguous
-     * run of chunks per item here, as in the per-synapse loop, with the
-     * products summed in this order afterwards, measured slower at 256 x
-     * 256 and no faster at 1024 x 1024.) */
+     * sum with the weights of before this step's update, chunks
+     * interleaved over the items as the fixed reduction order needs. */
     hmnk_vf acc = (hmnk_vf)(0.0f);
     for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
@@ -427,22 +398,22 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * 11's bias (from this step's c_j; the drive used the old bias). */
     if (item == 0u) {
       float sum = hmnk_lanes_total(lane_f);
-      float noise = noise_sigma * hmnk_gaussian(at, j);
+      float noise = L.noise_sigma * hmnk_gaussian(at, j);
       float b_j = b[j];
-      float z_j = hmnk_activation(activation, hmnk_forward(sum, b_j, noise));
-      float c_j = hmnk_ema(c[j], ctx_rate, z_j);
+      float z_j = hmnk_activation(L.activation, hmnk_forward(sum, b_j, noise));
+      float c_j = hmnk_ema(c[j], L.ctx_rate, z_j);
       z[j] = z_j;
       c[j] = c_j;
       float astro_j = astro[j];
-      float m_astro = hmnk_astrocyte(&astro_j, astro_decay, astro_gain, step_in[HMN_SC_E_ASTRO]);
+      float m_astro = hmnk_astrocyte(&astro_j, L.astro_decay, L.astro_gain, step_in[HMN_SC_E_ASTRO]);
       astro[j] = astro_j;
-      float g = hmnk_neuron_modulation(sign[j], step_in[HMN_SC_G], astro_lambda, m_astro);
+      float g = hmnk_neuron_modulation(sign[j], step_in[HMN_SC_G], L.astro_lambda, m_astro);
       g_j[j] = g;
-      b[j] = hmnk_bias_homeostasis(b_j, bias_rate, target_rate, c_j);
+      b[j] = hmnk_bias_homeostasis(b_j, L.bias_rate, L.target_rate, c_j);
       row_s[HMN_ROW_Z] = z_j;
       row_s[HMN_ROW_C] = c_j;
-      /* Eq 3's factor (eta_local + eta_global G_j), the same for the row. */
-      row_s[HMN_ROW_COEF] = step_in[HMN_SC_ETA_LOCAL] + step_in[HMN_SC_ETA_GLOBAL] * g;
+      row_s[HMN_ROW_RATE] =
+          hmnk_update_rate(step_in[HMN_SC_ETA_LOCAL], step_in[HMN_SC_ETA_GLOBAL], g);
       /* Step 5's row maximum in the plain case: the logit of the largest
        * beta h_i for c_j > 0, of the least for c_j < 0. */
       row_s[HMN_ROW_MAX] = hmnk_finite_logit(
@@ -453,7 +424,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     /* Step 5 outside the plain case: the logits s_ji = beta h_i c_j and
      * their row maximum (exact in any order). Lanes past the row's end hold
      * -FLT_MAX. */
-    int attend = attention != HMN_ATTENTION_OFF;
+    int attend = L.attention != HMN_ATTN_OFF;
     int plain = step_u[HMN_SC_PLAIN] != 0u;
     float c_j = row_s[HMN_ROW_C];
     if (attend && !plain) {
@@ -461,7 +432,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
         hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
         hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-        hmnk_vf s = hmnk_attention_logit_v(beta_attn, hmnk_load_f(h_in + i, valid), c_j);
+        hmnk_vf s = hmnk_attention_logit_v(L.beta_attn, hmnk_load_f(h_in + i, valid), c_j);
         s = lane < valid ? s : (hmnk_vf)(-HMN_F32_MAX);
         num_row[ch] = s;
         s_max = s > s_max ? s : s_max;
@@ -493,9 +464,9 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       HMN_PREFETCH(sphi_row + i);
       hmnk_vf e = (hmnk_vf)(1.0f);
       if (attend) {
-        hmnk_vf s = plain ? hmnk_finite_logit_v((beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
+        hmnk_vf s = plain ? hmnk_finite_logit_v((L.beta_attn * hmnk_load_f(h_in + i, valid)) * c_j)
                           : num_row[ch];
-        e = hmnk_exp_v(s - m);
+        e = hmnk_attention_numerator_v(s, m);
       }
       e = lane < valid ? e : (hmnk_vf)(0.0f);
       num_row[ch] = e;
@@ -504,10 +475,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
     HMN_BARRIER();
     if (item == 0u) {
-      float denom = hmnk_lanes_total(lane_f);
-      row_s[HMN_ROW_DENOM] = attend ? denom : 1.0f;
-      /* softmax_n scales by N_in so that uniform attention is 1. */
-      row_s[HMN_ROW_SCALE] = attention == HMN_ATTENTION_SOFTMAX_N ? (float)HMN_N_IN : 1.0f;
+      row_s[HMN_ROW_FACTOR] =
+          hmnk_attention_factor(L.attention, hmnk_lanes_total(lane_f), (float)HMN_N_IN);
     }
     /* A global fence too: below, an item writes weights that another item
      * read for eq 1's sum (the chunks are assigned differently there). */
@@ -519,17 +488,17 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * and the clamp. One loop doing both carried a dependency chain through
      * two exponentials' worth of work per chunk, longer than a CPU's
      * out-of-order window holds several of; two shorter loops let it
-     * overlap more chunks (about 7% on PoCL). Lanes past the row's end have
+     * overlap more chunks. Lanes past the row's end have
      * zero inputs and traces, so their dw is 0 and they count nowhere.
      *
      * Nothing here is a float reduction (the counts are integers), so each
      * item takes a contiguous run of chunks rather than every
      * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
-     * sequential runs let the CPU's prefetchers keep up (16% faster on PoCL
-     * than the interleaved order, which the reductions above need). */
-    float z_j = row_s[HMN_ROW_Z], coef = row_s[HMN_ROW_COEF];
+     * sequential runs let the CPU's prefetchers keep up better than the
+     * interleaved order, which the reductions above need. */
+    float z_j = row_s[HMN_ROW_Z], rate = row_s[HMN_ROW_RATE];
     float cos_phase = step_in[HMN_SC_COS_PHASE], sin_phase = step_in[HMN_SC_SIN_PHASE];
-    float scale_over_denom = row_s[HMN_ROW_SCALE] / row_s[HMN_ROW_DENOM];
+    float factor = row_s[HMN_ROW_FACTOR];
     hmnk_u32 u_first = row0 - 4u * q0;
     hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
     hmnk_u32 ch_per = (HMN_ROW_CHUNKS + HMN_ROW_ITEMS - 1u) / HMN_ROW_ITEMS;
@@ -539,14 +508,14 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
       /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
       hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
-      hmnk_composite_trace_v(&pf, &ps, lam_f, lam_s, xhat_row[ch] * z_j);
+      hmnk_composite_trace_v(&pf, &ps, L.lam_f, L.lam_s, xhat_row[ch] * z_j);
       hmnk_store_f(pf, pf_row + i, valid);
       hmnk_store_f(ps, ps_row + i, valid);
-      hmnk_vf elig = hmnk_eligibility_v(rho_f, pf, rho_s, ps);
+      hmnk_vf elig = hmnk_eligibility_v(L.rho_f, pf, L.rho_s, ps);
       /* Steps 5, 7 and 8. */
-      hmnk_vf alpha = hmnk_local_attention_v(scale_over_denom, num_row[ch]);
-      hmnk_vf dw = hmnk_preliminary_update_v(coef, alpha * elig);
-      dw = dw * hmnk_phase_gate_v(phase_gate, cos_phase, sin_phase,
+      hmnk_vf alpha = hmnk_local_attention_v(factor, num_row[ch]);
+      hmnk_vf dw = hmnk_preliminary_update_v(rate, alpha * elig);
+      dw = dw * hmnk_phase_gate_v(L.phase_gate, cos_phase, sin_phase,
                                   hmnk_load_f(cphi_row + i, valid),
                                   hmnk_load_f(sphi_row + i, valid));
       candidates -= dw != 0.0f;
@@ -559,11 +528,11 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       hmnk_vf dw = num_row[ch];
       hmnk_vf u = HMN_UNIFORMS_ALIGNED ? *(HMN_LOCAL const hmnk_vf *)(u_row + i)
                                   : hmnk_vload(0, u_row + u_first + i);
-      dw = hmnk_stochastic_apply_v(stochastic, dw, u,
-                                   hmnk_apply_probability_inv_v(beta_p, theta_p, dw));
+      dw = hmnk_stochastic_apply_v(L.stochastic, dw, u,
+                                   hmnk_apply_probability_inv_v(L.beta_p, L.theta_p, dw));
       applied -= dw != 0.0f;
       /* Step 10. */
-      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, w_min, w_max), w_row + i,
+      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, L.w_min, L.w_max), w_row + i,
                    valid);
     }
     hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);

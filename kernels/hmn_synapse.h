@@ -1,10 +1,22 @@
 /*
  * hmn_synapse.h - the per-synapse and per-neuron math of one HMN step, one
- * function per equation, named after the reference model's functions in
- * host/src/ref.c: hmn__ref_X there is hmnk_X here (the hmnk_ prefix keeps
- * kernel names apart from the host API where both meet, as in the HLS
- * C-simulation). The kernels in hmn_step.cl only index memory and call
- * these.
+ * body per equation, named after the reference model's functions in
+ * host/src/ref/ref.c: hmn__ref_X there is hmnk_X here (the hmnk_ prefix
+ * keeps kernel names apart from the host API where both meet, as in the
+ * HLS C-simulation). Every kernel path (hmn_step.cl, hmn_fpga.h and the
+ * HLS top in hw/) only indexes memory and calls these.
+ *
+ * Where an equation has a cheaper algebraic form than SPEC's (eq 4 from
+ * cos and sin terms, eq 5 without a division, eq 11 with a per-row
+ * factor), that form is the definition here, and ref keeps SPEC's form as
+ * the independent witness; the difference stays within SPEC section 5.
+ *
+ * A per-synapse equation is written once as a body macro HMN__EQ_X(V, T)
+ * and instantiated twice: hmnk_X on float (plain C, also C++, for every
+ * path) and, in OpenCL C, hmnk_X_v on HMN_VEC lanes. V is the suffix of
+ * the helper twins it calls (empty or _v), T the per-synapse type. Lane
+ * selects are written as ternaries, which OpenCL C applies lane by lane,
+ * so each lane of a twin computes the scalar function's bits.
  *
  * Randomness is Philox4x32-10 with exactly the reference's layout
  * (SPEC section 4, host/src/rng.c): key = {seed lo, seed hi}, counter =
@@ -16,6 +28,7 @@
 #ifndef HMN_SOURCES_INLINED
 #include "hmn_port.h"
 #include "hmn_math.h"
+#include "hmn_iface.h"
 #endif
 
 /* Contraction off here too, for compilers that scope it per file. */
@@ -24,21 +37,6 @@
 #endif
 
 #include <Random123/philox.h>
-
-/* Mode values, as the kernels receive them in their arguments; the host
- * checks at compile time that they equal hmn.h's enums. */
-#define HMN_ACTIVATION_RELU 0
-#define HMN_ACTIVATION_SIGMOID 1
-#define HMN_ACTIVATION_TANH 2
-#define HMN_ACTIVATION_LINEAR 3
-#define HMN_ATTENTION_SOFTMAX 0
-#define HMN_ATTENTION_SOFTMAX_N 1
-#define HMN_ATTENTION_OFF 2
-#define HMN_SIMILARITY_COSINE 0
-#define HMN_SIMILARITY_DOT 1
-
-#define HMN_STREAM_NOISE_ID 0u
-#define HMN_STREAM_STOCHASTIC_ID 1u
 
 /* The step's counter-RNG coordinates, passed to every kernel that draws. */
 typedef struct {
@@ -68,11 +66,11 @@ HMN_INLINE float hmnk_finite_logit(float s) {
 /* Eq 1, the nonlinearity: z = f(a). */
 HMN_INLINE float hmnk_activation(int activation, float a) {
   switch (activation) {
-  case HMN_ACTIVATION_RELU:
+  case HMN_ACT_RELU:
     return a > 0.0f ? a : 0.0f;
-  case HMN_ACTIVATION_SIGMOID:
+  case HMN_ACT_SIGMOID:
     return hmnk_sigmoid(a);
-  case HMN_ACTIVATION_TANH:
+  case HMN_ACT_TANH:
     return hmnk_tanh(a);
   default:
     return a;
@@ -83,7 +81,7 @@ HMN_INLINE float hmnk_activation(int activation, float a) {
  * block (t, j, noise). 1 - u1 is exact and lies in (0, 1], so the
  * logarithm is finite. */
 HMN_INLINE float hmnk_gaussian(hmnk_rng_at at, hmnk_u32 neuron) {
-  philox4x32_ctr_t r = hmnk_philox_block(at, neuron, HMN_STREAM_NOISE_ID);
+  philox4x32_ctr_t r = hmnk_philox_block(at, neuron, HMN_STREAM_NOISE);
   float u1 = hmnk_uniform01(r.v[0]), u2 = hmnk_uniform01(r.v[1]);
   float radius = hmnk_sqrt(-2.0f * hmnk_log(1.0f - u1));
   return radius * hmnk_cos_turns(u2);
@@ -93,48 +91,155 @@ HMN_INLINE float hmnk_gaussian(hmnk_rng_at at, hmnk_u32 neuron) {
  * that order, with `sum` reduced by the caller in a fixed order. */
 HMN_INLINE float hmnk_forward(float sum, float b, float noise) { return (sum + b) + noise; }
 
-/* App. 10.1: c_j <- (1 - delta_c) c_j + delta_c z_j, and likewise h_i. */
-HMN_INLINE float hmnk_ema(float old, float rate, float value) {
-  return (1.0f - rate) * old + rate * value;
+/* The vector helpers the bodies below call under suffix _v: the twins of
+ * hmn_math.h, and these. */
+#ifdef HMN_OPENCL_C
+HMN_INLINE hmnk_vf hmnk_finite_logit_v(hmnk_vf s) {
+  s = s > HMN_F32_MAX ? (hmnk_vf)(HMN_F32_MAX) : s;
+  return s < -HMN_F32_MAX ? (hmnk_vf)(-HMN_F32_MAX) : s;
 }
+#endif
+
+/* Step 1: xhat_ji = x_i(t - tau_ji), from the ring row written at step
+ * t - tau: (t + D - tau) mod D, given slot = t mod D and tau < D. */
+HMN_INLINE hmnk_u32 hmnk_delay_row(hmnk_u32 slot, hmnk_u32 tau, hmnk_u32 delay) {
+  return slot >= tau ? slot - tau : slot + delay - tau;
+}
+
+/* App. 10.1: c_j <- (1 - delta_c) c_j + delta_c z_j, and likewise h_i. */
+#define HMN__EQ_EMA(V, T)                                        \
+  HMN_INLINE T hmnk_ema##V(T old, float rate, T value) {          \
+    return (1.0f - rate) * old + rate * value;                    \
+  }
 
 /* Eq 2: psi <- lambda psi + kappa_ji, for the fast and the slow component
  * (lambda = exp(-dt/tau) comes from the host, computed once per run). */
-HMN_INLINE void hmnk_composite_trace(float *psi_f, float *psi_s, float lam_f, float lam_s,
-                                    float kappa) {
-  *psi_f = lam_f * *psi_f + kappa;
-  *psi_s = lam_s * *psi_s + kappa;
-}
+#define HMN__EQ_COMPOSITE_TRACE(V, T)                                                 \
+  HMN_INLINE void hmnk_composite_trace##V(T *psi_f, T *psi_s, float lam_f, float lam_s, \
+                                          T kappa) {                                   \
+    *psi_f = lam_f * *psi_f + kappa;                                                   \
+    *psi_s = lam_s * *psi_s + kappa;                                                   \
+  }
 
 /* Eq 2: e_ji = rho_f psi_f + rho_s psi_s. */
-HMN_INLINE float hmnk_eligibility(float rho_f, float psi_f, float rho_s, float psi_s) {
-  return rho_f * psi_f + rho_s * psi_s;
-}
+#define HMN__EQ_ELIGIBILITY(V, T)                                           \
+  HMN_INLINE T hmnk_eligibility##V(float rho_f, T psi_f, float rho_s, T psi_s) { \
+    return rho_f * psi_f + rho_s * psi_s;                                     \
+  }
 
 /* Eq 10: s_ji = beta_a h_i c_j, clamped to +-FLT_MAX. The reference forms
  * the product in double; here it is formed in the order that keeps the
  * first partial product a normal number, so that an intermediate
  * overflow or underflow never changes the result (1e30 * 1e30 * 1e-30 is
  * 1e30, not inf). When no order avoids it, the true product itself is out
- * of range. */
-HMN_INLINE float hmnk_attention_logit(float beta, float h, float c) {
-  if (beta == 0.0f || h == 0.0f || c == 0.0f) return 0.0f;
-  float p = beta * h;
-  if (hmnk_is_normal(p)) return hmnk_finite_logit(p * c);
-  p = beta * c;
-  if (hmnk_is_normal(p)) return hmnk_finite_logit(p * h);
-  p = h * c;
-  if (hmnk_is_normal(p)) return hmnk_finite_logit(p * beta);
-  return hmnk_finite_logit((beta * h) * c);
+ * of range. Every order's candidate is formed and the first normal one
+ * selected (lane selects, no branches); beta and c are the row's. */
+#define HMN__EQ_ATTENTION_LOGIT(V, T)                                            \
+  HMN_INLINE T hmnk_attention_logit##V(float beta, T h, float c) {               \
+    T p1 = beta * h;                                                             \
+    float p2 = beta * c;                                                         \
+    T p3 = h * c;                                                                \
+    T s = hmnk_finite_logit##V((beta * h) * c);                                  \
+    s = hmnk_is_normal##V(p3) != 0 ? hmnk_finite_logit##V(p3 * beta) : s;        \
+    s = hmnk_is_normal(p2) ? hmnk_finite_logit##V(p2 * h) : s;                   \
+    s = hmnk_is_normal##V(p1) != 0 ? hmnk_finite_logit##V(p1 * c) : s;           \
+    return (beta == 0.0f || c == 0.0f) ? (T)(0.0f) : (h == 0.0f ? (T)(0.0f) : s); \
+  }
+
+/* Eq 11's numerator exp(s_ji - max_i s_ji), given the row maximum. */
+#define HMN__EQ_ATTENTION_NUMERATOR(V, T)                           \
+  HMN_INLINE T hmnk_attention_numerator##V(T s, float s_max) {      \
+    return hmnk_exp##V(s - s_max);                                  \
+  }
+
+/* Eq 11: alpha_ji = numerator_ji * factor_j, where the row's factor
+ * (hmnk_attention_factor) is scale / denominator: one multiplication per
+ * synapse instead of a division, within 1.5 ulp of the quotient. */
+#define HMN__EQ_LOCAL_ATTENTION(V, T)                                      \
+  HMN_INLINE T hmnk_local_attention##V(float factor, T numerator) {        \
+    return numerator * factor;                                             \
+  }
+
+/* Eq 3: dw*_ji = rate_j etilde_ji with the row's rate (eta_local +
+ * eta_global G_j) from hmnk_update_rate. */
+#define HMN__EQ_PRELIMINARY_UPDATE(V, T)                             \
+  HMN_INLINE T hmnk_preliminary_update##V(float rate, T e_tilde) {   \
+    return rate * e_tilde;                                           \
+  }
+
+/* Eq 4: gate = max(0, cos(Phi(t) - phi_ji)), or 1 with the gate off, as
+ * cos Phi cos phi_ji + sin Phi sin phi_ji: two products and a sum per
+ * synapse instead of a range reduction and a polynomial. cos Phi and
+ * sin Phi are the step's, cos phi_ji and sin phi_ji the synapse's (phi is
+ * fixed after init), each within half an ulp (formed in double on the
+ * host and rounded), so the gate is within about 2e-7 of the exact
+ * cosine (SPEC section 5 allows 1e-6). */
+#define HMN__EQ_PHASE_GATE(V, T)                                                   \
+  HMN_INLINE T hmnk_phase_gate##V(int enabled, float cos_phase, float sin_phase,    \
+                                  T cos_phi, T sin_phi) {                           \
+    if (!enabled) return (T)(1.0f);                                                 \
+    T g = cos_phase * cos_phi + sin_phase * sin_phi;                                \
+    return g > 0.0f ? g : (T)(0.0f);                                                \
+  }
+
+/* Eq 5: p_ji = sigmoid(beta_p (|dw| - theta_p)), kept as its reciprocal
+ * 1 / p_ji = 1 + e^(-beta_p (|dw| - theta_p)), the sigmoid's denominator,
+ * so that the decision below needs no division. */
+#define HMN__EQ_APPLY_PROBABILITY_INV(V, T)                                      \
+  HMN_INLINE T hmnk_apply_probability_inv##V(float beta_p, float theta_p, T dw) { \
+    return 1.0f + hmnk_exp##V(-(beta_p * (hmnk_fabs##V(dw) - theta_p)));          \
+  }
+
+/* Eq 5: apply dw when u < p, evaluated as u (1 / p) < 1; always with
+ * stochastic application off. The two differ only where u and p agree to
+ * rounding (the borderline cases SPEC section 5 allows); 1 / p = inf
+ * (p = 0) never applies, as u < 0 never holds. */
+#define HMN__EQ_STOCHASTIC_APPLY(V, T)                                          \
+  HMN_INLINE T hmnk_stochastic_apply##V(int enabled, T dw, T u, T inv_p) {      \
+    if (!enabled) return dw;                                                    \
+    return u * inv_p < 1.0f ? dw : (T)(0.0f);                                   \
+  }
+
+/* Step 10: w <- clamp(w + dw, w_min, w_max), the only clamp of the step. */
+#define HMN__EQ_CLAMP_WEIGHT(V, T)                                                  \
+  HMN_INLINE T hmnk_clamp_weight##V(T w, T dw, float w_min, float w_max) {          \
+    T v = w + dw;                                                                   \
+    v = v < w_min ? (T)(w_min) : v;                                                 \
+    return v > w_max ? (T)(w_max) : v;                                              \
+  }
+
+/* Every per-synapse equation, on the type T with helpers of suffix V. */
+#define HMN__EQ_ALL(V, T)              \
+  HMN__EQ_EMA(V, T)                    \
+  HMN__EQ_COMPOSITE_TRACE(V, T)        \
+  HMN__EQ_ELIGIBILITY(V, T)            \
+  HMN__EQ_ATTENTION_LOGIT(V, T)        \
+  HMN__EQ_ATTENTION_NUMERATOR(V, T)    \
+  HMN__EQ_LOCAL_ATTENTION(V, T)        \
+  HMN__EQ_PRELIMINARY_UPDATE(V, T)     \
+  HMN__EQ_PHASE_GATE(V, T)             \
+  HMN__EQ_APPLY_PROBABILITY_INV(V, T)  \
+  HMN__EQ_STOCHASTIC_APPLY(V, T)       \
+  HMN__EQ_CLAMP_WEIGHT(V, T)
+
+HMN__EQ_ALL(, float)
+#ifdef HMN_OPENCL_C
+HMN__EQ_ALL(_v, hmnk_vf)
+#endif
+
+/* ---- the per-row and per-neuron terms ---- */
+
+/* Eq 11's row factor: softmax divides by the denominator sum_i exp(s_ji -
+ * max), softmax_n also scales by N_in so that uniform attention is 1;
+ * with attention off every alpha is 1 (numerators of 1, factor 1). */
+HMN_INLINE float hmnk_attention_factor(int mode, float denom, float n_in) {
+  if (mode == HMN_ATTN_OFF) return 1.0f;
+  return (mode == HMN_ATTN_SOFTMAX_N ? n_in : 1.0f) / denom;
 }
 
-/* Eq 11: alpha_ji = softmax over i of s_ji, given the row maximum and the
- * denominator sum_i exp(s_ji - max) that the neuron kernel reduced.
- * softmax_n scales by N_in so that uniform attention is 1; off is 1. */
-HMN_INLINE float hmnk_local_attention(int mode, float s, float s_max, float denom, float n_in) {
-  if (mode == HMN_ATTENTION_OFF) return 1.0f;
-  float scale = mode == HMN_ATTENTION_SOFTMAX_N ? n_in : 1.0f;
-  return (scale * hmnk_exp(s - s_max)) / denom;
+/* Eq 3's rate of row j: eta_local + eta_global G_j. */
+HMN_INLINE float hmnk_update_rate(float eta_local, float eta_global, float g_j) {
+  return eta_local + eta_global * g_j;
 }
 
 /* Eq 6: r_k = sim(kappa_k, C_global): cosine, or dot product / sqrt(D_c).
@@ -147,7 +252,7 @@ HMN_INLINE float hmnk_similarity(int mode, HMN_GLOBAL const float *kappa_k,
     nk = nk + kappa_k[d] * kappa_k[d];
     nc = nc + ctx[d] * ctx[d];
   }
-  if (mode == HMN_SIMILARITY_DOT) return dot / hmnk_sqrt((float)d_ctx);
+  if (mode == HMN_SIM_DOT) return dot / hmnk_sqrt((float)d_ctx);
   if (nk == 0.0f || nc == 0.0f) return 0.0f;
   return dot / (hmnk_sqrt(nk) * hmnk_sqrt(nc));
 }
@@ -196,50 +301,18 @@ HMN_INLINE float hmnk_neuron_modulation(float sign_j, float g, float astro_lambd
   return sign_j * (g + astro_lambda * m_astro);
 }
 
-/* Eq 3: dw*_ji = (eta_local + eta_global G_j) etilde_ji. */
-HMN_INLINE float hmnk_preliminary_update(float eta_local, float eta_global, float g_j,
-                                        float e_tilde) {
-  return (eta_local + eta_global * g_j) * e_tilde;
-}
-
-/* Eq 4: gate = max(0, cos(Phi(t) - phi_ji)), or 1 with the gate off. The
- * phase arrives as phase_hi + phase_lo, the host's double split in two. */
-HMN_INLINE float hmnk_phase_gate(int enabled, float phase_hi, float phase_lo, float phi_ji) {
-  if (!enabled) return 1.0f;
-  float g = hmnk_cos_diff(phase_hi, phase_lo, phi_ji);
-  return g > 0.0f ? g : 0.0f;
-}
-
-/* Eq 5: p_ji = sigmoid(beta_p (|dw| - theta_p)). */
-HMN_INLINE float hmnk_apply_probability(float beta_p, float theta_p, float dw) {
-  return hmnk_sigmoid(beta_p * (hmnk_fabs(dw) - theta_p));
-}
-
-/* Eq 5: apply dw when u < p; always with stochastic application off. */
-HMN_INLINE float hmnk_stochastic_apply(int enabled, float dw, float u, float p) {
-  if (!enabled) return dw;
-  return u < p ? dw : 0.0f;
-}
-
-/* Step 10: w <- clamp(w + dw, w_min, w_max), the only clamp of the step. */
-HMN_INLINE float hmnk_clamp_weight(float w, float dw, float w_min, float w_max) {
-  float v = w + dw;
-  if (v < w_min) return w_min;
-  if (v > w_max) return w_max;
-  return v;
-}
-
 /* Step 11: b_j <- b_j + eta_b (z* - c_j). */
 HMN_INLINE float hmnk_bias_homeostasis(float b, float eta_b, float target, float c_j) {
   return b + eta_b * (target - c_j);
 }
 
-/* ---- vector twins (OpenCL C only; see the end of hmn_math.h) ----
- * Lane by lane the operations of the scalar functions above, except
- * where a twin says it evaluates the same equation another way for speed
- * (eqs 4, 5 and 11), within SPEC section 5's tolerances. Arguments that
- * are the same for the whole row (beta, c_j, the phase, the rates) stay
- * scalars. */
+/* Eq 5's probability itself, p_ji = 1 / (1 / p_ji), for checks and
+ * statistics; the kernels decide from the reciprocal. */
+HMN_INLINE float hmnk_apply_probability(float beta_p, float theta_p, float dw) {
+  return 1.0f / hmnk_apply_probability_inv(beta_p, theta_p, dw);
+}
+
+/* ---- the counter RNG on HMN_VEC lanes (OpenCL C only) ---- */
 #ifdef HMN_OPENCL_C
 
 /* The high word of the 64-bit products a * m, lane by lane; written as
@@ -276,88 +349,6 @@ HMN_INLINE hmnk_vf hmnk_uniform01_v(hmnk_vu r) {
   return hmnk_vconvert_float(r >> 8) * (1.0f / 16777216.0f);
 }
 
-HMN_INLINE hmnk_vf hmnk_finite_logit_v(hmnk_vf s) {
-  s = s > HMN_F32_MAX ? (hmnk_vf)(HMN_F32_MAX) : s;
-  return s < -HMN_F32_MAX ? (hmnk_vf)(-HMN_F32_MAX) : s;
-}
-
-/* Eq 10 for the lanes h of one row (beta and c the row's). Every order's
- * candidate is formed and the scalar function's choice selected. */
-HMN_INLINE hmnk_vf hmnk_attention_logit_v(float beta, hmnk_vf h, float c) {
-  hmnk_vf p1 = beta * h;
-  float p2 = beta * c;
-  hmnk_vf p3 = h * c;
-  hmnk_vf s = hmnk_finite_logit_v((beta * h) * c);
-  s = hmnk_is_normal_v(p3) != 0 ? hmnk_finite_logit_v(p3 * beta) : s;
-  s = hmnk_is_normal(p2) ? hmnk_finite_logit_v(p2 * h) : s;
-  s = hmnk_is_normal_v(p1) != 0 ? hmnk_finite_logit_v(p1 * c) : s;
-  return (beta == 0.0f || c == 0.0f) ? (hmnk_vf)(0.0f) : (h == 0.0f ? (hmnk_vf)(0.0f) : s);
-}
-
-HMN_INLINE hmnk_vf hmnk_ema_v(hmnk_vf old, float rate, hmnk_vf value) {
-  return (1.0f - rate) * old + rate * value;
-}
-
-HMN_INLINE void hmnk_composite_trace_v(hmnk_vf *psi_f, hmnk_vf *psi_s, float lam_f, float lam_s,
-                                       hmnk_vf kappa) {
-  *psi_f = lam_f * *psi_f + kappa;
-  *psi_s = lam_s * *psi_s + kappa;
-}
-
-HMN_INLINE hmnk_vf hmnk_eligibility_v(float rho_f, hmnk_vf psi_f, float rho_s, hmnk_vf psi_s) {
-  return rho_f * psi_f + rho_s * psi_s;
-}
-
-/* Eq 11 with the row's factor scale / denominator formed once: one
- * multiplication per synapse instead of a division, within 1.5 ulp of
- * hmnk_local_attention (far inside SPEC section 5's 1e-5). */
-HMN_INLINE hmnk_vf hmnk_local_attention_v(float scale_over_denom, hmnk_vf numerator) {
-  return numerator * scale_over_denom;
-}
-
-/* Eq 3 with the row's factor (eta_local + eta_global G_j) formed once:
- * the same product as hmnk_preliminary_update. */
-HMN_INLINE hmnk_vf hmnk_preliminary_update_v(float coef, hmnk_vf e_tilde) {
-  return coef * e_tilde;
-}
-
-/* Eq 4 as the vector kernels evaluate it: cos(Phi - phi_ji) = cos Phi
- * cos phi_ji + sin Phi sin phi_ji, from the step's cos Phi and sin Phi and
- * each synapse's cos phi_ji and sin phi_ji, all four formed once in
- * double on the host and rounded (phi is fixed after init). Two products
- * and a sum per synapse instead of a range reduction and two polynomials:
- * the gate was a quarter of the row kernel's time on PoCL. Each input is
- * within half an ulp, so the gate is within about 2e-7 of the exact
- * cosine (SPEC section 5 allows 1e-6); the scalar hmnk_phase_gate keeps
- * the reduction for the FPGA variant, which has no room for two more
- * state arrays. */
-HMN_INLINE hmnk_vf hmnk_phase_gate_v(int enabled, float cos_phase, float sin_phase,
-                                     hmnk_vf cos_phi, hmnk_vf sin_phi) {
-  if (!enabled) return (hmnk_vf)(1.0f);
-  hmnk_vf g = cos_phase * cos_phi + sin_phase * sin_phi;
-  return g > 0.0f ? g : (hmnk_vf)(0.0f);
-}
-
-/* Eq 5 as the vector kernels use it: 1 / p_ji = 1 + e^(-beta_p (|dw| -
- * theta_p)), the sigmoid's denominator, so that the decision below needs
- * no division. */
-HMN_INLINE hmnk_vf hmnk_apply_probability_inv_v(float beta_p, float theta_p, hmnk_vf dw) {
-  return 1.0f + hmnk_exp_v(-(beta_p * (hmnk_fabs_v(dw) - theta_p)));
-}
-
-/* Eq 5: u < p as u (1 / p) < 1. The two differ only where u and p agree
- * to rounding (|u - p| of an ulp, the borderline cases SPEC section 5
- * allows); 1 / p = inf (p = 0) never applies, as u < 0 never holds. */
-HMN_INLINE hmnk_vf hmnk_stochastic_apply_v(int enabled, hmnk_vf dw, hmnk_vf u, hmnk_vf inv_p) {
-  if (!enabled) return dw;
-  return u * inv_p < 1.0f ? dw : (hmnk_vf)(0.0f);
-}
-
-HMN_INLINE hmnk_vf hmnk_clamp_weight_v(hmnk_vf w, hmnk_vf dw, float w_min, float w_max) {
-  hmnk_vf v = w + dw;
-  v = v < w_min ? (hmnk_vf)(w_min) : v;
-  return v > w_max ? (hmnk_vf)(w_max) : v;
-}
 
 #endif /* HMN_OPENCL_C */
 

@@ -60,10 +60,10 @@ Test(fpga_model, u250_by_hand) {
   near(p.slow.step_s, slow, "t_step, slow");
   near(p.slow.sups, 16777216.0 / slow, "SUPS, slow");
   cr_assert_lt(p.slow.sups, p.fast.sups);
-  /* Resources: 4006 DSPs from the operator counts, -20 % / +30 %; one of
+  /* Resources: 4326 DSPs from the operator counts, -20 % / +30 %; one of
    * the U250's 4 SLRs has 3072. */
-  cr_assert_eq(p.dsp_lo, 3204);
-  cr_assert_eq(p.dsp_hi, 5207);
+  cr_assert_eq(p.dsp_lo, 3460);
+  cr_assert_eq(p.dsp_hi, 5623);
   cr_assert_eq(p.uram, 32);
   cr_assert_eq(p.fits_one_slr, 0);
 }

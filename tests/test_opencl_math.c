@@ -8,9 +8,11 @@
 #include <criterion/criterion.h>
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
-#include "../kernels/hmn_synapse.h"
 #include "internal.h"
+/* (after hmn.h, whose mode enums the kernel headers then use) */
+#include "../kernels/hmn_synapse.h"
 
 TestSuite(opencl_math);
 
@@ -107,7 +109,7 @@ Test(opencl_math, equations_match_ref) {
     });
   cr_assert_eq(hmnk_ema(0.2f, 0.1f, 1.0f), hmn__ref_ema(0.2f, 0.1f, 1.0f));
   cr_assert_eq(hmnk_eligibility(1.0f, 0.8f, 0.5f, 2.1f), hmn__ref_eligibility(1.0f, 0.8f, 0.5f, 2.1f));
-  cr_assert_eq(hmnk_preliminary_update(0.01f, 0.1f, 2.0f, 3.0f),
+  cr_assert_eq(hmnk_preliminary_update(hmnk_update_rate(0.01f, 0.1f, 2.0f), 3.0f),
                hmn__ref_preliminary_update(0.01f, 0.1f, 2.0f, 3.0f));
   cr_assert_eq(hmnk_clamp_weight(0.9f, 0.3f, -1.0f, 1.0f), hmn__ref_clamp_weight(0.9f, 0.3f, -1.0f, 1.0f));
   cr_assert_eq(hmnk_bias_homeostasis(0.1f, 0.01f, 0.1f, 0.6f),
@@ -121,10 +123,36 @@ Test(opencl_math, equations_match_ref) {
     float want = hmn__ref_apply_probability(1000.0f, 0.0005f, x);
     cr_assert(fabs(hmnk_apply_probability(1000.0f, 0.0005f, x) - want) < 1e-6, "p(%g)", (double)x);
   });
+  /* Eq 4 from the rounded cos and sin of the phase and of phi: each
+   * within half an ulp, so the gate is within a few 1e-7 of SPEC's. */
   SWEEP(0.0, 6.28, 2000, {
     float want = hmn__ref_phase_gate(1, 1.0f, x);
-    cr_assert(fabs(hmnk_phase_gate(1, 1.0f, 0.0f, x) - want) < 2e-7);
+    float got = hmnk_phase_gate(1, (float)cos(1.0), (float)sin(1.0), (float)cos((double)x),
+                                (float)sin((double)x));
+    cr_assert(fabs(got - want) < 4e-7, "gate(%g) = %.9g, ref %.9g", (double)x, (double)got,
+              (double)want);
   });
+  cr_assert_eq(hmnk_phase_gate(0, 1.0f, 0.0f, -1.0f, 0.0f), 1.0f);
+  /* Eq 5's decision u (1 / p) < 1 agrees with u < p away from the
+   * rounding borderline, and eq 11's row factor with the quotient. */
+  SWEEP(-0.01, 0.01, 2000, {
+    float inv = hmnk_apply_probability_inv(1000.0f, 0.0005f, x);
+    float p = hmn__ref_apply_probability(1000.0f, 0.0005f, x);
+    for (float u = 0.0f; u < 1.0f; u += 0.0625f)
+      if (fabs(u - p) > 1e-6)
+        cr_assert_eq(hmnk_stochastic_apply(1, x, u, inv), hmn__ref_stochastic_apply(1, x, u, p),
+                     "dw %g u %g p %g", (double)x, (double)u, (double)p);
+  });
+  cr_assert_eq(hmnk_stochastic_apply(0, 0.5f, 0.9f, 100.0f), 0.5f);
+  cr_assert_eq(hmnk_attention_factor(HMN_ATTN_OFF, 7.0f, 64.0f), 1.0f);
+  cr_assert_eq(hmnk_attention_factor(HMN_ATTN_SOFTMAX, 4.0f, 64.0f), 0.25f);
+  cr_assert_eq(hmnk_attention_factor(HMN_ATTN_SOFTMAX_N, 4.0f, 64.0f), 16.0f);
+  cr_assert(fabs(hmnk_local_attention(hmnk_attention_factor(HMN_ATTN_SOFTMAX, 3.0f, 8.0f),
+                                      hmnk_attention_numerator(0.5f, 1.5f)) -
+                 exp(-1.0) / 3.0) < 1e-7);
+  cr_assert_eq(hmnk_delay_row(2, 0, 4), 2u);
+  cr_assert_eq(hmnk_delay_row(2, 3, 4), 3u);
+  cr_assert_eq(hmnk_delay_row(0, 1, 4), 3u);
 }
 
 /* Logits keep the reference's value where a float partial product would
@@ -137,4 +165,53 @@ Test(opencl_math, attention_logit_edges) {
   cr_assert_eq(hmnk_attention_logit(1e30f, 3e38f, 0.0f), 0.0f);
   cr_assert_eq(hmnk_attention_logit(1e-30f, 1e-30f, 1e-30f), 0.0f);
   cr_assert_eq(hmnk_attention_logit(2.0f, 0.5f, 3.0f), 3.0f);
+}
+
+/* The parameter record round trip: what the host writes
+ * (hmn__kernel_params) is what every kernel reads (hmnk_read_layer), one
+ * field per line of kernels/hmn_iface.h's table. */
+Test(opencl_math, parameter_record_round_trip) {
+  hmn_config cfg;
+  hmn_config_defaults(&cfg);
+  cfg.n_in = 40;
+  cfg.n_out = 24;
+  cfg.seed = 0x123456789abcdefull;
+  cfg.activation = HMN_ACT_TANH;
+  cfg.attention = HMN_ATTN_SOFTMAX_N;
+  cfg.phase_gate = 7;
+  cfg.beta_p = -3.5f;
+  cfg.w_max = 0.75f;
+  cfg.dt = 1.0f;
+  cfg.tau_fast = 4.0f;
+  uint32_t words[HMN_P_COUNT];
+  hmn__kernel_params(&cfg, words);
+  hmnk_layer L;
+  hmnk_read_layer(words, &L);
+  cr_assert_eq(L.n_in, 40u);
+  cr_assert_eq(L.n_out, 24u);
+  cr_assert_eq(L.seed_lo, 0x89abcdefu);
+  cr_assert_eq(L.seed_hi, 0x1234567u);
+  cr_assert_eq(L.activation, HMN_ACT_TANH);
+  cr_assert_eq(L.attention, HMN_ATTN_SOFTMAX_N);
+  cr_assert_eq(L.phase_gate, 1, "a mode switch arrives as 0 or 1");
+  cr_assert_eq(L.beta_p, -3.5f);
+  cr_assert_eq(L.w_max, 0.75f);
+  cr_assert_eq(L.lam_f, (float)exp(-0.25));
+  cr_assert_eq(L.rho_s, cfg.rho_slow);
+  cr_assert_eq(L.astro_source, (uint32_t)cfg.astro_source);
+}
+
+/* The step record's words sit where the kernel reads them. */
+Test(opencl_math, step_record_layout) {
+  float slot[HMN_STEP_SCALARS] = {0};
+  hmn__step_record rec = {.slot = 3, .t_hi = 1, .g = 0.5f, .bh_max = -2.0f, .hist_half = 1};
+  hmn__step_record_store(&rec, slot);
+  uint32_t u[HMN_STEP_SCALARS];
+  memcpy(u, slot, sizeof u);
+  cr_assert_eq(u[HMN_SC_SLOT], 3u);
+  cr_assert_eq(u[HMN_SC_T_HI], 1u);
+  cr_assert_eq(slot[HMN_SC_G], 0.5f);
+  cr_assert_eq(slot[HMN_SC_BH_MAX], -2.0f);
+  cr_assert_eq(u[HMN_SC_HIST_HALF], 1u);
+  cr_assert_eq(HMN_SC_HIST_HALF, 14, "the kernel's record layout");
 }

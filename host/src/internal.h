@@ -108,6 +108,53 @@ extern const hmn__backend_ops hmn__backend_opencl;
 void hmn__snapshot_free(hmn_layer *layer);
 const hmn__backend_ops *hmn__backend_find(const char *name);
 
+/* The kernels (OpenCL and FPGA) take the mode values and stream ids as
+ * numbers, under hmn.h's names, from kernels/hmn_iface.h's table. */
+#include "hmn_iface.h"
+#define HMN__IFACE_MODE_CHECK(name, value) \
+  _Static_assert((int)(name) == (value), #name " differs from kernels/hmn_iface.h");
+HMN_IFACE_MODES(HMN__IFACE_MODE_CHECK)
+#undef HMN__IFACE_MODE_CHECK
+
+/* ---- what the device backends form on the host (precompute.c); none
+ * of it calls ref ---- */
+/* lambda = exp(-dt / tau), a trace's decay per step. */
+float hmn__pre_decay(float dt, float tau);
+/* (1 - rate) old + rate value: step 3's c and h, and the host's running
+ * means. */
+float hmn__pre_ema(float old, float rate, float value);
+/* Step 5's least and largest beta h_i(t), and whether every h_i is 0 or
+ * has a normal beta h_i (the plain case of hmn_step.cl). */
+typedef struct {
+  float bh_min, bh_max;
+  bool plain;
+} hmn__pre_extremes;
+/* Step 3's h(t) from h(t - 1) and x(t), and its extremes. */
+void hmn__pre_embedding(const hmn_config *cfg, const float *h_prev, const float *x, float *h,
+                        hmn__pre_extremes *out);
+/* Step 6's shared G (eqs 6-7) from the keys kappa, the weights w_k, E(t)
+ * and C_global(t). */
+float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, const float *w_k,
+                                 const float *mod, const float *ctx);
+/* cos and sin of an angle, in double and rounded: eq 4's terms. */
+void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out);
+
+/* The layer's parameter record (kernels/hmn_iface.h, HMN_IFACE_LAYER),
+ * which every device kernel reads its parameters from. */
+void hmn__kernel_params(const hmn_config *cfg, uint32_t out[HMN_P_COUNT]);
+/* One step's record (HMN_IFACE_STEP): a member per line of the table. */
+#define HMN__STEP_TYPE_U32 uint32_t
+#define HMN__STEP_TYPE_F32 float
+#define HMN__STEP_FIELD(NAME, field, KIND, what) HMN__STEP_TYPE_##KIND field;
+typedef struct {
+  HMN_IFACE_STEP(HMN__STEP_FIELD)
+} hmn__step_record;
+#undef HMN__STEP_FIELD
+_Static_assert(HMN_SC_COUNT <= HMN_STEP_SCALARS, "the step record outgrew its 16 words");
+_Static_assert(sizeof(hmn__step_record) == HMN_SC_COUNT * 4, "every step word is 32 bits");
+/* Store a step record at the head of a step's inputs. */
+void hmn__step_record_store(const hmn__step_record *rec, float *slot);
+
 /* ---- ref model (ref.c): one function per equation, SPEC section 3 ---- */
 float hmn__ref_decay(float dt, float tau);
 float hmn__ref_activation(int activation, float a);
@@ -313,14 +360,5 @@ double hmn__meter_joules(const hmn_meter *m);
  * selector, and an OpenCL device name against NVML's name of the GPU. */
 bool hmn__contains_nocase(const char *hay, const char *needle);
 
-/* The kernels (OpenCL and FPGA) take the mode values as numbers
- * (kernels/hmn_synapse.h). */
-_Static_assert(HMN_ACT_RELU == 0 && HMN_ACT_SIGMOID == 1 && HMN_ACT_TANH == 2 &&
-                   HMN_ACT_LINEAR == 3,
-               "activation values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_ATTN_SOFTMAX == 0 && HMN_ATTN_SOFTMAX_N == 1 && HMN_ATTN_OFF == 2,
-               "attention values differ from kernels/hmn_synapse.h");
-_Static_assert(HMN_SIM_COSINE == 0 && HMN_SIM_DOT == 1,
-               "similarity values differ from kernels/hmn_synapse.h");
 
 #endif /* HMN_INTERNAL_H */

@@ -91,8 +91,9 @@ static int hmn__clf_build(hmn__clf_layer *f, const hmn_config *cfg, hmn_error *e
   snprintf(defines, sizeof defines,
            "#define HMN_FPGA_MAX_IN %d\n#define HMN_FPGA_MAX_OUT %d\n#define HMN_FPGA_MAX_DELAY %d\n",
            lim.max_in, lim.max_out, lim.max_delay);
-  static const char *const files[] = {"hmn_port.h",        "hmn_math.h", "hmn_synapse.h",
-                                      "hmn_fpga_params.h", "hmn_fpga.h", "hmn_fpga.cl"};
+  static const char *const files[] = {"hmn_port.h",        "hmn_math.h", "hmn_iface.h",
+                                      "hmn_synapse.h",     "hmn_fpga_params.h",
+                                      "hmn_fpga.h",        "hmn_fpga.cl"};
   return hmn__cl_build_files(f->ctx, &f->dev, defines, files, sizeof files / sizeof files[0],
                              &f->program, err);
 }

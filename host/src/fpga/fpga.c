@@ -73,47 +73,11 @@ size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim) {
   return sizeof(float) * ((size_t)lim->max_delay * in + in + 10 * out + 7 * block) + block;
 }
 
-static uint32_t hmn__bits(float f) {
-  uint32_t u;
-  memcpy(&u, &f, sizeof u);
-  return u;
-}
+_Static_assert(HMN_FPGA_PARAM_WORDS == 32, "the parameter record is the bitstreams' ABI: a change "
+                                          "to it changes HMN_FPGA_ABI and this count");
 
 void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS]) {
-  memset(out, 0, HMN_FPGA_PARAM_WORDS * sizeof(uint32_t));
-  out[HMN_FPGA_P_N_IN] = (uint32_t)cfg->n_in;
-  out[HMN_FPGA_P_N_OUT] = (uint32_t)cfg->n_out;
-  out[HMN_FPGA_P_N_MOD] = (uint32_t)cfg->n_mod;
-  out[HMN_FPGA_P_D_CTX] = (uint32_t)cfg->d_ctx;
-  out[HMN_FPGA_P_DELAY] = (uint32_t)cfg->delay_len;
-  out[HMN_FPGA_P_SEED_LO] = (uint32_t)cfg->seed;
-  out[HMN_FPGA_P_SEED_HI] = (uint32_t)(cfg->seed >> 32);
-  out[HMN_FPGA_P_ACTIVATION] = (uint32_t)cfg->activation;
-  out[HMN_FPGA_P_ATTENTION] = (uint32_t)cfg->attention;
-  out[HMN_FPGA_P_GLOBAL_ATTENTION] = cfg->global_attention != 0;
-  out[HMN_FPGA_P_SIMILARITY] = (uint32_t)cfg->similarity;
-  out[HMN_FPGA_P_PHASE_GATE] = cfg->phase_gate != 0;
-  out[HMN_FPGA_P_STOCHASTIC] = cfg->stochastic != 0;
-  out[HMN_FPGA_P_ASTRO_SOURCE] = (uint32_t)cfg->astro_source;
-  out[HMN_FPGA_P_NOISE_SIGMA] = hmn__bits(cfg->noise_sigma);
-  out[HMN_FPGA_P_CTX_RATE] = hmn__bits(cfg->ctx_rate);
-  out[HMN_FPGA_P_EMB_RATE] = hmn__bits(cfg->emb_rate);
-  out[HMN_FPGA_P_BIAS_RATE] = hmn__bits(cfg->bias_rate);
-  out[HMN_FPGA_P_TARGET_RATE] = hmn__bits(cfg->target_rate);
-  /* lambda = exp(-dt/tau), once per config, exactly as ref computes it. */
-  out[HMN_FPGA_P_LAM_F] = hmn__bits(hmn__ref_decay(cfg->dt, cfg->tau_fast));
-  out[HMN_FPGA_P_LAM_S] = hmn__bits(hmn__ref_decay(cfg->dt, cfg->tau_slow));
-  out[HMN_FPGA_P_RHO_F] = hmn__bits(cfg->rho_fast);
-  out[HMN_FPGA_P_RHO_S] = hmn__bits(cfg->rho_slow);
-  out[HMN_FPGA_P_BETA_ATTN] = hmn__bits(cfg->beta_attn);
-  out[HMN_FPGA_P_BETA_GLOBAL] = hmn__bits(cfg->beta_global);
-  out[HMN_FPGA_P_ASTRO_DECAY] = hmn__bits(cfg->astro_decay);
-  out[HMN_FPGA_P_ASTRO_GAIN] = hmn__bits(cfg->astro_gain);
-  out[HMN_FPGA_P_ASTRO_LAMBDA] = hmn__bits(cfg->astro_lambda);
-  out[HMN_FPGA_P_BETA_P] = hmn__bits(cfg->beta_p);
-  out[HMN_FPGA_P_THETA_P] = hmn__bits(cfg->theta_p);
-  out[HMN_FPGA_P_W_MIN] = hmn__bits(cfg->w_min);
-  out[HMN_FPGA_P_W_MAX] = hmn__bits(cfg->w_max);
+  hmn__kernel_params(cfg, out);
 }
 
 void hmn__step_phase_split(const hmn_config *cfg, const hmn_step_input *in, uint64_t t, float *hi,

@@ -73,9 +73,10 @@ typedef struct {
 } hmn__op_count;
 
 static const hmn__op_count hmn__ops[] = {
-    /* update: traces, eligibility, logit, exp, softmax, eq 3, cos gate,
-     * sigmoid, clamp, per lane */
-    {"update lane", 30, 26, 2, 0, 16},
+    /* update: traces, eligibility, logit, exp numerator, row factor,
+     * eq 3, cosine and sine of phi and the gate, the exp of 1/p, clamp,
+     * per lane (no division: the row factor and 1/p avoid it) */
+    {"update lane", 34, 30, 0, 0, 16},
     /* update: five Philox-4x32-10 blocks per word */
     {"update draws", 0, 0, 0, 100, 1},
     /* row_products: a product per lane, the 16-leaf tree */

@@ -76,11 +76,11 @@ void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float 
   for (int i = 0; i < cfg->n_in; i++) {
     double diff = (double)x[i] - (double)src->x_mean[i];
     d2 += diff * diff;
-    src->x_mean[i] = hmn__ref_ema(src->x_mean[i], cfg->novelty_rate, x[i]);
+    src->x_mean[i] = hmn__pre_ema(src->x_mean[i], cfg->novelty_rate, x[i]);
   }
   float novelty = (float)sqrt(d2 / (double)cfg->n_in);
   float surprise = novelty - src->usual;
-  src->usual = hmn__ref_ema(src->usual, cfg->novelty_rate, novelty);
+  src->usual = hmn__pre_ema(src->usual, cfg->novelty_rate, novelty);
 
   memset(mod, 0, (size_t)cfg->n_mod * sizeof(float));
   if (da >= 0 && cfg->dopamine) mod[da] = src->rpe;
@@ -91,8 +91,8 @@ void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float 
 void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward) {
   float rpe = reward - src->rbar;
   src->rpe = rpe;
-  src->rbar = hmn__ref_ema(src->rbar, cfg->reward_rate, reward);
-  src->rvar = hmn__ref_ema(src->rvar, cfg->reward_rate, rpe * rpe);
+  src->rbar = hmn__pre_ema(src->rbar, cfg->reward_rate, reward);
+  src->rvar = hmn__pre_ema(src->rvar, cfg->reward_rate, rpe * rpe);
 }
 
 size_t hmn__sources_bytes(const hmn_config *cfg) {

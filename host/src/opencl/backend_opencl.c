@@ -43,29 +43,12 @@ static const char *const hmn__kernel_names[HMN__K_COUNT] = {"hmn_step_row"};
  * statistics, so snapshots keep them. */
 enum { HMN__X_G_J, HMN__X_COUNTS, HMN__X_COUNT };
 
-/* The step's scalars at the head of its inputs (hmn_step.cl's HMN_SC_*),
- * then x(t) and h(t): they travel in the one upload of the step instead
- * of as kernel arguments, so a step makes no clSetKernelArg call beyond
- * naming its slot of shared memory. */
-enum {
-  HMN__SC_SLOT, /* integers, as their bits */
-  HMN__SC_T_LO,
-  HMN__SC_T_HI,
-  HMN__SC_PLAIN,
-  HMN__SC_ETA_LOCAL, /* floats */
-  HMN__SC_ETA_GLOBAL,
-  HMN__SC_COS_PHASE,
-  HMN__SC_SIN_PHASE,
-  HMN__SC_G,
-  HMN__SC_E_ASTRO,
-  HMN__SC_BH_MIN,
-  HMN__SC_BH_MAX,
-  HMN__SC_STEPS, /* integers again; read from a launch's first step only */
-  HMN__SC_PREV_STEPS,
-  HMN__SC_HIST_HALF,
-  /* 16 words, so that x(t) starts 64 bytes in, as aligned as the buffer. */
-  HMN__SC_COUNT = 16
-};
+/* Each step's inputs begin with its record (kernels/hmn_iface.h's
+ * HMN_IFACE_STEP, HMN_STEP_SCALARS words), then x(t) and h(t): the
+ * per-step values travel in the one upload of the step instead of as
+ * kernel arguments, so a step makes no clSetKernelArg call beyond naming
+ * its slot of shared memory. The layer's parameters are a record of their
+ * own (HMN_IFACE_LAYER), written when the config may have changed. */
 
 /* st.stats.applied holds this while the last step's counts are still on
  * the device; hmn_layer_stats adds them up on demand. Whoever resets the
@@ -115,6 +98,7 @@ typedef struct {
    * written. phi_version counts those writes; a snapshot remembers the
    * one it saw, so that restoring it after phi changed derives them again. */
   cl_mem phase_terms[2];
+  cl_mem params; /* the layer's parameter record */
   uint64_t phi_version, snap_phi_version;
   bool args_stale;                /* the config may have changed since arguments were set */
   bool broken;                    /* a device error mid-step left the state undefined */
@@ -152,7 +136,7 @@ static void hmn__cl_mark_broken(hmn__cl_layer *cl) {
 
 /* One step's inputs: its scalars, x(t), h(t). */
 static size_t hmn__inputs_bytes(const hmn_config *cfg) {
-  return (size_t)(HMN__SC_COUNT + 2 * cfg->n_in) * sizeof(float);
+  return (size_t)(HMN_STEP_SCALARS + 2 * cfg->n_in) * sizeof(float);
 }
 
 /* An array's device buffer: x_hist holds two halves (hmn_step.cl). The
@@ -285,15 +269,19 @@ static void hmn__arg(hmn__args *a, size_t size, const void *value) {
     hmn__arg(a, sizeof v_, &v_);     \
   } while (0)
 
-/* Every argument, in hmn_step.cl's order; the per-step values travel in
- * the inputs buffer. */
+/* The parameter record, then every argument in hmn_step.cl's order; the
+ * per-step values travel in the inputs buffer. */
 static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
-  const hmn_config *cfg = &layer->st.cfg;
   cl_mem *m = cl->arr, *x = cl->extra;
-  uint32_t seed_lo = (uint32_t)cfg->seed, seed_hi = (uint32_t)(cfg->seed >> 32);
-  float lam_f = hmn__ref_decay(cfg->dt, cfg->tau_fast);
-  float lam_s = hmn__ref_decay(cfg->dt, cfg->tau_slow);
+  cl_uint params[HMN_P_COUNT];
+  hmn__kernel_params(&layer->st.cfg, params);
+  /* (blocking, and in order after every launch that read the record before) */
+  cl_int e = clEnqueueWriteBuffer(cl->queue, cl->params, CL_TRUE, 0, sizeof params, params, 0,
+                                  NULL, NULL);
+  if (e != CL_SUCCESS)
+    return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': writing the parameter record: %s",
+                     cl->dev.info.name, hmn__cl_error_name(e));
 
   hmn__args a[HMN__K_COUNT];
   for (int k = 0; k < HMN__K_COUNT; k++) a[k] = (hmn__args){cl->kernels[k], 0, CL_SUCCESS};
@@ -323,28 +311,7 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
     row->status = CL_INVALID_ARG_INDEX;
   HMN__ARG_MEM(row, x[HMN__X_G_J]);
   HMN__ARG_MEM(row, x[HMN__X_COUNTS]);
-  HMN__ARG_U32(row, seed_lo);
-  HMN__ARG_U32(row, seed_hi);
-  HMN__ARG_F32(row, cfg->noise_sigma);
-  HMN__ARG_F32(row, cfg->ctx_rate);
-  HMN__ARG_I32(row, cfg->activation);
-  HMN__ARG_F32(row, cfg->astro_decay);
-  HMN__ARG_F32(row, cfg->astro_gain);
-  HMN__ARG_F32(row, cfg->astro_lambda);
-  HMN__ARG_F32(row, cfg->bias_rate);
-  HMN__ARG_F32(row, cfg->target_rate);
-  HMN__ARG_F32(row, cfg->beta_attn);
-  HMN__ARG_I32(row, cfg->attention);
-  HMN__ARG_F32(row, lam_f);
-  HMN__ARG_F32(row, lam_s);
-  HMN__ARG_F32(row, cfg->rho_fast);
-  HMN__ARG_F32(row, cfg->rho_slow);
-  HMN__ARG_I32(row, cfg->phase_gate != 0);
-  HMN__ARG_F32(row, cfg->beta_p);
-  HMN__ARG_F32(row, cfg->theta_p);
-  HMN__ARG_I32(row, cfg->stochastic != 0);
-  HMN__ARG_F32(row, cfg->w_min);
-  HMN__ARG_F32(row, cfg->w_max);
+  HMN__ARG_MEM(row, cl->params);
 
   for (int k = 0; k < HMN__K_COUNT; k++)
     if (a[k].status != CL_SUCCESS)
@@ -454,6 +421,7 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
   }
   for (int k = 0; k < 2; k++)
     if (cl->phase_terms[k] != NULL) clReleaseMemObject(cl->phase_terms[k]);
+  if (cl->params != NULL) clReleaseMemObject(cl->params);
   hmn__free(cl->h_copy);
   hmn__free(cl->snap_h_copy);
   hmn__free(cl->keys);
@@ -533,6 +501,9 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   for (int k = 0; k < 2 && rc == HMN_OK; k++)
     rc = hmn__cl_create_buffer(cl, hmn__array_bytes(cfg, HMN_ARRAY_PHI), "the phase gate's terms",
                                &cl->phase_terms[k], err);
+  if (rc == HMN_OK)
+    rc = hmn__cl_create_buffer(cl, HMN_P_COUNT * sizeof(cl_uint), "the parameter record",
+                               &cl->params, err);
   cl->slot_floats = (hmn__inputs_bytes(cfg) + 127) / 128 * (128 / sizeof(float));
   size_t ring_bytes = HMN__RING * cl->slot_floats * sizeof(float);
   if (rc == HMN_OK && cl->svm &&
@@ -625,48 +596,39 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
   const float *h_prev = cl->h_copy;
   for (uint32_t s = 0; s < count; s++) {
     float *staged = first + (size_t)s * cl->slot_floats;
-    float *x_part = staged + HMN__SC_COUNT, *h_part = x_part + cfg->n_in;
+    float *x_part = staged + HMN_STEP_SCALARS, *h_part = x_part + cfg->n_in;
     memcpy(x_part, in[s].x, (size_t)cfg->n_in * sizeof(float));
-    /* Step 3's h(t) with the reference's function (the kernel's
-     * expression, so the same bits), and step 5's extremes of beta h_i
-     * and whether the case is plain, as hmn_step_row defines it. */
-    float beta = cfg->beta_attn, bh_min = FLT_MAX, bh_max = -FLT_MAX;
-    bool plain = true;
-    for (int i = 0; i < cfg->n_in; i++) {
-      float h = hmn__ref_ema(h_prev[i], cfg->emb_rate, in[s].x[i]);
-      float bh = beta * h;
-      h_part[i] = h;
-      /* (beta = 0 makes every logit 0, which finite(0 c) is too.) */
-      if (beta != 0.0f && h != 0.0f && !isnormal(bh)) plain = false;
-      bh_min = bh < bh_min ? bh : bh_min;
-      bh_max = bh > bh_max ? bh : bh_max;
-    }
+    /* Step 3's h(t) (hmnk_ema's expression, so the kernel's bits), and
+     * step 5's extremes of beta h_i and whether the case is plain, as
+     * hmn_step_row defines it. */
+    hmn__pre_extremes bh;
+    hmn__pre_embedding(cfg, h_prev, in[s].x, h_part, &bh);
     h_prev = h_part;
-    /* The gate's cos Phi and sin Phi, in double from the phase the
-     * reference uses, then rounded (see hmnk_phase_gate_v). */
+    /* The gate's cos Phi and sin Phi (eq 4, hmnk_phase_gate). */
     uint64_t ts = t + s;
     double phase =
         in[s].phase != NULL ? (double)*in[s].phase : (double)hmn__oscillator_phase(cfg, ts);
-    const cl_uint scalar_bits[4] = {(cl_uint)(ts % (uint64_t)cfg->delay_len), (cl_uint)ts,
-                                    (cl_uint)(ts >> 32), plain ? 1u : 0u};
-    const cl_float scalar_values[8] = {
-        st->eta_local,
-        st->eta_global,
-        (cl_float)cos(phase),
-        (cl_float)sin(phase),
-        hmn__ref_global_modulation(cfg, cl->keys, cl->key_weights, in[s].mod, in[s].ctx),
-        in[s].mod[cfg->astro_source],
-        bh_min,
-        bh_max};
-    _Static_assert(HMN__SC_ETA_LOCAL == 4 && HMN__SC_BH_MAX == 11 && HMN__SC_HIST_HALF == 14,
-                   "the scalars' layout changed");
-    memcpy(staged + HMN__SC_SLOT, scalar_bits, sizeof scalar_bits);
-    memcpy(staged + HMN__SC_ETA_LOCAL, scalar_values, sizeof scalar_values);
+    float cos_phase, sin_phase;
+    hmn__pre_cos_sin(phase, &cos_phase, &sin_phase);
+    hmn__step_record rec = {
+        .slot = (uint32_t)(ts % (uint64_t)cfg->delay_len),
+        .t_lo = (uint32_t)ts,
+        .t_hi = (uint32_t)(ts >> 32),
+        .plain = bh.plain ? 1u : 0u,
+        .eta_local = st->eta_local,
+        .eta_global = st->eta_global,
+        .cos_phase = cos_phase,
+        .sin_phase = sin_phase,
+        .g = hmn__pre_global_modulation(cfg, cl->keys, cl->key_weights, in[s].mod, in[s].ctx),
+        .e_astro = in[s].mod[cfg->astro_source],
+        .bh_min = bh.bh_min,
+        .bh_max = bh.bh_max,
+        /* What the whole launch shares, read from its first slot only. */
+        .steps = count,
+        .prev_steps = cl->prev_steps,
+        .hist_half = cl->hist_half};
+    hmn__step_record_store(&rec, staged);
   }
-  /* What the whole launch shares, in its first slot only (the kernel
-   * reads it there). */
-  const cl_uint launch_bits[3] = {count, cl->prev_steps, cl->hist_half};
-  memcpy(first + HMN__SC_STEPS, launch_bits, sizeof launch_bits);
   if (cl->svm) {
     what = "setting the step's inputs";
     e = clSetKernelArgSVMPointer(cl->kernels[HMN__K_ROW], HMN__ROW_INPUTS, first);
@@ -776,10 +738,7 @@ static int hmn__cl_write_phase_terms(hmn__cl_layer *cl, const hmn_config *cfg, c
   size_t n = (size_t)cfg->n_in * (size_t)cfg->n_out;
   float *terms = hmn__calloc(2 * n, sizeof(float));
   if (terms == NULL) return hmn__fail(err, HMN_ENOMEM, "out of memory for the phase gate's terms");
-  for (size_t e = 0; e < n; e++) {
-    terms[e] = (float)cos((double)phi[e]);
-    terms[n + e] = (float)sin((double)phi[e]);
-  }
+  for (size_t e = 0; e < n; e++) hmn__pre_cos_sin((double)phi[e], &terms[e], &terms[n + e]);
   cl_int e = CL_SUCCESS;
   for (int k = 0; k < 2 && e == CL_SUCCESS; k++)
     e = clEnqueueWriteBuffer(cl->queue, cl->phase_terms[k], CL_TRUE, 0, n * sizeof(float),

@@ -185,7 +185,8 @@ static void hmn__store_binary(cl_program prog, uint64_t key) {
 
 int hmn__cl_build(cl_context ctx, const hmn__cl_device *dev, const char *defines,
                   cl_program *out, hmn_error *err) {
-  static const char *const files[] = {"hmn_port.h", "hmn_math.h", "hmn_synapse.h", "hmn_step.cl"};
+  static const char *const files[] = {"hmn_port.h", "hmn_math.h", "hmn_iface.h", "hmn_synapse.h",
+                                      "hmn_step.cl"};
   return hmn__cl_build_files(ctx, dev, defines, files, sizeof files / sizeof files[0], out, err);
 }
 
