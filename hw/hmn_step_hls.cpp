@@ -47,6 +47,7 @@
 #include "hmn_fpga.h"
 
 #include "hmn_bank_audit.h"
+#include "hmn_dataflow.h"
 #include "hmn_step_hls.h"
 
 namespace {
@@ -576,7 +577,8 @@ store_neurons:
 }
 
 /* The canonical region: only process calls and the streams between them,
- * each stream with one writer and one reader. */
+ * each stream with one writer and one reader (hmn_dataflow.h: for HLS,
+ * the streams with their depths and the plain calls). */
 void step_region(word_t *w, word_t *psi_f, word_t *psi_s, const word_t *phi,
                  const tau_word_t *tau, float *b, float *c, float *z, float *astro,
                  hmnk_u32 *stats, const layer_t L, const now_t now,
@@ -588,34 +590,26 @@ void step_region(word_t *w, word_t *psi_f, word_t *psi_s, const word_t *phi,
                  const float sign_ld[1][HMN_HLS_MAX_OUT]) {
 #pragma HLS INLINE off
 #pragma HLS DATAFLOW
-  hls::stream<row_word_t> rows_in("rows_in");
-  hls::stream<syn_word_t> syn_in("syn_in");
-  hls::stream<float> word_sums("word_sums");
-  hls::stream<float> sums("sums");
-  hls::stream<row_vals_t> row_vals("row_vals");
-  hls::stream<float> c_for_attention("c_for_attention");
-  hls::stream<neuron_out_t> to_store("to_store");
-  hls::stream<attn_vals_t> attn_vals("attn_vals");
-  hls::stream<syn_out_t> syn_out("syn_out");
-  hls::stream<counts_t> counts("counts");
-#pragma HLS STREAM variable = rows_in depth = kShortDepth
-#pragma HLS STREAM variable = syn_in depth = kShortDepth
-#pragma HLS STREAM variable = word_sums depth = kShortDepth
-#pragma HLS STREAM variable = sums depth = kShortDepth
-#pragma HLS STREAM variable = row_vals depth = kRowsDepth
-#pragma HLS STREAM variable = c_for_attention depth = kShortDepth
-#pragma HLS STREAM variable = to_store depth = kShortDepth
-#pragma HLS STREAM variable = attn_vals depth = kRowsDepth
-#pragma HLS STREAM variable = syn_out depth = kShortDepth
-#pragma HLS STREAM variable = counts depth = 2
-  read_words(w, psi_f, psi_s, phi, tau, L.n_words, rows_in, syn_in);
-  row_products(xh_f, L.n_in, L.wpr, L.n_words, now.slot, L.delay, rows_in, word_sums);
-  row_sums(L.n_out, L.wpr, word_sums, sums);
-  neurons(L, now, b_old, c_old, astro_old, sign_ld, sums, row_vals, c_for_attention, to_store);
-  attention(L, h_a, c_for_attention, attn_vals);
-  update(L, now, xh_u, h_u, syn_in, row_vals, attn_vals, syn_out, counts);
-  write_words(w, psi_f, psi_s, L.n_words, syn_out);
-  store(b, c, z, astro, stats, L.n_out, to_store, counts);
+  HMN_STREAM(row_word_t, rows_in, kShortDepth);
+  HMN_STREAM(syn_word_t, syn_in, kShortDepth);
+  HMN_STREAM(float, word_sums, kShortDepth);
+  HMN_STREAM(float, sums, kShortDepth);
+  HMN_STREAM(row_vals_t, row_vals, kRowsDepth);
+  HMN_STREAM(float, c_for_attention, kShortDepth);
+  HMN_STREAM(neuron_out_t, to_store, kShortDepth);
+  HMN_STREAM(attn_vals_t, attn_vals, kRowsDepth);
+  HMN_STREAM(syn_out_t, syn_out, kShortDepth);
+  HMN_STREAM(counts_t, counts, 2);
+  HMN_PROCESS(read_words(w, psi_f, psi_s, phi, tau, L.n_words, rows_in, syn_in));
+  HMN_PROCESS(row_products(xh_f, L.n_in, L.wpr, L.n_words, now.slot, L.delay, rows_in, word_sums));
+  HMN_PROCESS(row_sums(L.n_out, L.wpr, word_sums, sums));
+  HMN_PROCESS(
+      neurons(L, now, b_old, c_old, astro_old, sign_ld, sums, row_vals, c_for_attention, to_store));
+  HMN_PROCESS(attention(L, h_a, c_for_attention, attn_vals));
+  HMN_PROCESS(update(L, now, xh_u, h_u, syn_in, row_vals, attn_vals, syn_out, counts));
+  HMN_PROCESS(write_words(w, psi_f, psi_s, L.n_words, syn_out));
+  HMN_PROCESS(store(b, c, z, astro, stats, L.n_out, to_store, counts));
+  HMN_REGION_END();
 }
 
 }  // namespace

@@ -50,6 +50,17 @@ int hmn_hls_csim_flush_subnormals(int on);
 /* a * b under the kernel's arithmetic (a check that flushing is on). */
 float hmn_hls_csim_product(float a, float b);
 
+/* Dataflow as on the card: with `on`, each process of the region runs in
+ * a thread of its own over streams of their declared depths (the bank
+ * audit pauses meanwhile). A region in which every process waits is
+ * deadlocked: hmn_hls_csim_deadlock says on which stream (NULL: none since
+ * the last clear). A test may override one stream's depth (0: the
+ * region's again). */
+void hmn_hls_csim_threaded(int on);
+const char *hmn_hls_csim_deadlock(void);
+void hmn_hls_csim_clear_deadlock(void);
+void hmn_hls_csim_override_depth(const char *stream, int depth);
+
 /* The bank audit of the C-simulation (hw/hmn_bank_audit.h): iterations
  * of pipelined loops in which some on-chip bank saw more accesses than
  * its two ports, the first of them as text, iterations seen of a loop,

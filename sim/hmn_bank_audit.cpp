@@ -3,6 +3,7 @@
  * per pipelined iteration (hw/hmn_bank_audit.h).
  */
 #include "hmn_bank_audit.h"
+#include "hmn_sim_dataflow.h"
 
 #include <cstdio>
 #include <map>
@@ -42,13 +43,17 @@ void check() {
 
 }  // namespace
 
+/* Per-iteration counts need one process at a time: the audit runs in
+ * sequential regions only. */
 void touch(const void *array, const char *name, int bank) {
+  if (hmn_sim::threaded()) return;
   state &s = the();
   s.names[array] = name;
   s.counts[std::make_pair(array, bank)]++;
 }
 
 void iteration(const char *loop) {
+  if (hmn_sim::threaded()) return;
   check();
   the().current = loop;
   the().loops[loop]++;

@@ -16,6 +16,7 @@
 #endif
 
 #include "hmn_bank_audit.h"
+#include "hmn_sim_dataflow.h"
 #include "hmn_step_hls.h"
 
 extern "C" void hmn_fpga_step(ap_uint<512> *w, ap_uint<512> *psi_f, ap_uint<512> *psi_s,
@@ -118,4 +119,16 @@ extern "C" float hmn_hls_csim_product(float a, float b) {
     r = x * y; /* stored inside the scope, so the multiply stays there */
   }
   return r;
+}
+
+extern "C" void hmn_hls_csim_threaded(int on) { hmn_sim::set_threaded(on != 0); }
+
+extern "C" const char *hmn_hls_csim_deadlock(void) {
+  return hmn_sim::deadlock().empty() ? NULL : hmn_sim::deadlock().c_str();
+}
+
+extern "C" void hmn_hls_csim_clear_deadlock(void) { hmn_sim::clear_deadlock(); }
+
+extern "C" void hmn_hls_csim_override_depth(const char *stream, int depth) {
+  hmn_sim::override_depth(stream, depth);
 }

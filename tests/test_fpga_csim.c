@@ -80,6 +80,8 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
   hmn__fpga_decode_stats(cfg, stats, st->t, &st->stats);
   free(inputs);
   free(stats);
+  /* A threaded run did not deadlock. */
+  cr_assert_null(hmn_hls_csim_deadlock(), "dataflow: %s", hmn_hls_csim_deadlock());
   /* Every pipelined loop kept each on-chip bank within its two ports. */
   cr_assert_eq(hmn_hls_csim_audit_violations(), 0, "bank audit: %s", hmn_hls_csim_audit_first());
   return HMN_OK;
@@ -208,4 +210,79 @@ Test(fpga_csim, flushed_subnormals_stay_within_spec, .timeout = 900) {
   flips += hmn_test_long_run(&cfg, "ref", 200, "C-sim flushed, 48 x 24");
   hmn_hls_csim_flush_subnormals(0);
   cr_assert_leq(flips, 15);
+}
+
+/* The region as on the card: every process in a thread of its own, every
+ * stream at its declared depth. It completes (no deadlock) and agrees with
+ * ref as the sequential run does. */
+Test(fpga_csim, threaded_dataflow_completes_and_matches_ref, .timeout = 900) {
+  hmn_hls_csim_clear_deadlock();
+  hmn_hls_csim_threaded(1);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_odd_shapes("ref");
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 48, 24);
+  flips += hmn_test_compare_steps(&cfg, "ref", 3, 9, "C-sim threaded 48 x 24");
+  /* The shape that deadlocks with a 2-deep row_vals (below) runs at the
+   * declared depths. */
+  hmn_test_busy_config(&cfg, 64, 80);
+  flips += hmn_test_compare_steps(&cfg, "ref", 4, 2, "C-sim threaded 64 x 80");
+  hmn_hls_csim_threaded(0);
+  cr_assert_null(hmn_hls_csim_deadlock(), "%s", hmn_hls_csim_deadlock());
+  cr_assert_leq(flips, 2);
+}
+
+/* The depths matter: row_vals must hold a layer's rows, because the
+ * update reads its second row only after the reader has passed every row
+ * once. With two entries, a layer of more rows than the streams before it
+ * can buffer (64 x 80: 320 words against about 200) deadlocks, and the
+ * simulation says so instead of hanging. */
+Test(fpga_csim, a_too_shallow_row_stream_deadlocks, .timeout = 300) {
+  hmn_hls_csim_clear_deadlock();
+  hmn_hls_csim_override_depth("row_vals", 2);
+  hmn_hls_csim_threaded(1);
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 64, 80);
+  hmn_layer *layer = hmn_test_layer(&cfg, "ref");
+  hmn_test_inputs in;
+  hmn_test_inputs_make(&cfg, 5, false, &in);
+  hmn__state *st = &layer->st;
+  hmn_hls_csim_audit_reset();
+  /* The kernel call itself, as csim_step makes it, without its checks of
+   * the result. */
+  size_t wpr = hmn_hls_words_per_row((size_t)cfg.n_in), n_words = wpr * (size_t)cfg.n_out;
+  hmnk_wide *wide[4];
+  for (int arg = 0; arg < 4; arg++) {
+    wide[arg] = malloc(n_words * sizeof(hmnk_wide));
+    cr_assert_not_null(wide[arg]);
+    hmn__fpga_pad_rows(&cfg, arg, st->arr[hmn__fpga_arg_array(arg)], wide[arg]);
+  }
+  hmnk_wide_u8 *taus = malloc(n_words * sizeof(hmnk_wide_u8));
+  cr_assert_not_null(taus);
+  hmn__fpga_pad_rows(&cfg, 4, st->arr[hmn__fpga_arg_array(4)], taus);
+  uint32_t params[HMN_FPGA_PARAM_WORDS];
+  hmn__fpga_params(&cfg, params);
+  float *inputs = malloc(hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS));
+  uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(&cfg, HMN__FPGA_STATS));
+  cr_assert(inputs != NULL && stats != NULL);
+  hmn__fpga_pack_inputs(&cfg, &in.in, inputs);
+  hmn__fpga_scalars s;
+  hmn__fpga_scalars_of(st, &in.in, &s);
+  hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
+                    HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
+                    HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
+                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
+                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+  hmn_hls_csim_threaded(0);
+  hmn_hls_csim_override_depth("row_vals", 0);
+  const char *deadlock = hmn_hls_csim_deadlock();
+  cr_assert_not_null(deadlock, "a 2-deep row_vals did not deadlock an 80-row layer");
+  cr_log_info("fpga_csim: %s", deadlock);
+  hmn_hls_csim_clear_deadlock();
+  for (int arg = 0; arg < 4; arg++) free(wide[arg]);
+  free(taus);
+  free(inputs);
+  free(stats);
+  hmn_test_inputs_free(&in);
+  hmn_layer_destroy(layer);
 }
