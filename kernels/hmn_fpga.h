@@ -426,8 +426,8 @@ HMN_INLINE void hmnk_fpga_update_block(
         float alpha = 1.0f;
         if (L->attention != HMN_ATTN_OFF)
           alpha = hmnk_local_attention(
-              attn_factor[j],
-              hmnk_attention_numerator(hmnk_attention_logit(L->beta_attn, h[i], c[j]), attn_max[j]));
+              attn_factor[j], hmnk_attention_numerator(
+                                  hmnk_attention_logit(L->beta_attn, h[i], c[j]), attn_max[j]));
         /* Steps 7 and 8. */
         float dw = hmnk_preliminary_update(
             hmnk_update_rate(now->eta_local, now->eta_global, g_j[j]), alpha * elig);

@@ -1,10 +1,11 @@
 /*
  * hmn_iface.h - the interface between the host and every kernel path, as
  * tables that both sides expand (X-macros, like the config key table in
- * host/src/core/config.c). Nothing here is written twice: the kernels, the
- * host's argument binding and the FPGA parameter layout are generated
- * from these lines, and the host checks at compile time that its public
- * enums agree with them.
+ * host/src/core/config.c). Nothing here is written twice: the layer's
+ * parameter record (read by the NDRange and the FPGA kernel alike, and
+ * written by the host), the per-step record, their indices, readers and
+ * writers, and the FPGA parameter names are generated from these lines;
+ * the host checks at compile time that its public enums agree with them.
  *
  * Plain C preprocessor only, so that OpenCL C, C and C++ (HLS) include it.
  */

@@ -338,8 +338,9 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     /* Launch step s = steps - 1 - k, or the step m = k - steps + 1 before
      * the launch, whose slot is (first_slot - m) mod D. */
     hmnk_u32 m = k + 1u - steps; /* (used only when k >= steps) */
-    hmnk_u32 hist_slot = k < steps ? first_u[(steps - 1u - k) * HMN_SLOT_FLOATS + HMN_SC_SLOT]
-                                   : hmnk_delay_row(first_slot, m % (hmnk_u32)HMN_DELAY, (hmnk_u32)HMN_DELAY);
+    hmnk_u32 hist_slot =
+        k < steps ? first_u[(steps - 1u - k) * HMN_SLOT_FLOATS + HMN_SC_SLOT]
+                  : hmnk_delay_row(first_slot, m % (hmnk_u32)HMN_DELAY, (hmnk_u32)HMN_DELAY);
     HMN_GLOBAL const float *from =
         k < steps ? inputs + (steps - 1u - k) * HMN_SLOT_FLOATS + HMN_IN_X
                   : hist + hist_slot * (hmnk_u32)HMN_N_IN;
@@ -405,7 +406,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       z[j] = z_j;
       c[j] = c_j;
       float astro_j = astro[j];
-      float m_astro = hmnk_astrocyte(&astro_j, L.astro_decay, L.astro_gain, step_in[HMN_SC_E_ASTRO]);
+      float m_astro =
+          hmnk_astrocyte(&astro_j, L.astro_decay, L.astro_gain, step_in[HMN_SC_E_ASTRO]);
       astro[j] = astro_j;
       float g = hmnk_neuron_modulation(sign[j], step_in[HMN_SC_G], L.astro_lambda, m_astro);
       g_j[j] = g;
@@ -532,8 +534,8 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
                                    hmnk_apply_probability_inv_v(L.beta_p, L.theta_p, dw));
       applied -= dw != 0.0f;
       /* Step 10. */
-      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, L.w_min, L.w_max), w_row + i,
-                   valid);
+      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, L.w_min, L.w_max),
+                   w_row + i, valid);
     }
     hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);
     hmnk_vstore(hmnk_vas_uint(candidates), 0, lane_n + HMN_LANES + item * (hmnk_u32)HMN_VEC);

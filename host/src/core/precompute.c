@@ -21,7 +21,9 @@
 
 float hmn__pre_decay(float dt, float tau) { return (float)exp(-(double)dt / (double)tau); }
 
-float hmn__pre_ema(float old, float rate, float value) { return (1.0f - rate) * old + rate * value; }
+float hmn__pre_ema(float old, float rate, float value) {
+  return (1.0f - rate) * old + rate * value;
+}
 
 void hmn__pre_embedding(const hmn_config *cfg, const float *h_prev, const float *x, float *h,
                         hmn__pre_extremes *out) {

@@ -14,8 +14,9 @@
  * half that the next launch reads, hist_half.
  *
  * The program is built once per layer for its shape (the defines block);
- * modes and parameters are kernel arguments, so a checkpoint or snapshot
- * restore with another config only sets the arguments again.
+ * modes and parameters are the parameter record (kernels/hmn_iface.h), so
+ * a checkpoint or snapshot restore with another config only writes the
+ * record again.
  */
 /* Shared virtual memory (OpenCL 2.0) carries the step's inputs where the
  * device has it; the build targets 1.2 otherwise, so this file asks for
