@@ -2,6 +2,7 @@
 # setup.sh - install hmn's build and test dependencies from Debian 12 packages.
 # Run as root. Each package and why:
 #   cmake gcc pkg-config           the build
+#   g++                            the HLS C-simulation and front-end check of the FPGA kernel
 #   ocl-icd-opencl-dev opencl-headers  OpenCL ICD loader and headers
 #   pocl-opencl-icd                OpenCL on the CPU (development, CI)
 #   clinfo                         lists OpenCL platforms when debugging devices
@@ -27,7 +28,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-  cmake make gcc libc6-dev pkg-config \
+  cmake make gcc g++ libc6-dev pkg-config \
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
   librandom123-dev zlib1g-dev libinih-dev libjansson-dev \
   libcriterion-dev oclgrind gnuplot-nox \

@@ -1,10 +1,10 @@
 /*
- * hmn_fpga.cl - the FPGA variant of the HMN step as an OpenCL C kernel:
- * one work-item runs the whole step (kernels/hmn_fpga.h) with its on-chip
- * arrays in __local memory. PoCL runs it in CI (backend "opencl-fpga"),
- * and Vitis up to 2023.1 synthesizes it (`v++ -c -k hmn_fpga_step
- * -DHMN_XILINX_CL`, see hw/). Current Vitis takes the same body through
- * hw/hmn_step_hls.c instead.
+ * hmn_fpga.cl - an OpenCL C model of the FPGA step: one work-item runs
+ * the whole step (kernels/hmn_fpga.h) with its on-chip arrays in __local
+ * memory. PoCL runs it in CI (backend "opencl-fpga"), a functional check
+ * of the per-equation bodies in the FPGA kernel's flat-word form. It is
+ * not a hardware source: the card runs hw/hmn_step_hls.cpp, whose
+ * schedule this model does not share (hw/README.md says why).
  *
  * The host prepends the on-chip maxima (HMN_FPGA_MAX_IN, ...) when it
  * builds for a layer on PoCL; a bitstream is built with the maxima its

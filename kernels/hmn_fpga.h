@@ -1,10 +1,10 @@
 /*
- * hmn_fpga.h - one HMN step as a single work-item FPGA kernel (SPEC
- * section 10), written once for both FPGA routes: kernels/hmn_fpga.cl
- * wraps it as an OpenCL C kernel (PoCL in CI, v++ up to Vitis 2023.1),
- * hw/hmn_step_hls.c as an HLS C function (current Vitis, and gcc for the
- * C-simulation). The math is hmn_synapse.h's, the same functions the
- * NDRange kernels of hmn_step.cl call; only the schedule differs:
+ * hmn_fpga.h - one HMN step as a single work-item kernel in the FPGA
+ * kernel's word form, for the OpenCL C model kernels/hmn_fpga.cl (PoCL in
+ * CI, backend opencl-fpga). The hardware kernel is hw/hmn_step_hls.cpp,
+ * which takes eq 4's on-chip cosine and sine (hmnk_fpga_cos/sin) from
+ * here. The math is hmn_synapse.h's, the same functions the NDRange
+ * kernels of hmn_step.cl call; only the schedule differs:
  *
  *   load     the per-input and per-neuron state, burst-read into on-chip
  *            arrays (x_hist, h, b, c, astro, sign)

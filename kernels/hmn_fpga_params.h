@@ -18,7 +18,8 @@
 #include "hmn_iface.h"
 #endif
 
-#define HMN_FPGA_ABI 1
+/* 2: synapse rows padded to whole 16-lane words on the device (hw/hmn_step_hls.h). */
+#define HMN_FPGA_ABI 2
 #define HMN_FPGA_KERNEL_NAME "hmn_fpga_step"
 /* Synapses per 512-bit word: the lanes of the kernel (HMN_WIDE_LANES). */
 #define HMN_FPGA_LANES 16

@@ -351,10 +351,12 @@ Test(bitstreams, interface_limits_and_choice_are_checked) {
   hmn__bitstream_free(&b);
   unsetenv("HMN_XCLBIN");
   /* A bitstream of another kernel interface. */
-  edit_manifest("\"abi\": 1", "\"abi\": 0");
+  char abi_now[32];
+  snprintf(abi_now, sizeof abi_now, "\"abi\": %d", HMN_FPGA_ABI);
+  edit_manifest(abi_now, "\"abi\": 0");
   cr_assert_eq(hmn__bitstream_pick(PLATFORM, "hw", &cfg, &b, &err), HMN_EVERSION);
   cr_assert(strstr(err.message, "rebuild it") != NULL, "%s", err.message);
-  edit_manifest("\"abi\": 0", "\"abi\": 1");
+  edit_manifest("\"abi\": 0", abi_now);
   /* A target the file is not. */
   edit_manifest("\"target\": \"hw\"", "\"target\": \"hw_emu\"");
   cr_assert_eq(hmn__bitstream_pick(PLATFORM, "hw_emu", &cfg, &b, &err), HMN_EFORMAT);

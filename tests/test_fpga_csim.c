@@ -1,11 +1,13 @@
 /*
  * test_fpga_csim.c - the HLS C-simulation: the hw/ top function of the
- * FPGA kernel (hw/hmn_step_hls.c, compiled by gcc with the HLS pragmas
- * ignored, sim/) steps a layer's state, and the result agrees with ref by
- * SPEC section 5, for every mode and activation, odd sizes and a 200-step
- * run. The state is a ref layer's host copy: the harness hands its arrays
- * to the top function as a card's buffers would be, padded to whole
- * 512-bit words where the kernel reads words.
+ * FPGA kernel (hw/hmn_step_hls.cpp, compiled by g++ against AMD's
+ * arbitrary-precision types with the HLS pragmas ignored, sim/) steps a
+ * layer's state, and the result agrees with ref by SPEC section 5, for
+ * every mode and activation, odd sizes and a 200-step run; every step is
+ * also checked by the bank audit (no on-chip bank accessed more than twice
+ * in one pipelined iteration). The state is a ref layer's host copy: the
+ * harness hands its arrays to the top function as a card's buffers would
+ * be, each synapse row padded to whole 16-lane words.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "fpga/fpga.h"
+#include "fpga/layout.h"
 #include "hmn_fpga.h"
 #include "hmn_step_hls.h"
 #include "opencl_support.h"
@@ -21,25 +24,32 @@
 TestSuite(fpga_csim);
 
 /* One step of `layer` (a ref layer, whose host arrays are its state) by
- * the C-simulated kernel. */
+ * the C-simulated kernel, on the device layout: rows padded to whole
+ * 16-lane words, padding zero. */
 static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
   int rc = hmn__step_check_input(cfg, in, st->t, err);
   if (rc != HMN_OK) return rc;
-  hmn__fpga_limits lim = {HMN__FPGA_DEFAULT_MAX_IN, HMN__FPGA_DEFAULT_MAX_OUT,
-                          HMN__FPGA_DEFAULT_MAX_DELAY};
+  hmn__fpga_limits lim = {HMN_HLS_MAX_IN, HMN_HLS_MAX_OUT, HMN_HLS_MAX_DELAY};
   if ((rc = hmn__fpga_check_limits(cfg, &lim, "the C-simulation", err)) != HMN_OK) return rc;
 
-  /* The synapse arrays, padded to whole words as the device buffers are. */
-  void *wide[5];
-  for (int arg = 0; arg < 5; arg++) {
-    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
-    hmn_array which = (hmn_array)hmn__fpga_arg_array(arg);
-    wide[arg] = calloc(1, bytes);
+  /* The host's own padding (layout.h), as the xrt backend sends it. */
+  size_t n_in = (size_t)cfg->n_in, n_out = (size_t)cfg->n_out;
+  size_t wpr = hmn_hls_words_per_row(n_in), n_words = wpr * n_out;
+  cr_assert_eq(hmn__fpga_row_words(cfg), wpr);
+  cr_assert_eq(hmn__fpga_padded_bytes(cfg, 0), n_words * sizeof(hmnk_wide));
+  cr_assert_eq(hmn__fpga_padded_bytes(cfg, 4), n_words * sizeof(hmnk_wide_u8));
+  hmnk_wide *wide[4];
+  for (int arg = 0; arg < 4; arg++) {
+    wide[arg] = malloc(n_words * sizeof(hmnk_wide));
     cr_assert_not_null(wide[arg]);
-    memcpy(wide[arg], st->arr[which], hmn__array_bytes(cfg, which));
+    hmn__fpga_pad_rows(cfg, arg, st->arr[hmn__fpga_arg_array(arg)], wide[arg]);
   }
+  hmnk_wide_u8 *taus = malloc(n_words * sizeof(hmnk_wide_u8));
+  cr_assert_not_null(taus);
+  hmn__fpga_pad_rows(cfg, 4, st->arr[hmn__fpga_arg_array(4)], taus);
+
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(cfg, params);
   float *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
@@ -49,20 +59,31 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
   hmn__fpga_scalars s;
   hmn__fpga_scalars_of(st, in, &s);
 
-  hmn_fpga_step(wide[0], wide[1], wide[2], wide[3], wide[4], HMN__F32(st, X_HIST), HMN__F32(st, H),
-                HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z), HMN__F32(st, ASTRO),
-                HMN__F32(st, SIGN), HMN__F32(st, KAPPA), HMN__F32(st, W_K), params, inputs, stats,
-                s.slot, s.t_lo, s.t_hi, s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+  hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
+                    HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
+                    HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
+                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
+                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
 
-  for (int arg = 0; arg < 5; arg++) {
-    hmn_array which = (hmn_array)hmn__fpga_arg_array(arg);
-    memcpy(st->arr[which], wide[arg], hmn__array_bytes(cfg, which));
+  for (int arg = 0; arg < 4; arg++) {
+    hmn__fpga_unpad_rows(cfg, arg, wide[arg], st->arr[hmn__fpga_arg_array(arg)]);
+    for (size_t j = 0; j < n_out; j++) {
+      /* The padding lanes come back as they went: zero. */
+      for (size_t l = n_in; l < wpr * 16; l++)
+        cr_assert_eq(hmnk_as_uint(wide[arg][j * wpr + l / 16].v[l % 16]), 0u,
+                     "array %d row %zu: padding lane %zu changed", arg, j, l);
+    }
     free(wide[arg]);
   }
+  free(taus);
   st->t++;
   hmn__fpga_decode_stats(cfg, stats, st->t, &st->stats);
   free(inputs);
   free(stats);
+  /* A threaded run did not deadlock. */
+  cr_assert_null(hmn_hls_csim_deadlock(), "dataflow: %s", hmn_hls_csim_deadlock());
+  /* Every pipelined loop kept each on-chip bank within its two ports. */
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 0, "bank audit: %s", hmn_hls_csim_audit_first());
   return HMN_OK;
 }
 
@@ -75,6 +96,10 @@ Test(fpga_csim, chip_bytes_match_the_kernel) {
   cr_assert_eq(HMN_FPGA_MAX_IN, HMN__FPGA_DEFAULT_MAX_IN);
   cr_assert_eq(HMN_FPGA_MAX_OUT, HMN__FPGA_DEFAULT_MAX_OUT);
   cr_assert_eq(HMN_FPGA_MAX_DELAY, HMN__FPGA_DEFAULT_MAX_DELAY);
+  /* The HLS top's maxima are the host's defaults too. */
+  cr_assert_eq(HMN_HLS_MAX_IN, HMN__FPGA_DEFAULT_MAX_IN);
+  cr_assert_eq(HMN_HLS_MAX_OUT, HMN__FPGA_DEFAULT_MAX_OUT);
+  cr_assert_eq(HMN_HLS_MAX_DELAY, HMN__FPGA_DEFAULT_MAX_DELAY);
   for (int arg = 0; arg < HMN_FPGA_ARG_COUNT; arg++) {
     /* The names the manifest lists are the kernel's, in order. */
     const char *names = HMN_FPGA_ARG_NAMES;
@@ -116,7 +141,7 @@ Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
  * the kernel's own guard, behind the host's check. */
 Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   uint32_t params[HMN_FPGA_PARAM_WORDS] = {0};
-  params[HMN_FPGA_P_N_IN] = HMN_FPGA_MAX_IN + 1;
+  params[HMN_FPGA_P_N_IN] = HMN_HLS_MAX_IN + 1;
   params[HMN_FPGA_P_N_OUT] = 1;
   params[HMN_FPGA_P_N_MOD] = 1;
   params[HMN_FPGA_P_D_CTX] = 1;
@@ -128,7 +153,136 @@ Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   memset(&word, 0, sizeof word);
   hmnk_wide_u8 taus;
   memset(&taus, 0, sizeof taus);
-  hmn_fpga_step(&word, &word, &word, &word, &taus, one, one, one, one, one, one, one, one, one,
-                params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
+  hmn_hls_csim_step(&word, &word, &word, &word, &taus, 1, one, one, one, one, one, one, one, one,
+                    one, params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
   for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) cr_assert_eq(stats[k], 0xababababu);
+}
+
+/* The bank audit itself: two accesses to a bank in one iteration pass,
+ * three are reported with the loop and the array. */
+Test(fpga_csim, bank_audit_catches_a_third_access) {
+  hmn_hls_csim_audit_reset();
+  hmn_hls_csim_audit_probe(2);
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 0);
+  hmn_hls_csim_audit_probe(3);
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 1);
+  cr_assert(strstr(hmn_hls_csim_audit_first(), "audit_probe") != NULL &&
+                strstr(hmn_hls_csim_audit_first(), "probe") != NULL,
+            "%s", hmn_hls_csim_audit_first());
+  hmn_hls_csim_audit_reset();
+}
+
+/* Every pipelined loop that touches a banked array ran in the audit (an
+ * audit that never saw a loop proves nothing about it). */
+Test(fpga_csim, bank_audit_sees_every_banked_loop, .timeout = 300) {
+  static const char *const loops[] = {"load_x_hist", "load_h",        "load_neuron_state",
+                                      "push_x",      "products",      "neurons_rows",
+                                      "attention_max", "attention_sum", "update_words"};
+  hmn_hls_csim_audit_reset();
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 37, 5);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_steps(&cfg, "ref", 11, 5, "C-sim 37 x 5, audited");
+  cr_assert_leq(flips, 1);
+  for (size_t k = 0; k < sizeof loops / sizeof loops[0]; k++)
+    cr_assert_gt(hmn_hls_csim_audit_iterations(loops[k]), 0, "loop %s never ran", loops[k]);
+  cr_assert_eq(hmn_hls_csim_audit_violations(), 0, "%s", hmn_hls_csim_audit_first());
+}
+
+/* The hardware precision contract (docs/fpga.md): AMD's floating-point
+ * cores flush subnormals, so the card's bits can differ from ref's where
+ * an intermediate is subnormal; every such difference stays within SPEC
+ * section 5's bounds. The C-simulation runs the kernel flushed and is held
+ * to the same comparisons. */
+Test(fpga_csim, flushed_subnormals_stay_within_spec, .timeout = 900) {
+  if (!hmn_hls_csim_flush_subnormals(1)) cr_skip_test("this host cannot flush subnormals");
+  /* Flushing is on for the kernel, and off for the test itself. */
+  cr_assert_eq(hmn_hls_csim_product(1e-30f, 1e-10f), 0.0f);
+  volatile float tiny = 1e-30f;
+  cr_assert_gt(tiny * 1e-10f, 0.0f);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_modes("ref");
+  flips += hmn_test_compare_odd_shapes("ref");
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 48, 24);
+  cfg.eta_local = 0.01f;
+  cfg.eta_global = 0.05f;
+  flips += hmn_test_long_run(&cfg, "ref", 200, "C-sim flushed, 48 x 24");
+  hmn_hls_csim_flush_subnormals(0);
+  cr_assert_leq(flips, 15);
+}
+
+/* The region as on the card: every process in a thread of its own, every
+ * stream at its declared depth. It completes (no deadlock) and agrees with
+ * ref as the sequential run does. */
+Test(fpga_csim, threaded_dataflow_completes_and_matches_ref, .timeout = 900) {
+  hmn_hls_csim_clear_deadlock();
+  hmn_hls_csim_threaded(1);
+  hmn_test_set_step(csim_step);
+  size_t flips = hmn_test_compare_odd_shapes("ref");
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 48, 24);
+  flips += hmn_test_compare_steps(&cfg, "ref", 3, 9, "C-sim threaded 48 x 24");
+  /* The shape that deadlocks with a 2-deep row_vals (below) runs at the
+   * declared depths. */
+  hmn_test_busy_config(&cfg, 64, 80);
+  flips += hmn_test_compare_steps(&cfg, "ref", 4, 2, "C-sim threaded 64 x 80");
+  hmn_hls_csim_threaded(0);
+  cr_assert_null(hmn_hls_csim_deadlock(), "%s", hmn_hls_csim_deadlock());
+  cr_assert_leq(flips, 2);
+}
+
+/* The depths matter: row_vals must hold a layer's rows, because the
+ * update reads its second row only after the reader has passed every row
+ * once. With two entries, a layer of more rows than the streams before it
+ * can buffer (64 x 80: 320 words against about 200) deadlocks, and the
+ * simulation says so instead of hanging. */
+Test(fpga_csim, a_too_shallow_row_stream_deadlocks, .timeout = 300) {
+  hmn_hls_csim_clear_deadlock();
+  hmn_hls_csim_override_depth("row_vals", 2);
+  hmn_hls_csim_threaded(1);
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 64, 80);
+  hmn_layer *layer = hmn_test_layer(&cfg, "ref");
+  hmn_test_inputs in;
+  hmn_test_inputs_make(&cfg, 5, false, &in);
+  hmn__state *st = &layer->st;
+  hmn_hls_csim_audit_reset();
+  /* The kernel call itself, as csim_step makes it, without its checks of
+   * the result. */
+  size_t wpr = hmn_hls_words_per_row((size_t)cfg.n_in), n_words = wpr * (size_t)cfg.n_out;
+  hmnk_wide *wide[4];
+  for (int arg = 0; arg < 4; arg++) {
+    wide[arg] = malloc(n_words * sizeof(hmnk_wide));
+    cr_assert_not_null(wide[arg]);
+    hmn__fpga_pad_rows(&cfg, arg, st->arr[hmn__fpga_arg_array(arg)], wide[arg]);
+  }
+  hmnk_wide_u8 *taus = malloc(n_words * sizeof(hmnk_wide_u8));
+  cr_assert_not_null(taus);
+  hmn__fpga_pad_rows(&cfg, 4, st->arr[hmn__fpga_arg_array(4)], taus);
+  uint32_t params[HMN_FPGA_PARAM_WORDS];
+  hmn__fpga_params(&cfg, params);
+  float *inputs = malloc(hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS));
+  uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(&cfg, HMN__FPGA_STATS));
+  cr_assert(inputs != NULL && stats != NULL);
+  hmn__fpga_pack_inputs(&cfg, &in.in, inputs);
+  hmn__fpga_scalars s;
+  hmn__fpga_scalars_of(st, &in.in, &s);
+  hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
+                    HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
+                    HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
+                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
+                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+  hmn_hls_csim_threaded(0);
+  hmn_hls_csim_override_depth("row_vals", 0);
+  const char *deadlock = hmn_hls_csim_deadlock();
+  cr_assert_not_null(deadlock, "a 2-deep row_vals did not deadlock an 80-row layer");
+  cr_log_info("fpga_csim: %s", deadlock);
+  hmn_hls_csim_clear_deadlock();
+  for (int arg = 0; arg < 4; arg++) free(wide[arg]);
+  free(taus);
+  free(inputs);
+  free(stats);
+  hmn_test_inputs_free(&in);
+  hmn_layer_destroy(layer);
 }

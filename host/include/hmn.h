@@ -662,14 +662,14 @@ typedef struct {
   char platform[HMN_DEVICE_TEXT_MAX]; /* the platform VBNV it was built for */
   char card[HMN_DEVICE_TEXT_MAX];     /* the VBNV a card of that platform reports */
   char target[16];                    /* hw, hw_emu or sw_emu */
-  char route[8];                      /* hls (hw/hmn_step_hls.c) or cl (hmn_fpga.cl) */
+  char route[8];                      /* hls (hw/hmn_step_hls.cpp) */
   char kernel[64];                    /* hmn_fpga_step */
   char arguments[512];                /* its arguments, space-separated */
   char uuid[40];
   char sha256[72];
   int abi;                            /* of kernels/hmn_fpga_params.h */
   int32_t max_in, max_out, max_delay; /* the on-chip maxima it was built for */
-  double clock_mhz;                   /* kernel clock it was built for */
+  double clock_mhz;                   /* kernel clock: the .xclbin's, else the build's request */
   char build[1024];                   /* how it was built (the v++ commands) */
 } hmn_bitstream_info;
 
@@ -689,48 +689,58 @@ int hmn_bitstream_check(const char *dir, const hmn_bitstream_info *entry, hmn_er
 int hmn_bitstream_add(const char *dir, const char *file, const hmn_bitstream_info *meta,
                       hmn_error *err);
 
-/* The throughput model of the FPGA kernel on a card: a prediction, not a
- * measurement (SPEC section 9). A step is two passes over the synapses
- * (kernels/hmn_fpga.h): the rows (forward sums; with attention on, the
- * neuron stage reads each row twice more, a = 2, else a = 1) and the
- * synapse updates. A pass takes the longest of its clocks, its busiest
- * AXI port's bytes and all its bytes against the card's bandwidth:
- *   t_rows = max(N_out (a ceil(N_in/L) + d) II / f,  4 N_syn / B_port,
- *                5 N_syn / B_mem)
- *   t_syn  = max((ceil(N_syn/L) + ceil(N_syn/(L B)) d) II / f,
- *                8 N_syn / B_port,  29 N_syn / B_mem)
- *   t_step = t_rows + t_syn + t_launch,  SUPS = N_syn / t_step,
- *   SUPS/W = SUPS / P_card
- * with L lanes (16 synapses per 512-bit word), II the initiation
- * interval, f the kernel clock, d the pipeline depth in clocks (a fill per
- * row and per block), B the words per synapse block; 4 and 5 bytes per
- * synapse read by the rows pass (W; W and tau), 8 through the busiest
- * port of the synapse pass (W read and written) and 29 in all (W, psi_f,
- * psi_s read and written, phi and tau read). */
+/* The throughput and resource model of the FPGA kernel (the HLS top,
+ * hw/hmn_step_hls.cpp) on a card: a prediction, not a measurement (SPEC
+ * section 9), computed from the structure as built and printed as a range
+ * (docs/fpga.md has the derivation). With wpr = ceil(N_in/16) words per
+ * padded row and W = N_out wpr words, in clocks:
+ *   pre    = 32 + (D + 3) N_in + 4 N_out + K (D_c + 40) + 5 L_axi
+ *            (the serial loads before the dataflow region)
+ *   rows   = N_out max(a (2 wpr + d_att), wpr + d_sum) + wpr
+ *            (a = 1 with attention on, else 0: the row stages, which the
+ *            update of row j waits for)
+ *   region = max(2 W, rows, 5 N_out) + d_fill
+ *            (its processes overlap; the reader passes W twice)
+ * and in seconds, with the busiest bank moving 192 bytes per word (W read
+ * twice and written once):
+ *   t_step = pre / f + max(region / f, 192 W / (e B_port)) + t_launch,
+ *   SUPS = N_in N_out / t_step,  SUPS/W >= SUPS / P_card (board maximum).
+ * The fast end takes f high, d and L_axi low, e high, t_launch low; the
+ * slow end the opposite. Resources are estimated from the operator counts
+ * of the processes (model.c) at typical UltraScale+ costs per operator. */
 typedef struct {
-  char name[16];           /* u250, u280, u55c */
+  char name[16];                 /* u250, u280, u55c */
   char description[160];
-  double clock_hz;         /* f */
-  int lanes;               /* L */
-  int ii;                  /* II */
-  int pipeline_depth;      /* d, clocks (an estimate) */
-  int block_words;         /* B */
-  double mem_bytes_per_s;  /* B_mem: the card's memory bandwidth */
-  double port_bytes_per_s; /* B_port: what one AXI port gets from its bank */
-  double launch_s;         /* t_launch: start, finish and input upload of a run */
-  double power_w;          /* P_card: the card's maximum board power */
+  double clock_lo_hz, clock_hi_hz;   /* f: what v++ may close timing at */
+  double mem_bytes_per_s;            /* the card's memory bandwidth */
+  double port_bytes_per_s;           /* B_port: one bank or pseudo-channel */
+  double port_eff_lo, port_eff_hi;   /* e: share of B_port mixed traffic gets */
+  double launch_lo_s, launch_hi_s;   /* t_launch: start, finish and input upload */
+  double power_w;                    /* P_card: the card's maximum board power */
+  int slrs;                          /* super logic regions */
+  int dsp, bram36, uram;             /* the card's totals */
+  int lut_k;                         /* LUTs, thousands */
 } hmn_fpga_card_model;
+
+/* One side of the range. */
+typedef struct {
+  double f_hz;                    /* the clock assumed */
+  int d_att, d_sum, d_fill, l_axi; /* the depths assumed, clocks */
+  double pre_clocks, rows_clocks, region_clocks;
+  double region_s;                /* max of the region's clocks and its memory time */
+  const char *bound;              /* "compute" or "memory" */
+  double step_s, sups, sups_per_watt;
+} hmn_fpga_model_end;
 
 typedef struct {
   hmn_fpga_card_model card;
-  uint64_t synapses;          /* N_syn of the layer */
-  double rows_s;              /* t_rows */
-  double synapses_s;          /* t_syn */
-  const char *rows_bound;     /* what sets t_rows: "compute", "port" or "memory" */
-  const char *synapses_bound; /* what sets t_syn */
-  double step_s;              /* t_step */
-  double sups;                /* synaptic updates per second */
-  double sups_per_watt;
+  uint64_t synapses;          /* N_in N_out */
+  uint64_t words;             /* W, padded */
+  double mem_s_fast, mem_s_slow; /* 192 W / (e B_port) at e high and low */
+  hmn_fpga_model_end fast, slow;
+  /* Resource estimate of the whole kernel, low and high. */
+  int dsp_lo, dsp_hi, lut_k_lo, lut_k_hi, bram36_lo, bram36_hi, uram;
+  int fits_one_slr;           /* the high estimate within one SLR's share */
 } hmn_fpga_prediction;
 
 /* Names of the modelled cards, NULL-terminated. */

@@ -11,6 +11,7 @@
  * work-item launched; nothing is read back until a caller asks.
  */
 #include "fpga/fpga.h"
+#include "fpga/layout.h"
 #include "opencl/opencl.h"
 
 #include <string.h>
@@ -29,6 +30,7 @@ typedef struct {
   cl_mem snap[HMN__FPGA_BUFFERS];
   float *inputs;     /* host staging of the inputs buffer */
   unsigned char *padded; /* host staging of a synapse array with its padding */
+  bool padded_rows;  /* the HLS kernel's layout (layout.h): a loaded xclbin */
   bool params_stale; /* the config may have changed since params were written */
 } hmn__clf_layer;
 
@@ -107,19 +109,34 @@ static int hmn__clf_write_params(hmn_layer *layer, hmn_error *err) {
   return HMN_OK;
 }
 
+/* Device bytes of argument `arg`: the HLS kernel of an xclbin keeps its
+ * synapse rows padded to whole words (layout.h); the OpenCL C model built
+ * from source keeps them flat, padded only at the end (fpga.c). */
+static size_t hmn__clf_bytes(const hmn__clf_layer *f, const hmn_config *cfg, int arg) {
+  return f->padded_rows ? hmn__fpga_padded_bytes(cfg, arg) : hmn__fpga_arg_bytes(cfg, arg);
+}
+
 static int hmn__clf_transfer(hmn_layer *layer, hmn_array which, bool to_device, hmn_error *err) {
   hmn__clf_layer *f = layer->backend_data;
+  const hmn_config *cfg = &layer->st.cfg;
   int arg = 0;
   while (hmn__fpga_arg_array(arg) != (int)which) arg++;
-  size_t bytes = hmn__array_bytes(&layer->st.cfg, which);
-  size_t whole = hmn__fpga_arg_bytes(&layer->st.cfg, arg);
+  size_t bytes = hmn__array_bytes(cfg, which);
+  size_t whole = hmn__clf_bytes(f, cfg, arg);
   void *host = layer->st.arr[which];
+  bool staged = false;
   /* A synapse buffer is padded to whole words; the array is its first
-   * `bytes`. Writes cover the whole buffer, padding (zeros) included:
-   * Oclgrind 21.10 forgets that the rest of a buffer was written when a
-   * write covers only part of it, and would then report the padding the
-   * kernel reads as uninitialized. */
-  if (to_device && whole > bytes) {
+   * `bytes`, or (padded rows) its rows' first N_in elements. Writes cover
+   * the whole buffer, padding (zeros) included: Oclgrind 21.10 forgets
+   * that the rest of a buffer was written when a write covers only part of
+   * it, and would then report the padding the kernel reads as
+   * uninitialized. */
+  if (arg <= 4 && f->padded_rows) {
+    if (to_device) hmn__fpga_pad_rows(cfg, arg, host, f->padded);
+    host = f->padded;
+    bytes = whole;
+    staged = !to_device;
+  } else if (to_device && whole > bytes) {
     memcpy(f->padded, host, bytes);
     host = f->padded;
     bytes = whole;
@@ -132,6 +149,7 @@ static int hmn__clf_transfer(hmn_layer *layer, hmn_array which, bool to_device, 
     return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': %s state array '%s' (step %llu): %s",
                      f->dev.info.name, to_device ? "writing" : "reading", hmn_array_name(which),
                      (unsigned long long)layer->st.t, hmn__cl_error_name(e));
+  if (staged) hmn__fpga_unpad_rows(cfg, arg, f->padded, layer->st.arr[which]);
   return HMN_OK;
 }
 
@@ -181,31 +199,39 @@ static int hmn__clf_init(hmn_layer *layer, hmn_error *err) {
                    f->dev.info.name, HMN_FPGA_KERNEL_NAME, hmn__cl_error_name(e));
     goto cleanup;
   }
+  f->padded_rows = !f->dev.info.compiler;
   size_t most = 0;
   for (int arg = 0; arg < HMN__FPGA_BUFFERS; arg++)
-    if (hmn__fpga_arg_bytes(cfg, arg) > most) most = hmn__fpga_arg_bytes(cfg, arg);
+    if (hmn__clf_bytes(f, cfg, arg) > most) most = hmn__clf_bytes(f, cfg, arg);
   f->inputs = hmn__calloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), 1);
-  f->padded = hmn__calloc(hmn__fpga_arg_bytes(cfg, 0), 1); /* the largest synapse array */
+  f->padded = hmn__calloc(hmn__clf_bytes(f, cfg, 0), 1); /* the largest synapse array */
   zeros = hmn__calloc(most, 1);
   if (f->inputs == NULL || f->padded == NULL || zeros == NULL) {
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an opencl-fpga layer");
     goto cleanup;
   }
-  /* Every buffer starts as zeros, so the padding of the last synapse word
-   * and the statistics read before a first step are defined. */
+  /* Every buffer becomes its kernel argument before anything is enqueued
+   * on it: XRT's OpenCL layer places a buffer in the memory bank of the
+   * port it is bound to only when the binding comes before the buffer's
+   * first use (UG1393, "Buffer Allocation on the Device"); a buffer
+   * written first lands in a default bank the port may not reach. */
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
-    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
-    rc = hmn__clf_buffer(f, bytes, hmn__fpga_arg_name(arg), &f->buf[arg], err);
-    if (rc == HMN_OK &&
-        (e = clEnqueueWriteBuffer(f->queue, f->buf[arg], CL_TRUE, 0, bytes, zeros, 0, NULL,
-                                  NULL)) != CL_SUCCESS)
-      rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': cannot clear '%s': %s",
-                     f->dev.info.name, hmn__fpga_arg_name(arg), hmn__cl_error_name(e));
+    rc = hmn__clf_buffer(f, hmn__clf_bytes(f, cfg, arg), hmn__fpga_arg_name(arg), &f->buf[arg],
+                         err);
     if (rc == HMN_OK &&
         (e = clSetKernelArg(f->kernel, (cl_uint)arg, sizeof(cl_mem), &f->buf[arg])) != CL_SUCCESS)
       rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': setting argument '%s' of %s: %s",
                      f->dev.info.name, hmn__fpga_arg_name(arg), HMN_FPGA_KERNEL_NAME,
                      hmn__cl_error_name(e));
+  }
+  /* Then every buffer starts as zeros, so the padding of the last synapse
+   * word and the statistics read before a first step are defined. */
+  for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
+    size_t bytes = hmn__clf_bytes(f, cfg, arg);
+    if ((e = clEnqueueWriteBuffer(f->queue, f->buf[arg], CL_TRUE, 0, bytes, zeros, 0, NULL,
+                                  NULL)) != CL_SUCCESS)
+      rc = hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': cannot clear '%s': %s",
+                     f->dev.info.name, hmn__fpga_arg_name(arg), hmn__cl_error_name(e));
   }
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
     rc = hmn__clf_push(layer, (hmn_array)a, err);
@@ -298,14 +324,14 @@ static int hmn__clf_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   int rc = HMN_OK;
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++)
     if (arg != HMN__FPGA_PARAMS && arg != HMN__FPGA_INPUTS && f->snap[arg] == NULL)
-      rc = hmn__clf_buffer(f, hmn__fpga_arg_bytes(cfg, arg), "the snapshot", &f->snap[arg], err);
+      rc = hmn__clf_buffer(f, hmn__clf_bytes(f, cfg, arg), "the snapshot", &f->snap[arg], err);
   if (rc != HMN_OK) return rc;
   cl_int e = CL_SUCCESS;
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && e == CL_SUCCESS; arg++) {
     if (f->snap[arg] == NULL) continue;
     cl_mem live = f->buf[arg], saved = f->snap[arg];
     e = clEnqueueCopyBuffer(f->queue, restore ? saved : live, restore ? live : saved, 0, 0,
-                            hmn__fpga_arg_bytes(cfg, arg), 0, NULL, NULL);
+                            hmn__clf_bytes(f, cfg, arg), 0, NULL, NULL);
   }
   if (e == CL_SUCCESS) e = clFinish(f->queue);
   if (e != CL_SUCCESS) {

@@ -14,6 +14,7 @@
  * (the next step, a pull, the statistics, a snapshot) waits first.
  */
 #include "fpga/bitstreams.h"
+#include "fpga/layout.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ typedef struct {
   xrtBufferHandle bo[HMN__FPGA_BUFFERS];
   xrtBufferHandle snap[HMN__FPGA_BUFFERS];
   float *inputs;     /* host staging of the inputs buffer */
+  void *padded;      /* host staging of a synapse array in padded rows */
   bool running;      /* a run was started and not yet waited for */
   bool params_stale; /* the config may have changed since params were written */
 } hmn__xrt_layer;
@@ -53,6 +55,7 @@ static void hmn__xrt_release(hmn__xrt_layer *x) {
   if (x->dev != NULL) xrtDeviceClose(x->dev);
   hmn__bitstream_free(&x->bits);
   hmn__free(x->inputs);
+  hmn__free(x->padded);
   hmn__free(x);
 }
 
@@ -107,22 +110,32 @@ static int hmn__xrt_arg_of(hmn_array which) {
   return -1;
 }
 
+/* A state array to or from its buffer; the synapse arrays (arguments
+ * 0-4) travel in the kernel's padded rows (layout.h). */
 static int hmn__xrt_pull(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
-  int rc = hmn__xrt_wait(layer, err);
+  const hmn_config *cfg = &layer->st.cfg;
+  int rc = hmn__xrt_wait(layer, err), arg = hmn__xrt_arg_of(which);
   if (rc != HMN_OK) return rc;
-  return hmn__xrt_read(x, hmn__xrt_arg_of(which), layer->st.arr[which],
-                       hmn__array_bytes(&layer->st.cfg, which), err);
+  if (arg > 4) return hmn__xrt_read(x, arg, layer->st.arr[which], hmn__array_bytes(cfg, which), err);
+  rc = hmn__xrt_read(x, arg, x->padded, hmn__fpga_padded_bytes(cfg, arg), err);
+  if (rc == HMN_OK) hmn__fpga_unpad_rows(cfg, arg, x->padded, layer->st.arr[which]);
+  return rc;
 }
 
 static int hmn__xrt_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
-  int rc = hmn__xrt_wait(layer, err);
+  const hmn_config *cfg = &layer->st.cfg;
+  int rc = hmn__xrt_wait(layer, err), arg = hmn__xrt_arg_of(which);
   if (rc != HMN_OK) return rc;
   /* A checkpoint restore changes the config before it pushes. */
   x->params_stale = true;
-  rc = hmn__xrt_write(x, hmn__xrt_arg_of(which), layer->st.arr[which],
-                      hmn__array_bytes(&layer->st.cfg, which), err);
+  if (arg > 4) {
+    rc = hmn__xrt_write(x, arg, layer->st.arr[which], hmn__array_bytes(cfg, which), err);
+  } else {
+    hmn__fpga_pad_rows(cfg, arg, layer->st.arr[which], x->padded);
+    rc = hmn__xrt_write(x, arg, x->padded, hmn__fpga_padded_bytes(cfg, arg), err);
+  }
   return rc;
 }
 
@@ -195,17 +208,18 @@ static int hmn__xrt_init(hmn_layer *layer, hmn_error *err) {
   if ((rc = hmn__xrt_open(layer, x, err)) != HMN_OK) goto cleanup;
   size_t most = 0;
   for (int arg = 0; arg < HMN__FPGA_BUFFERS; arg++)
-    if (hmn__fpga_arg_bytes(cfg, arg) > most) most = hmn__fpga_arg_bytes(cfg, arg);
+    if (hmn__fpga_padded_bytes(cfg, arg) > most) most = hmn__fpga_padded_bytes(cfg, arg);
   x->inputs = hmn__calloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), 1);
+  x->padded = hmn__calloc(most, 1);
   zeros = hmn__calloc(most, 1);
-  if (x->inputs == NULL || zeros == NULL) {
+  if (x->inputs == NULL || x->padded == NULL || zeros == NULL) {
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an xrt layer");
     goto cleanup;
   }
   /* Each buffer in the bank the bitstream's connectivity gives its
    * argument (the .cfg files of hw/), zeroed so the padding is defined. */
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
-    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
+    size_t bytes = hmn__fpga_padded_bytes(cfg, arg);
     errno = 0;
     int group = xrtKernelArgGroupId(x->kernel, arg);
     x->bo[arg] = group < 0 ? NULL
@@ -307,7 +321,7 @@ static int hmn__xrt_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   int rc = hmn__xrt_wait(layer, err);
   for (int arg = 0; arg < HMN__FPGA_BUFFERS && rc == HMN_OK; arg++) {
     if (arg == HMN__FPGA_PARAMS || arg == HMN__FPGA_INPUTS || x->snap[arg] != NULL) continue;
-    size_t bytes = hmn__fpga_arg_bytes(cfg, arg);
+    size_t bytes = hmn__fpga_padded_bytes(cfg, arg);
     errno = 0;
     int group = xrtKernelArgGroupId(x->kernel, arg);
     if (group < 0 ||
@@ -319,8 +333,8 @@ static int hmn__xrt_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
     if (x->snap[arg] == NULL) continue;
     errno = 0;
     xrtBufferHandle live = x->bo[arg], saved = x->snap[arg];
-    if (xrtBOCopy(restore ? live : saved, restore ? saved : live, hmn__fpga_arg_bytes(cfg, arg), 0,
-                  0) != 0) {
+    if (xrtBOCopy(restore ? live : saved, restore ? saved : live,
+                  hmn__fpga_padded_bytes(cfg, arg), 0, 0) != 0) {
       if (restore) hmn__layer_lose_state(layer);
       rc = hmn__fail(err, HMN_EDEVICE, "%s: %s the snapshot at step %llu: %s", x->where,
                      restore ? "restoring" : "saving", (unsigned long long)layer->st.t,

@@ -445,6 +445,9 @@ int hmn_bitstream_add(const char *dir, const char *file, const hmn_bitstream_inf
     goto cleanup;
   }
   if (b.target[0] == '\0') snprintf(b.target, sizeof b.target, "%s", x.mode);
+  /* The clock v++ closed timing at, from the file; the builder's figure
+   * only for files without a clock section (software emulation). */
+  if (x.clock_mhz > 0.0) b.clock_mhz = x.clock_mhz;
   if ((rc = hmn__manifest_read(dir, &root, err)) != HMN_OK) goto cleanup;
   if (root == NULL)
     root = json_pack("{s:s, s:i, s:[]}", "format", HMN__MANIFEST_FORMAT, "version",

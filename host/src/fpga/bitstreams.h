@@ -21,6 +21,7 @@ typedef struct {
   uint32_t sections;
   size_t n_kernels;             /* kernels instantiated in IP_LAYOUT */
   char kernels[HMN__XCLBIN_MAX_KERNELS][65];
+  double clock_mhz;             /* the kernel's clock from CLOCK_FREQ_TOPOLOGY, 0 if none */
 } hmn__xclbin_info;
 
 /* Validate the container (magic, lengths, section table, UUID) and read

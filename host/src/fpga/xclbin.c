@@ -82,6 +82,35 @@ static int hmn__ip_layout(const unsigned char *sec, uint64_t size, const char *p
   return HMN_OK;
 }
 
+/* The clock an HLS kernel runs at, as v++ closed timing: the data clock
+ * (clock 0 of an Alveo shell, which v++ scales down when the design does
+ * not meet the requested frequency) of the CLOCK_FREQ_TOPOLOGY section;
+ * the kernel clock when there is no data clock. */
+static int hmn__clock_topology(const unsigned char *sec, uint64_t size, const char *path,
+                               hmn__xclbin_info *info, hmn_error *err) {
+  int16_t count = 0;
+  size_t first = offsetof(struct clock_freq_topology, m_clock_freq);
+  if (size < first)
+    return hmn__fail(err, HMN_EFORMAT,
+                     "xclbin '%s': CLOCK_FREQ_TOPOLOGY section of %llu bytes is too short", path,
+                     (unsigned long long)size);
+  memcpy(&count, sec + offsetof(struct clock_freq_topology, m_count), sizeof count);
+  if (count < 0 || first + (uint64_t)count * sizeof(struct clock_freq) > size)
+    return hmn__fail(err, HMN_EFORMAT,
+                     "xclbin '%s': CLOCK_FREQ_TOPOLOGY lists %d clocks, more than its %llu bytes "
+                     "hold",
+                     path, (int)count, (unsigned long long)size);
+  double data = 0.0, kernel = 0.0;
+  for (int16_t k = 0; k < count; k++) {
+    struct clock_freq c;
+    memcpy(&c, sec + first + (size_t)k * sizeof c, sizeof c);
+    if (c.m_type == CT_DATA && data == 0.0) data = c.m_freq_Mhz;
+    if (c.m_type == CT_KERNEL && kernel == 0.0) kernel = c.m_freq_Mhz;
+  }
+  info->clock_mhz = data > 0.0 ? data : kernel;
+  return HMN_OK;
+}
+
 int hmn__xclbin_parse(const unsigned char *data, size_t len, const char *path,
                       hmn__xclbin_info *info, hmn_error *err) {
   struct axlf top;
@@ -118,7 +147,7 @@ int hmn__xclbin_parse(const unsigned char *data, size_t len, const char *path,
   snprintf(info->mode, sizeof info->mode, "%s", hmn__mode_name(hd->m_mode));
   info->sections = hd->m_numSections;
 
-  bool have_layout = false;
+  bool have_layout = false, have_clocks = false;
   int rc = HMN_OK;
   for (uint32_t s = 0; s < hd->m_numSections && rc == HMN_OK; s++) {
     struct axlf_section_header sh;
@@ -131,6 +160,9 @@ int hmn__xclbin_parse(const unsigned char *data, size_t len, const char *path,
     else if (sh.m_sectionKind == IP_LAYOUT && !have_layout) {
       have_layout = true;
       rc = hmn__ip_layout(data + sh.m_sectionOffset, sh.m_sectionSize, path, info, err);
+    } else if (sh.m_sectionKind == CLOCK_FREQ_TOPOLOGY && !have_clocks) {
+      have_clocks = true;
+      rc = hmn__clock_topology(data + sh.m_sectionOffset, sh.m_sectionSize, path, info, err);
     }
   }
   if (rc == HMN_OK && !have_layout)
