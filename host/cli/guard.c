@@ -7,89 +7,23 @@
  */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-static const char *hmn_cli_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 int hmn_cli_check_output(const char *command, const char *option, const char *path) {
-  struct stat st;
-  if (path == NULL || path[0] == '\0') {
-    hmn_cli_error(command, "%s needs a file name", option);
-    return HMN_EXIT_USAGE;
-  }
-  if (stat(path, &st) == 0) {
-    if (!S_ISREG(st.st_mode)) {
-      hmn_cli_error(command, "%s '%s' is %s; it needs a regular file (or a new name)", option,
-                    path, hmn_cli_kind(st.st_mode));
-      return HMN_EXIT_RUNTIME;
-    }
-    if (access(path, W_OK) != 0) {
-      hmn_cli_error(command, "%s '%s' is not writable: %s", option, path, strerror(errno));
-      return HMN_EXIT_RUNTIME;
-    }
-  } else if (errno != ENOENT) {
-    hmn_cli_error(command, "%s '%s': %s", option, path, strerror(errno));
-    return HMN_EXIT_RUNTIME;
-  }
-  /* The folder it goes into: it must exist, and take new files (the
-   * checkpoint is written beside its target and renamed over it). */
-  char parent[4096];
-  const char *slash = strrchr(path, '/');
-  if (slash == NULL)
-    snprintf(parent, sizeof parent, ".");
-  else if (slash == path)
-    snprintf(parent, sizeof parent, "/");
-  else
-    snprintf(parent, sizeof parent, "%.*s", (int)(slash - path), path);
-  if (stat(parent, &st) != 0) {
-    hmn_cli_error(command, "%s '%s': folder '%s' %s", option, path, parent,
-                  errno == ENOENT ? "does not exist" : strerror(errno));
-    return HMN_EXIT_RUNTIME;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    hmn_cli_error(command, "%s '%s': '%s' is not a folder", option, path, parent);
-    return HMN_EXIT_RUNTIME;
-  }
-  if (access(parent, W_OK | X_OK) != 0) {
-    hmn_cli_error(command, "%s '%s': folder '%s' is not writable: %s", option, path, parent,
-                  strerror(errno));
-    return HMN_EXIT_RUNTIME;
-  }
-  return HMN_EXIT_OK;
+  hmn_error err;
+  if (hmn_path_check_output(path, &err) == HMN_OK) return HMN_EXIT_OK;
+  hmn_cli_error(command, "%s %s", option, err.message);
+  return err.status == HMN_EINVAL ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
 }
 
 int hmn_cli_check_input(const char *command, const char *option, const char *path) {
-  struct stat st;
-  /* Without O_NONBLOCK, opening a FIFO would wait for a writer. */
-  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    hmn_cli_error(command, "%s '%s': %s", option, path, strerror(errno));
-    return HMN_EXIT_RUNTIME;
-  }
-  int rc = HMN_EXIT_OK;
-  if (fstat(fd, &st) != 0) {
-    hmn_cli_error(command, "%s '%s': %s", option, path, strerror(errno));
-    rc = HMN_EXIT_RUNTIME;
-  } else if (!S_ISREG(st.st_mode)) {
-    hmn_cli_error(command, "%s '%s' is %s; it needs a regular file", option, path,
-                  hmn_cli_kind(st.st_mode));
-    rc = HMN_EXIT_RUNTIME;
-  }
-  close(fd);
-  return rc;
+  hmn_error err;
+  if (hmn_path_check_input(path, &err) == HMN_OK) return HMN_EXIT_OK;
+  hmn_cli_error(command, "%s %s", option, err.message);
+  return err.status == HMN_EINVAL ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
 }
 
 void hmn_cli_warn_cache(const char *command) {

@@ -349,6 +349,14 @@ int hmn_opencl_devices(hmn_device_info *out, size_t max, size_t *count, hmn_erro
 int hmn_kernel_cache_dir(char *out, size_t size, hmn_error *err);
 
 /* ------------------------------------------------------------------ */
+/* Paths, checked before long work so that a name that cannot be used is
+ * found before the first step, not after the last. An output must be a
+ * regular file or a new name in a writable folder; an input a readable
+ * regular file (a FIFO or device is refused without blocking). */
+int hmn_path_check_output(const char *path, hmn_error *err);
+int hmn_path_check_input(const char *path, hmn_error *err);
+
+/* ------------------------------------------------------------------ */
 /* Checkpoints (SPEC section 7). */
 
 /* Write atomically: temp file, fsync, rename, fsync directory. */

@@ -138,15 +138,6 @@ static int replace_file(const char *path, const void *data, size_t len, const ch
   return rc;
 }
 
-static const char *kind_of(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 /* Where the symbolic link `link` leads (malloc'd), relative to the
  * link's own directory; NULL with errno set on failure. */
 static char *follow_link(const char *link) {
@@ -209,7 +200,7 @@ static int resolve_target(const char *path, const char *what, char **target, hmn
                          "cannot write %s'%s': %s%s%s is %s, not a regular file; it was left "
                          "unchanged",
                          what, path, hops > 0 ? "it leads to '" : "it", hops > 0 ? cur : "",
-                         hops > 0 ? "', which" : "", kind_of(sb.st_mode));
+                         hops > 0 ? "', which" : "", hmn__file_kind(sb.st_mode));
       hmn__free(cur);
       return rc;
     }

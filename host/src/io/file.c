@@ -16,15 +16,6 @@ void hmn__error_text(int errnum, char *buf, size_t size) {
   if (strerror_r(errnum, buf, size) != 0) snprintf(buf, size, "error %d", errnum);
 }
 
-static const char *hmn__file_kind(mode_t mode) {
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISSOCK(mode)) return "a socket";
-  return "not a regular file";
-}
-
 int hmn__read_file(const char *path, size_t max_bytes, const char *what, unsigned char **data,
                    size_t *len, hmn_error *err) {
   char reason[256];

@@ -26,6 +26,10 @@ double hmn__le_get_f64(const unsigned char *p);
 /* zlib's CRC-32 of any length. */
 uint32_t hmn__crc32(const void *data, size_t len);
 
+/* ---- paths (paths.c) ---- */
+/* "a directory", "a FIFO", ... for a st_mode, in messages. */
+const char *hmn__file_kind(unsigned mode);
+
 /* ---- files (file.c) ---- */
 /* Text of an errno value (thread-safe). */
 void hmn__error_text(int errnum, char *buf, size_t size);
