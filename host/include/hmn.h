@@ -65,12 +65,16 @@ typedef struct {
 typedef enum { HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR } hmn_activation;
 typedef enum { HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF } hmn_attention_mode;
 typedef enum { HMN_SIM_COSINE, HMN_SIM_DOT } hmn_similarity;
-typedef enum { HMN_RULE_HEBBIAN } hmn_rule;
+typedef enum { HMN_RULE_HEBBIAN, HMN_RULE_POLICY } hmn_rule;
 typedef enum { HMN_TASK_STREAM, HMN_TASK_BANDIT } hmn_task_kind;
 typedef enum { HMN_BANDIT_SWITCHING, HMN_BANDIT_STATIONARY } hmn_bandit_variant;
 typedef enum { HMN_ACTION_ARGMAX, HMN_ACTION_SOFTMAX, HMN_ACTION_RANDOM } hmn_action_rule;
 typedef enum { HMN_EST_OFF, HMN_EST_SPSA, HMN_EST_FD, HMN_EST_REINFORCE } hmn_estimator;
 typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE } hmn_meta_mode;
+/* When a closed loop's reward reaches the learning step: `now`, the
+ * step that earned it (forward, action, reward, E, learn); `late`, as
+ * E_DA of the next step (one fused step before the action). */
+typedef enum { HMN_CREDIT_NOW, HMN_CREDIT_LATE } hmn_credit;
 
 typedef struct {
   /* [shape] */
@@ -123,7 +127,8 @@ typedef struct {
   int32_t context_steps; /* steps each context is shown (a trial's length) */
   int32_t switch_period; /* P: steps between redraws of the arm probabilities */
   int32_t action;        /* hmn_action_rule */
-  float temperature;     /* softmax action temperature */
+  float temperature;     /* softmax action temperature; also pi's for rule policy */
+  int32_t credit;        /* hmn_credit */
   /* [sources]: neuromodulator sources for tasks with a reward */
   int32_t dopamine;      /* 0 off, 1 on: E_DA = r - rbar */
   int32_t novelty;       /* 0 off, 1 on: E_NE from the input's distance to its mean */
@@ -247,6 +252,27 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
  * stepped. */
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
                         hmn_error *err);
+/* The step in two halves (SPEC section 3, "Forward, then learn").
+ * hmn_layer_forward computes eq 1 for x(t) and copies z (N_out floats)
+ * to `z` (may be NULL); it changes no state but the kept x(t) and z.
+ * hmn_layer_learn then runs the rest of step t with E(t), C_global(t),
+ * Phi(t) and the action taken: the same state and bits as one
+ * hmn_layer_step with x, mod, ctx, phase given together. Rule `policy`
+ * needs the action (0 .. N_out - 1), so it steps only this way; with
+ * rule `hebbian` the action is ignored (-1 is fine). Backends without
+ * the split (see hmn_layer_has_split) answer HMN_EUNSUPPORTED. */
+typedef struct {
+  const float *mod;      /* E, K values */
+  const float *ctx;      /* C_global, D_c values */
+  const float *phase;    /* Phi(t) or NULL */
+  int32_t action;        /* the action taken from z(t), or -1 */
+} hmn_learn_input;
+
+int hmn_layer_forward(hmn_layer *layer, const float *x, float *z, hmn_error *err);
+/* HMN_EINVAL (nothing changed) without a forward of the same step. */
+int hmn_layer_learn(hmn_layer *layer, const hmn_learn_input *in, hmn_error *err);
+/* 1 when the layer's backend has forward/learn (ref), else 0. */
+int hmn_layer_has_split(const hmn_layer *layer);
 /* Copy the last activation z (N_out floats). */
 int hmn_layer_output(hmn_layer *layer, float *z, hmn_error *err);
 int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);

@@ -64,6 +64,13 @@ typedef struct hmn__backend_ops {
   /* Optional: `count` checked steps at once (hmn_layer_step_many);
    * NULL steps one at a time. */
   int (*step_many)(hmn_layer *layer, const hmn_step_input *in, size_t count, hmn_error *err);
+  /* Optional, both or neither: the step in two halves (hmn_layer_forward,
+   * hmn_layer_learn). forward computes z for x(t) and changes no state;
+   * learn is the whole step t (x as given to forward) with the action
+   * for rules that need it. NULL: the backend has no split, and rules
+   * other than hebbian are refused at layer creation. */
+  int (*forward)(hmn_layer *layer, const float *x, float *z, hmn_error *err);
+  int (*learn)(hmn_layer *layer, const hmn_step_input *in, int32_t action, hmn_error *err);
   /* Device -> host copy of one array (no-op where host is the truth). */
   int (*pull)(hmn_layer *layer, hmn_array which, hmn_error *err);
   /* Host -> device copy of one array. */
@@ -100,6 +107,10 @@ struct hmn_layer {
   char *device_selector;
   /* The saved snapshot, or NULL (snapshot.c). */
   hmn__snapshot *snap;
+  /* x(t) kept by hmn_layer_forward for hmn_layer_learn (split.c). */
+  float *fwd_x;
+  bool fwd_pending;
+  uint64_t fwd_t;
 };
 
 extern const hmn__backend_ops hmn__backend_ref;
@@ -134,6 +145,14 @@ int hmn__step_check_input(const hmn_config *cfg, const hmn_step_input *in, uint6
                           hmn_error *err);
 /* The whole step on a host state. */
 int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err);
+/* The same with the action taken (-1: none; rule policy needs one). */
+int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t action,
+                         hmn_error *err);
+/* Eq 1 for x(t) at the state's t into z (N_out), no state changed. */
+int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err);
+/* pi = softmax(z / temperature) over the neurons (rule policy). */
+void hmn__ref_policy(const float *z, int n_out, float temperature, float *pi);
+float hmn__ref_kappa(float xhat, float post);
 
 /* ---- tasks (task.c, and one file per task beyond stream) ---- */
 typedef struct hmn__task_ops {

@@ -62,6 +62,11 @@ static int hmn__agent_parts(hmn_agent *agent, const hmn_config *cfg, hmn_error *
   if ((rc = hmn_task_create(hmn_task_names()[cfg->task], cfg, &agent->task, err)) != HMN_OK)
     return rc;
   agent->rewarded = hmn_task_has_feedback(agent->task) != 0;
+  if (agent->rewarded && cfg->credit == HMN_CREDIT_NOW && !hmn_layer_has_split(agent->layer))
+    return hmn__fail(err, HMN_EUNSUPPORTED,
+                     "credit=now needs the forward/learn split, which backend '%s' lacks: use "
+                     "backend ref, or credit=late (the reward as E_DA of the next step)",
+                     hmn_layer_backend(agent->layer));
   return HMN_OK;
 }
 
@@ -162,27 +167,46 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Stepping. */
 
-/* One step at the layer's t, its outcome added to `sums`. */
+/* One step at the layer's t, its outcome added to `sums`. A rewarding
+ * task on a backend with the forward/learn split: forward (z from x(t)),
+ * the action and its reward, the sources, then learn with E(t) and the
+ * action. With credit = now E_DA(t) is the RPE of this step's own
+ * reward; with credit = late it is the previous step's (E(t) computed
+ * before the step, as a fused step must). Without the split only the
+ * late timing and the Hebbian rule exist (agent creation checks). */
 static int hmn__agent_step(hmn_agent *agent, hmn__sums *sums, hmn_error *err) {
   hmn_layer *layer = agent->layer;
   const hmn_config *cfg = hmn_layer_config(layer);
   uint64_t t = hmn_layer_step_count(layer);
   hmn_step_input in;
   hmn_step_stats stats;
+  hmn_feedback fb;
   int rc = hmn_task_input(agent->task, t, &in, err);
   if (rc != HMN_OK) return rc;
-  if (agent->rewarded) {
-    hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
-    in.mod = agent->mod;
+  if (!agent->rewarded) {
+    if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+    if ((rc = hmn_layer_stats(layer, &stats, err)) != HMN_OK) return rc;
+    sums->g += stats.g_mean;
+    return HMN_OK;
   }
-  if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+  bool late = cfg->credit == HMN_CREDIT_LATE;
+  if (late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+  if (hmn_layer_has_split(layer)) {
+    if ((rc = hmn_layer_forward(layer, in.x, agent->z, err)) != HMN_OK) return rc;
+    if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+    hmn__sources_observe(&agent->src, cfg, fb.reward);
+    if (!late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+    hmn_learn_input learn = {agent->mod, in.ctx, in.phase, fb.action};
+    if ((rc = hmn_layer_learn(layer, &learn, err)) != HMN_OK) return rc;
+  } else {
+    in.mod = agent->mod;
+    if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+    if ((rc = hmn_layer_output(layer, agent->z, err)) != HMN_OK) return rc;
+    if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+    hmn__sources_observe(&agent->src, cfg, fb.reward);
+  }
   if ((rc = hmn_layer_stats(layer, &stats, err)) != HMN_OK) return rc;
   sums->g += stats.g_mean;
-  if (!agent->rewarded) return HMN_OK;
-  hmn_feedback fb;
-  if ((rc = hmn_layer_output(layer, agent->z, err)) != HMN_OK) return rc;
-  if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
-  hmn__sources_observe(&agent->src, cfg, fb.reward);
   sums->reward += fb.reward;
   sums->regret += fb.regret;
   return HMN_OK;
