@@ -55,6 +55,8 @@ void hmn_cli_error(const char *command, const char *fmt, ...)
 int hmn_cmd_run(int argc, char **argv);
 /* `hmn ablate` (cmd_ablate.c): the Phase-3 ablation table on the bandit. */
 int hmn_cmd_ablate(int argc, char **argv);
+/* `hmn baselines` (cmd_baselines.c): HMN beside the bandit baselines. */
+int hmn_cmd_baselines(int argc, char **argv);
 int hmn_cmd_ckpt(int argc, char **argv);
 int hmn_cmd_config(int argc, char **argv);
 int hmn_cmd_devices(int argc, char **argv);

@@ -499,6 +499,62 @@ int hmn_task_has_feedback(const hmn_task *task);
 int hmn_task_feedback(hmn_task *task, uint64_t t, const float *z, hmn_feedback *fb,
                       hmn_error *err);
 
+/* Bandit baselines on the same draws as the closed loop of the same
+ * config (baselines.c): the contexts and reward draws of steps t are the
+ * task's, so a baseline and hmn run of one seed face the same bandit.
+ * Each decides from the context it sees (the input pattern) and the
+ * rewards it earned:
+ *   oracle         the arm of highest p(c, a) at t (knows the bandit);
+ *   random         the task's own uniform action (action = random);
+ *   egreedy        epsilon 0.1, sample means per context, no forgetting;
+ *   ucb1           UCB1 per context (Auer et al. 2002), no forgetting;
+ *   swucb          sliding-window UCB over the last switch_period steps;
+ *   dts            discounted Thompson, Beta posteriors per context
+ *                  decayed by 0.99 at each visit of the context;
+ *   ts_switch      Thompson told the switch times: posteriors reset at
+ *                  every switch (an upper reference no learner gets).
+ * Their own random draws come from the task stream at counters no step
+ * reaches, so a baseline is a pure function of (seed, steps). */
+typedef enum {
+  HMN_BASELINE_ORACLE,
+  HMN_BASELINE_RANDOM,
+  HMN_BASELINE_EGREEDY,
+  HMN_BASELINE_UCB1,
+  HMN_BASELINE_SWUCB,
+  HMN_BASELINE_DTS,
+  HMN_BASELINE_TS_SWITCH,
+  HMN_BASELINE_COUNT
+} hmn_baseline;
+
+const char *hmn_baseline_name(int which);
+/* Runs baseline `which` over steps t_begin .. t_begin + steps - 1 of the
+ * bandit of `cfg` (task must be bandit). `*mean_reward` gets the mean
+ * reward per step; `window_reward`, if not NULL, gets the mean reward of
+ * each `window` steps (steps / window values, the last partial one
+ * dropped). */
+int hmn_baseline_run(const hmn_config *cfg, int which, uint64_t t_begin, uint64_t steps,
+                     uint64_t window, double *window_reward, double *mean_reward,
+                     hmn_error *err);
+
+/* Statistics for comparing runs over paired seeds (statistics.c). */
+/* P(T <= t) for Student's t with `df` > 0 degrees of freedom. */
+double hmn_student_t_cdf(double t, double df);
+/* The t with P(T <= t) = p, 0 < p < 1. */
+double hmn_student_t_quantile(double p, double df);
+
+/* Paired comparison of a[i] with b[i], i < n (n >= 2): differences
+ * d = a - b, their mean, sd (n - 1), Student's t, its two-sided p,
+ * Cohen's d_z = mean / sd, and the 95% confidence interval of the mean. */
+typedef struct {
+  int n;
+  double mean, sd, t, p, d_z, ci_lo, ci_hi;
+} hmn_paired_test;
+int hmn_paired_t_test(const double *a, const double *b, int n, hmn_paired_test *out,
+                      hmn_error *err);
+/* Holm's step-down adjustment of m p-values, in place: each becomes the
+ * smallest family-wise level at which its hypothesis is rejected. */
+void hmn_holm_adjust(double *p, int m);
+
 /* ------------------------------------------------------------------ */
 /* The closed loop (SPEC section 6): a layer driven by its configured
  * task (config key `task`), with the E_k of a rewarding task from the
