@@ -75,6 +75,8 @@ typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE } hmn_meta_mode;
  * step that earned it (forward, action, reward, E, learn); `late`, as
  * E_DA of the next step (one fused step before the action). */
 typedef enum { HMN_CREDIT_NOW, HMN_CREDIT_LATE } hmn_credit;
+/* Both rates, or eta_global alone (eta_local stays at its config value). */
+typedef enum { HMN_META_PARAMS_BOTH, HMN_META_PARAMS_GLOBAL } hmn_meta_params;
 
 typedef struct {
   /* [shape] */
@@ -144,6 +146,7 @@ typedef struct {
   float meta_alpha, meta_gamma;
   float eta_min, eta_max; /* bounds of both learning rates */
   int32_t log_eta;       /* 0 off, 1 on: search in ln(eta) */
+  int32_t meta_params;   /* hmn_meta_params: which rates the meta-learner tunes */
 } hmn_config;
 
 /* Fill every field with its default. */

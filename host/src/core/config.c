@@ -28,6 +28,7 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
   X(linear, HMN_ACT_LINEAR)
 #define HMN__CHOICES_rule(X) X(hebbian, HMN_RULE_HEBBIAN) X(policy, HMN_RULE_POLICY)
 #define HMN__CHOICES_credit(X) X(now, HMN_CREDIT_NOW) X(late, HMN_CREDIT_LATE)
+#define HMN__CHOICES_meta_params(X) X(both, HMN_META_PARAMS_BOTH) X(global, HMN_META_PARAMS_GLOBAL)
 #define HMN__CHOICES_attention(X) \
   X(softmax, HMN_ATTN_SOFTMAX) X(softmax_n, HMN_ATTN_SOFTMAX_N) X(off, HMN_ATTN_OFF)
 #define HMN__CHOICES_similarity(X) X(cosine, HMN_SIM_COSINE) X(dot, HMN_SIM_DOT)
@@ -53,6 +54,7 @@ static const char *const hmn__names_action[] = {HMN__CHOICES_action(HMN__CHOICE_
 static const char *const hmn__names_estimator[] = {HMN__CHOICES_estimator(HMN__CHOICE_AT)};
 static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__CHOICE_AT)};
 static const char *const hmn__names_credit[] = {HMN__CHOICES_credit(HMN__CHOICE_AT)};
+static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HMN__CHOICE_AT)};
 
 /* ------------------------------------------------------------------ */
 /* The key table. Columns: section, key (also the hmn_config field),
@@ -148,7 +150,9 @@ static const char *const hmn__names_credit[] = {HMN__CHOICES_credit(HMN__CHOICE_
   X(meta, eta_min, FLOAT, "1e-06", FINITE(),                                              \
     "lowest learning rate the meta-learner sets; below eta_max; > 0 with log_eta")        \
   X(meta, eta_max, FLOAT, "1", FINITE(), "highest learning rate the meta-learner sets")   \
-  X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps")
+  X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps") \
+  X(meta, meta_params, ENUM, "both", ONE_OF(meta_params),                                 \
+    "rates the meta-learner tunes: both, or global (eta_local stays fixed)")
 
 typedef enum { HMN__T_INT32, HMN__T_UINT64, HMN__T_FLOAT, HMN__T_ENUM, HMN__T_BOOL } hmn__type;
 typedef enum { HMN__B_NONE, HMN__B_INCL, HMN__B_EXCL } hmn__bound;
