@@ -34,6 +34,11 @@ static const char hmn_baselines_help[] =
     "  --hmn NAME:K=V,K=V      one more HMN row: the base config with these keys\n"
     "                          (may be repeated; the base config is the first row)\n"
     "  --no-hmn                baselines only\n"
+    "  --eta-grid              instead of the table: HMN at fixed eta_global x1/8 .. x8\n"
+    "                          the config's (the grid optimum), at that optimum with\n"
+    "                          eta_local 1e-6, 1e-4, 1e-2, and SPSA (the config's\n"
+    "                          mode; online if off) started at 1/4, 1 and 4 times the\n"
+    "                          optimum: where eta_global ends, seed by seed\n"
     "  --plot FILE.png         figure: reward per 200 steps of every method (mean over\n"
     "                          seeds) with the switches marked, and HMN's eta_global\n"
     "  --quiet                 no progress line\n"
@@ -45,7 +50,7 @@ static const char hmn_baselines_help[] =
 
 typedef struct {
   uint64_t seeds, steps, seed;
-  bool seed_given, no_hmn, quiet;
+  bool seed_given, no_hmn, quiet, eta_grid;
   const char *config_path, *plot;
   const char *sets[HMN_BL_MAX_SETS];
   int n_sets;
@@ -67,6 +72,8 @@ static int hmn_bl_parse(hmn_bl_options *opt, int argc, char **argv, bool *help) 
       opt->quiet = true;
     } else if (hmn_cli_flag(&args, "--no-hmn")) {
       opt->no_hmn = true;
+    } else if (hmn_cli_flag(&args, "--eta-grid")) {
+      opt->eta_grid = true;
     } else if (hmn_cli_option(&args, "--seeds")) {
       hmn_cli_u64_in(&args, "--seeds", 1, 100000, &opt->seeds);
     } else if (hmn_cli_option(&args, "--seed")) {
@@ -304,6 +311,133 @@ static int hmn_bl_plot(const hmn_bl_options *opt, const hmn_bl_row *rows, int n_
   return HMN_EXIT_OK;
 }
 
+/* One HMN run: mean reward and the final eta_global. */
+static int hmn_bl_eta_run(const hmn_config *cfg, uint64_t steps, double *reward, double *eta) {
+  hmn_agent *agent = NULL;
+  hmn_error err;
+  if (hmn_agent_create(cfg, "ref", &agent, &err) != HMN_OK) {
+    hmn_cli_error("hmn baselines", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  hmn_layer *layer = hmn_agent_layer(agent);
+  double total = 0.0;
+  hmn_window w;
+  while (hmn_layer_step_count(layer) < steps) {
+    if (hmn_agent_run(agent, steps - hmn_layer_step_count(layer), &w, &err) != HMN_OK) {
+      hmn_cli_error("hmn baselines", "seed %llu: %s", (unsigned long long)cfg->seed, err.message);
+      hmn_agent_destroy(agent);
+      return HMN_EXIT_RUNTIME;
+    }
+    if (w.complete || hmn_layer_step_count(layer) == steps) total += w.reward * (double)w.steps;
+  }
+  float el, eg;
+  hmn_layer_get_eta(layer, &el, &eg);
+  *reward = total / (double)steps;
+  *eta = eg;
+  hmn_agent_destroy(agent);
+  return HMN_EXIT_OK;
+}
+
+/* Mean reward over the seeds; final eta_global per seed into `eta`. */
+static int hmn_bl_eta_seeds(const hmn_bl_options *opt, const hmn_config *cfg, bool progress,
+                            const char *label, double *mean, double *eta) {
+  double sum = 0.0;
+  for (uint64_t s = 0; s < opt->seeds; s++) {
+    hmn_config c = *cfg;
+    c.seed = cfg->seed + s;
+    if (progress)
+      fprintf(stderr, "\r%-40s seed %llu/%llu  ", label, (unsigned long long)(s + 1),
+              (unsigned long long)opt->seeds);
+    double r, e;
+    int rc = hmn_bl_eta_run(&c, opt->steps, &r, &e);
+    if (rc != HMN_EXIT_OK) return rc;
+    sum += r;
+    if (eta != NULL) eta[s] = e;
+  }
+  *mean = sum / (double)opt->seeds;
+  return HMN_EXIT_OK;
+}
+
+static int hmn_bl_eta(const hmn_bl_options *opt, const hmn_config *base) {
+  static const double factors[] = {0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0};
+  enum { N_F = sizeof factors / sizeof factors[0] };
+  bool progress = !opt->quiet && isatty(STDERR_FILENO);
+  double *eta = calloc(opt->seeds, sizeof(double));
+  if (eta == NULL) {
+    hmn_cli_error("hmn baselines", "out of memory");
+    return HMN_EXIT_RUNTIME;
+  }
+  int rc = HMN_EXIT_OK;
+  printf("hmn baselines --eta-grid: task bandit, %llu seeds (%llu..%llu), %llu steps each\n\n",
+         (unsigned long long)opt->seeds, (unsigned long long)base->seed,
+         (unsigned long long)(base->seed + opt->seeds - 1), (unsigned long long)opt->steps);
+  printf("fixed eta_global (estimator off), eta_local %.3g:\n", (double)base->eta_local);
+  double best_r = -1.0, best_eta = base->eta_global;
+  for (int f = 0; f < N_F && rc == HMN_EXIT_OK; f++) {
+    hmn_config c = *base;
+    c.estimator = HMN_EST_OFF;
+    c.eta_global = (float)(base->eta_global * factors[f]);
+    double m;
+    if ((rc = hmn_bl_eta_seeds(opt, &c, progress, "grid", &m, NULL)) != HMN_EXIT_OK) break;
+    if (progress) fprintf(stderr, "\r%-70s\r", "");
+    printf("  eta_global %-10.4g reward %.4f\n", (double)c.eta_global, m);
+    if (m > best_r) {
+      best_r = m;
+      best_eta = c.eta_global;
+    }
+  }
+  if (rc == HMN_EXIT_OK) printf("  grid optimum: eta_global %.4g (reward %.4f)\n\n", best_eta, best_r);
+  static const float locals[] = {1e-6f, 1e-4f, 1e-2f};
+  if (rc == HMN_EXIT_OK) printf("eta_local at the optimum (fixed rates):\n");
+  for (int l = 0; l < 3 && rc == HMN_EXIT_OK; l++) {
+    hmn_config c = *base;
+    c.estimator = HMN_EST_OFF;
+    c.eta_global = (float)best_eta;
+    c.eta_local = locals[l];
+    double m;
+    if ((rc = hmn_bl_eta_seeds(opt, &c, progress, "eta_local", &m, NULL)) != HMN_EXIT_OK) break;
+    if (progress) fprintf(stderr, "\r%-70s\r", "");
+    printf("  eta_local %-10.3g reward %.4f\n", (double)locals[l], m);
+  }
+  static const double starts[] = {0.25, 1.0, 4.0};
+  if (rc == HMN_EXIT_OK) {
+    hmn_config c = *base;
+    if (c.estimator == HMN_EST_OFF) {
+      c.estimator = HMN_EST_SPSA;
+      c.meta_mode = HMN_META_ONLINE;
+    }
+    printf("\nSPSA (%s, tunes %s) from x1/4, x1, x4 the optimum: final eta_global over "
+           "seeds\n",
+           c.meta_mode == HMN_META_ONLINE ? "online" : "lookahead",
+           c.meta_params == HMN_META_PARAMS_GLOBAL ? "eta_global" : "both rates");
+  }
+  for (int k = 0; k < 3 && rc == HMN_EXIT_OK; k++) {
+    hmn_config c = *base;
+    if (c.estimator == HMN_EST_OFF) {
+      c.estimator = HMN_EST_SPSA;
+      c.meta_mode = HMN_META_ONLINE;
+    }
+    c.eta_global = (float)(best_eta * starts[k]);
+    double m;
+    if ((rc = hmn_bl_eta_seeds(opt, &c, progress, "SPSA", &m, eta)) != HMN_EXIT_OK) break;
+    if (progress) fprintf(stderr, "\r%-70s\r", "");
+    double lg = 0.0, lo = INFINITY, hi = 0.0;
+    uint64_t inside = 0;
+    for (uint64_t s = 0; s < opt->seeds; s++) {
+      lg += log(eta[s]) / (double)opt->seeds;
+      lo = fmin(lo, eta[s]);
+      hi = fmax(hi, eta[s]);
+      inside += eta[s] <= 1.5 * best_eta && eta[s] >= best_eta / 1.5;
+    }
+    printf("  start %-9.4g end: geometric mean %.4g (x%.2f the optimum), range %.4g .. %.4g, "
+           "%llu/%llu seeds within x1.5; reward %.4f\n",
+           (double)c.eta_global, exp(lg), exp(lg) / best_eta, lo, hi, (unsigned long long)inside,
+           (unsigned long long)opt->seeds, m);
+  }
+  free(eta);
+  return rc;
+}
+
 int hmn_cmd_baselines(int argc, char **argv) {
   hmn_bl_options opt;
   bool help;
@@ -315,6 +449,7 @@ int hmn_cmd_baselines(int argc, char **argv) {
   }
   hmn_config base;
   if ((rc = hmn_bl_base(&opt, &base)) != HMN_EXIT_OK) return rc;
+  if (opt.eta_grid) return hmn_bl_eta(&opt, &base);
   hmn_bl_row rows[HMN_BL_MAX_HMN + HMN_BASELINE_COUNT];
   memset(rows, 0, sizeof rows);
   int n_rows = 0;
