@@ -134,7 +134,7 @@ Test(config, defaults_zero_the_padding) {
 }
 
 Test(config, key_table_lists_every_key_once) {
-  cr_assert_eq(hmn_config_key_count(), 64);
+  cr_assert_eq(hmn_config_key_count(), 65);
   cr_assert_null(hmn_config_key_at(hmn_config_key_count()));
   for (size_t i = 0; i < hmn_config_key_count(); i++) {
     const hmn_config_key_info *k = hmn_config_key_at(i);
@@ -169,6 +169,7 @@ Test(config, key_table_describes_types_and_ranges) {
       {"rule", "trace", "enum", "hebbian|policy"},
       {"credit", "task", "enum", "now|late"},
       {"meta_params", "meta", "enum", "both|global"},
+      {"rpe_baseline", "sources", "enum", "global|context"},
       {"attention", "attention", "enum", "softmax|softmax_n|off"},
       {"similarity", "modulation", "enum", "cosine|dot"},
       {"phase_gate", "gate", "bool", "on|off"},

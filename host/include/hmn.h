@@ -75,6 +75,9 @@ typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE } hmn_meta_mode;
  * step that earned it (forward, action, reward, E, learn); `late`, as
  * E_DA of the next step (one fused step before the action). */
 typedef enum { HMN_CREDIT_NOW, HMN_CREDIT_LATE } hmn_credit;
+/* The dopamine source's reward expectation: one for all steps, or one
+ * per context (the largest entry of C_global), a critic of the context. */
+typedef enum { HMN_RPE_GLOBAL, HMN_RPE_CONTEXT } hmn_rpe_baseline;
 /* Both rates, or eta_global alone (eta_local stays at its config value). */
 typedef enum { HMN_META_PARAMS_BOTH, HMN_META_PARAMS_GLOBAL } hmn_meta_params;
 
@@ -137,6 +140,7 @@ typedef struct {
   int32_t uncertainty;   /* 0 off, 1 on: E_ACh from the running reward variance */
   float reward_rate;     /* EMA rate of rbar and of the reward variance */
   float novelty_rate;    /* EMA rate of the input mean and of the novelty baseline */
+  int32_t rpe_baseline;  /* hmn_rpe_baseline: what the RPE's expectation is conditioned on */
   /* [meta]: dual meta-learning of eta_local, eta_global (SPEC section 6) */
   int32_t estimator;     /* hmn_estimator */
   int32_t meta_mode;     /* hmn_meta_mode */

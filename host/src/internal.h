@@ -217,6 +217,10 @@ typedef struct {
   float rpe;     /* r - rbar of the last outcome: E_DA of the next step */
   float usual;   /* EMA of the novelty, the baseline it is measured against */
   float *x_mean; /* N_in: EMA of the input */
+  int d_ctx;
+  float *rbar_ctx; /* D_c: reward expectation per context (rpe_baseline context),
+                    * in the allocation of x_mean */
+  int ctx_index;   /* the context of the step being credited */
 } hmn__sources;
 
 int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err);
@@ -230,10 +234,13 @@ void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach);
 /* E(t) for the step that shows input x (n_mod values), and the update
  * of the input statistics by x. */
 void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod);
+/* The context the next outcome belongs to: the largest entry of C_global
+ * (rpe_baseline = context keeps a reward expectation per context). */
+void hmn__sources_context(hmn__sources *src, const hmn_config *cfg, const float *ctx);
 /* The outcome of the step: reward r. */
 void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward);
 size_t hmn__sources_bytes(const hmn_config *cfg);
-void hmn__sources_encode(const hmn__sources *src, unsigned char *out);
+void hmn__sources_encode(const hmn__sources *src, const hmn_config *cfg, unsigned char *out);
 /* Validates, then fills `src` (already initialised for cfg); on error
  * `src` is unchanged and the message names the file and section. */
 int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckpt_blob *blob,

@@ -28,6 +28,7 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
   X(linear, HMN_ACT_LINEAR)
 #define HMN__CHOICES_rule(X) X(hebbian, HMN_RULE_HEBBIAN) X(policy, HMN_RULE_POLICY)
 #define HMN__CHOICES_credit(X) X(now, HMN_CREDIT_NOW) X(late, HMN_CREDIT_LATE)
+#define HMN__CHOICES_rpe_baseline(X) X(global, HMN_RPE_GLOBAL) X(context, HMN_RPE_CONTEXT)
 #define HMN__CHOICES_meta_params(X) X(both, HMN_META_PARAMS_BOTH) X(global, HMN_META_PARAMS_GLOBAL)
 #define HMN__CHOICES_attention(X) \
   X(softmax, HMN_ATTN_SOFTMAX) X(softmax_n, HMN_ATTN_SOFTMAX_N) X(off, HMN_ATTN_OFF)
@@ -54,6 +55,7 @@ static const char *const hmn__names_action[] = {HMN__CHOICES_action(HMN__CHOICE_
 static const char *const hmn__names_estimator[] = {HMN__CHOICES_estimator(HMN__CHOICE_AT)};
 static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__CHOICE_AT)};
 static const char *const hmn__names_credit[] = {HMN__CHOICES_credit(HMN__CHOICE_AT)};
+static const char *const hmn__names_rpe_baseline[] = {HMN__CHOICES_rpe_baseline(HMN__CHOICE_AT)};
 static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HMN__CHOICE_AT)};
 
 /* ------------------------------------------------------------------ */
@@ -137,6 +139,8 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
     "EMA rate of the reward expectation and variance")                                    \
   X(sources, novelty_rate, FLOAT, "0.01", IN(0, 1),                                       \
     "EMA rate of the input mean and of the usual novelty")                                \
+  X(sources, rpe_baseline, ENUM, "global", ONE_OF(rpe_baseline),                          \
+    "reward expectation of the RPE: global, or per context (largest C_global entry)")     \
   X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
     "meta-learning gradient estimator; off keeps eta fixed")                              \
   X(meta, meta_mode, ENUM, "lookahead", ONE_OF(meta_mode),                                \

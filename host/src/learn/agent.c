@@ -3,11 +3,13 @@
  * neuromodulator sources, its learning rates tuned by the meta-learner
  * in windows of meta_window steps (SPEC section 6).
  *
- * One live step at time t: the task's input x(t), C_global(t); for a
- * rewarding task, E(t) from the sources (the RPE of step t - 1, the
- * novelty of x(t), the reward uncertainty); the layer's step; then, for
- * a rewarding task, the action from z(t), its reward, and the sources'
- * update by it.
+ * One live step at time t: the task's input x(t), C_global(t). For a
+ * rewarding task with credit = now (the default): the layer's forward
+ * half (z(t)), the action from z(t) and its reward, the sources' update
+ * by it, E(t) from the sources (the RPE of this step's reward, the
+ * novelty of x(t), the reward uncertainty), then the learning half with
+ * E(t) and the action. With credit = late, E(t) is computed before the
+ * step, so it carries the RPE of step t - 1 (the timing of a fused step).
  *
  * Windows are aligned to t = 0, so the schedule is a function of t alone
  * and a run cut at any step and resumed from its checkpoint follows the
@@ -109,7 +111,7 @@ int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err) {
   hmn__le_put_f64(meta + HMN__META_BYTES, agent->win.reward);
   hmn__le_put_f64(meta + HMN__META_BYTES + 8, agent->win.regret);
   hmn__le_put_f64(meta + HMN__META_BYTES + 16, agent->win.g);
-  hmn__sources_encode(&agent->src, sources);
+  hmn__sources_encode(&agent->src, cfg, sources);
   const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT] = {
       [HMN__CKPT_META] = {meta, sizeof meta},
       [HMN__CKPT_SOURCES] = {sources, src_bytes},
@@ -194,6 +196,7 @@ static int hmn__agent_step(hmn_agent *agent, hmn__sums *sums, hmn_error *err) {
   if (hmn_layer_has_split(layer)) {
     if ((rc = hmn_layer_forward(layer, in.x, agent->z, err)) != HMN_OK) return rc;
     if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+    hmn__sources_context(&agent->src, cfg, in.ctx);
     hmn__sources_observe(&agent->src, cfg, fb.reward);
     if (!late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
     hmn_learn_input learn = {agent->mod, in.ctx, in.phase, fb.action};
@@ -203,6 +206,7 @@ static int hmn__agent_step(hmn_agent *agent, hmn__sums *sums, hmn_error *err) {
     if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
     if ((rc = hmn_layer_output(layer, agent->z, err)) != HMN_OK) return rc;
     if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+    hmn__sources_context(&agent->src, cfg, in.ctx);
     hmn__sources_observe(&agent->src, cfg, fb.reward);
   }
   if ((rc = hmn_layer_stats(layer, &stats, err)) != HMN_OK) return rc;
