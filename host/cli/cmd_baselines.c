@@ -277,7 +277,7 @@ static int hmn_bl_plot(const hmn_bl_options *opt, const hmn_bl_row *rows, int n_
   }
   int n_hmn = 0;
   for (int r = 0; r < n_rows; r++) n_hmn += rows[r].is_hmn;
-  fprintf(gp, "set terminal pngcairo size 1200,900\nset output '%s'\n", opt->plot);
+  fprintf(gp, "set terminal pngcairo noenhanced size 1200,900\nset output '%s'\n", opt->plot);
   fprintf(gp, "set datafile separator '\\t'\nset multiplot layout 2,1\n");
   fprintf(gp, "set title 'reward per 200 steps, mean over %llu seeds (switches dashed)'\n",
           (unsigned long long)opt->seeds);
