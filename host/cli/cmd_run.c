@@ -330,7 +330,7 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
          hmn_task_name(hmn_agent_task(agent)), hmn_layer_backend(layer), hmn_layer_device(layer),
          cfg->n_in, cfg->n_out, (unsigned long long)cfg->seed);
   if (opt->config_path == NULL && opt->resume == NULL && cfg->task == HMN_TASK_BANDIT)
-    printf("  config      the Phase-0 preset (hmn info --phase0)%s: rule %s, credit %s, "
+    printf("  config      the Phase-0 preset (hmn config --phase0)%s: rule %s, credit %s, "
            "eta_global by SPSA %s\n",
            opt->n_sets > 0 ? " with --set" : "", cfg->rule == HMN_RULE_POLICY ? "policy" : "hebbian",
            cfg->credit == HMN_CREDIT_NOW ? "now" : "late",

@@ -275,6 +275,8 @@ typedef struct {
   int32_t action;        /* the action taken from z(t), or -1 */
 } hmn_learn_input;
 
+/* z is handed out, not stored: hmn_layer_output still gives the z of the
+ * last whole step until learn completes this one. */
 int hmn_layer_forward(hmn_layer *layer, const float *x, float *z, hmn_error *err);
 /* HMN_EINVAL (nothing changed) without a forward of the same step. */
 int hmn_layer_learn(hmn_layer *layer, const hmn_learn_input *in, hmn_error *err);
@@ -572,7 +574,13 @@ void hmn_holm_adjust(double *p, int m);
  * iteration: in `lookahead` mode the probes run on snapshots of the
  * layer and of the sources over the window's own steps, then the window
  * runs live at the updated rates; in `online` mode the window itself is
- * the next probe. Tasks without a reward (stream) keep eta fixed. */
+ * the next probe. Tasks without a reward (stream) keep eta fixed.
+ * A step of a rewarding task on a backend with the forward/learn split:
+ * forward, the action and reward, E(t) from the sources, learn (credit =
+ * now: the reward's RPE reaches the step that earned it); with credit =
+ * late, E(t) comes before the step and carries the previous reward's RPE.
+ * Backends without the split run only credit = late (creation refuses
+ * credit = now there, naming the backend). */
 
 typedef struct hmn_agent hmn_agent;
 
