@@ -101,3 +101,33 @@ Test(phase0, preset_closes_most_of_the_gap, .timeout = 300) {
   cr_assert(now > 65.0, "the preset closes %.1f%% of the gap on average", now);
   cr_assert(now > late + 10.0, "credit now %.1f%% vs late %.1f%%", now, late);
 }
+
+/* meta_params = global: SPSA moves eta_global and leaves eta_local at its
+ * config value; with both, eta_local moves too. */
+Test(phase0, meta_params_global_tunes_eta_global_alone) {
+  for (int both = 0; both <= 1; both++) {
+    hmn_config cfg;
+    hmn_error err;
+    bandit_config(&cfg, 3);
+    cfg.estimator = HMN_EST_SPSA;
+    cfg.meta_mode = HMN_META_ONLINE;
+    cfg.meta_window = 50;
+    cfg.meta_a = 2.0f;
+    cfg.eta_local = 1e-4f;
+    cfg.eta_global = 20.0f;
+    cfg.eta_max = 1000.0f;
+    cfg.meta_params = both ? HMN_META_PARAMS_BOTH : HMN_META_PARAMS_GLOBAL;
+    hmn_agent *agent;
+    cr_assert_eq(hmn_agent_create(&cfg, "ref", &agent, &err), HMN_OK, "%s", err.message);
+    hmn_window w;
+    while (hmn_layer_step_count(hmn_agent_layer(agent)) < 1000)
+      cr_assert_eq(hmn_agent_run(agent, 1000, &w, &err), HMN_OK, "%s", err.message);
+    cr_assert_gt(w.meta_iterations, 5);
+    cr_assert_neq(w.eta_global, 20.0f);
+    if (both)
+      cr_assert_neq(w.eta_local, 1e-4f);
+    else
+      cr_assert_eq(w.eta_local, 1e-4f);
+    hmn_agent_destroy(agent);
+  }
+}
