@@ -131,3 +131,31 @@ Test(phase0, meta_params_global_tunes_eta_global_alone) {
     hmn_agent_destroy(agent);
   }
 }
+
+/* `hmn baselines` prints every method with its share of the gap: the
+ * oracle closes all of it and random none, by definition. */
+Test(phase0, baselines_command_prints_the_table, .timeout = 120) {
+  const char *bin = getenv("HMN_BIN");
+  cr_assert_not_null(bin, "HMN_BIN is not set");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' baselines --seeds 2 --steps 1000 --quiet --hmn 'late:credit=late'",
+           bin);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  char line[512];
+  int seen = 0, preset = 0;
+  while (fgets(line, sizeof line, p) != NULL) {
+    double r, sd, gap;
+    if (strncmp(line, "hmn (preset) ", 13) == 0) preset++;
+    char name[64];
+    if (sscanf(line, "%63s %lf +- %lf %lf", name, &r, &sd, &gap) != 4) continue;
+    if (strcmp(name, "oracle") == 0) cr_assert_float_eq(gap, 100.0, 1e-9, "%s", line);
+    if (strcmp(name, "random") == 0) cr_assert_float_eq(gap, 0.0, 1e-9, "%s", line);
+    if (strcmp(name, "late") == 0 || strcmp(name, "ts_switch") == 0) cr_assert(r > 0.3, "%s", line);
+    seen++;
+  }
+  cr_assert_eq(pclose(p), 0);
+  /* the row "late" and the 7 baselines, and the preset's row */
+  cr_assert_eq(seen, 8);
+  cr_assert_eq(preset, 1);
+}
