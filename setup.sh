@@ -16,6 +16,8 @@
 #                                  API runs the xrt backend; xclbin.h includes uuid/uuid.h.
 #                                  Optional (cmake -DHMN_XRT=AUTO builds without it), but CI
 #                                  needs it for the bitstream and no-card tests.
+#   python3 python3-venv           the Python package (pip install . in a venv; its
+#                                  build backend, NumPy and pytest come from PyPI)
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (it installs Debian packages)" >&2
@@ -28,4 +30,5 @@ apt-get install -y --no-install-recommends \
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
   librandom123-dev zlib1g-dev libinih-dev libjansson-dev \
   libcriterion-dev oclgrind gnuplot-nox \
-  libxrt-dev uuid-dev
+  libxrt-dev uuid-dev \
+  python3 python3-venv

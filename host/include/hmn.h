@@ -158,6 +158,9 @@ int hmn_config_validate(const hmn_config *cfg, hmn_error *err);
 int hmn_config_write(const hmn_config *cfg, FILE *out);
 /* Whole config as a malloc'd INI string (caller frees), or NULL. */
 char *hmn_config_to_string(const hmn_config *cfg);
+/* sizeof(hmn_config) in this library, for bindings that hold a config as
+ * bytes (the Python package). */
+size_t hmn_config_size(void);
 
 /* Key reference, for documentation and `hmn config --keys`. */
 typedef struct {
@@ -253,6 +256,13 @@ int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);
 /* Copy a whole state array; `bytes` must equal its size. */
 int hmn_layer_read(hmn_layer *layer, hmn_array which, void *dst, size_t bytes, hmn_error *err);
 int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t bytes, hmn_error *err);
+/* Where a state array lives when the layer keeps its state in host memory
+ * (the ref backend): `*data` points at it until the layer is destroyed or
+ * restored from a file, and reads and writes through it are the state
+ * itself (without the checks of hmn_layer_write: tau stays below
+ * delay_len). HMN_EUNSUPPORTED, with `*data` NULL, for backends whose
+ * state lives on a device: copy with hmn_layer_read there. */
+int hmn_layer_host_array(hmn_layer *layer, hmn_array which, void **data, hmn_error *err);
 /* The two meta-learned learning rates. */
 int hmn_layer_get_eta(hmn_layer *layer, float *eta_local, float *eta_global);
 int hmn_layer_set_eta(hmn_layer *layer, float eta_local, float eta_global, hmn_error *err);
