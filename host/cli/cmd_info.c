@@ -10,10 +10,13 @@
 
 static const char hmn_ckpt_help[] =
     "usage: hmn ckpt info FILE\n"
+    "       hmn ckpt export FILE DIR\n"
     "\n"
-    "Validates a checkpoint and prints its header (version, dims, step, seed) and one\n"
-    "line per section: name, length in bytes, CRC32. Exits 1 with a message naming\n"
-    "the file and the problem if anything is invalid.\n";
+    "info validates a checkpoint and prints its header (version, dims, step, seed) and\n"
+    "one line per section: name, length in bytes, CRC32.\n"
+    "export writes its state arrays as NumPy .npy files into DIR (created if missing):\n"
+    "W.npy, psi_f.npy, ... (synapse arrays shaped n_out x n_in), eta.npy, t.npy.\n"
+    "Both exit 1 with a message naming the file and the problem if anything is invalid.\n";
 
 int hmn_cmd_ckpt(int argc, char **argv) {
   if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
@@ -22,6 +25,14 @@ int hmn_cmd_ckpt(int argc, char **argv) {
   }
   if (argc == 2 && strcmp(argv[1], "--help") == 0) {
     fputs(hmn_ckpt_help, stdout);
+    return HMN_EXIT_OK;
+  }
+  if (argc == 3 && strcmp(argv[0], "export") == 0) {
+    hmn_error err;
+    if (hmn_ckpt_export(argv[1], argv[2], &err) != HMN_OK) {
+      hmn_cli_error("hmn ckpt export", "%s", err.message);
+      return HMN_EXIT_RUNTIME;
+    }
     return HMN_EXIT_OK;
   }
   if (argc != 2 || strcmp(argv[0], "info") != 0) {

@@ -38,6 +38,12 @@ static const char hmn_run_help[] =
     "                          meta_window steps, counted from step 0)\n"
     "  --resume FILE           continue from a checkpoint (its config and step);\n"
     "                          cannot be combined with --config, --set or --seed\n"
+    "  --record VARS           record variables every --record-every steps, one\n"
+    "                          .npy file each in --record-dir: state arrays (W,\n"
+    "                          psi_f, z, c, ...; W[a:b] for rows a..b-1), eta,\n"
+    "                          g_mean, reward (mean per step since the last sample)\n"
+    "  --record-every N        steps between samples (default: 100)\n"
+    "  --record-dir DIR        folder of the .npy files (default: record)\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n";
 
@@ -59,6 +65,9 @@ typedef struct {
   uint64_t checkpoint_every;
   const char *resume;
   bool quiet;
+  const char *record;
+  uint64_t record_every;
+  const char *record_dir;
 } hmn_run_options;
 
 static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help) {
@@ -66,6 +75,8 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   hmn_cli_args_init(&args, "hmn run", argc, argv);
   memset(opt, 0, sizeof *opt);
   opt->steps = HMN_RUN_DEFAULT_STEPS;
+  opt->record_every = 100;
+  opt->record_dir = "record";
   *help = false;
   while (hmn_cli_more(&args)) {
     if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
@@ -96,6 +107,12 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
       opt->checkpoint = args.value;
     } else if (hmn_cli_option(&args, "--checkpoint-every")) {
       hmn_cli_u64(&args, "--checkpoint-every", &opt->checkpoint_every);
+    } else if (hmn_cli_option(&args, "--record")) {
+      opt->record = args.value;
+    } else if (hmn_cli_option(&args, "--record-every")) {
+      hmn_cli_u64(&args, "--record-every", &opt->record_every);
+    } else if (hmn_cli_option(&args, "--record-dir")) {
+      opt->record_dir = args.value;
     } else if (hmn_cli_option(&args, "--resume")) {
       opt->resume = args.value;
     } else if (!args.usage_error) {
@@ -107,6 +124,10 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
     hmn_cli_error(args.command,
                   "--resume takes the config and seed from the checkpoint; drop --config, --set "
                   "and --seed");
+    return HMN_EXIT_USAGE;
+  }
+  if (opt->record != NULL && opt->record_every == 0) {
+    hmn_cli_error(args.command, "--record-every must be at least 1");
     return HMN_EXIT_USAGE;
   }
   if (opt->checkpoint_every > 0 && opt->checkpoint == NULL) {
@@ -357,6 +378,19 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   int rc = HMN_EXIT_OK;
   if (opt->csv != NULL && (csv = hmn_csv_open(opt->csv, opt->resume != NULL, tot.t_start)) == NULL)
     return HMN_EXIT_RUNTIME;
+  /* --record: samples at the steps that are multiples of --record-every,
+   * the first one before any step when t starts at one. */
+  hmn_recorder *rec = NULL;
+  double rec_reward = 0.0;
+  uint64_t rec_steps = 0;
+  if (opt->record != NULL &&
+      (hmn_recorder_open(opt->record_dir, opt->record, opt->record_every, layer, &rec, &err) !=
+           HMN_OK ||
+       hmn_recorder_sample(rec, layer, NAN, &err) != HMN_OK)) {
+    hmn_cli_error("hmn run", "--record: %s", err.message);
+    rc = HMN_EXIT_RUNTIME;
+    goto done;
+  }
 
   /* The window in progress (after a resume) so far, so that only the
    * steps run here enter the totals. */
@@ -372,7 +406,10 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   double last_report = 0.0;
   while (hmn_layer_step_count(layer) < t_end) {
     double t0 = hmn_now();
-    if (hmn_agent_run(agent, t_end - hmn_layer_step_count(layer), &w, &err) != HMN_OK) {
+    uint64_t chunk = t_end - hmn_layer_step_count(layer);
+    if (rec != NULL && hmn_recorder_steps_to_next(rec, hmn_layer_step_count(layer)) < chunk)
+      chunk = hmn_recorder_steps_to_next(rec, hmn_layer_step_count(layer));
+    if (hmn_agent_run(agent, chunk, &w, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
       rc = HMN_EXIT_RUNTIME;
       goto done;
@@ -392,6 +429,17 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
       seen_reward = w.reward * (double)w.steps;
       seen_regret = w.regret * (double)w.steps;
       seen_steps = w.steps;
+    }
+    if (rec != NULL && hmn_recorder_steps_to_next(rec, w.t) == opt->record_every) {
+      uint64_t n = tot.rewarded_steps - rec_steps;
+      double mean = n > 0 ? (tot.reward - rec_reward) / (double)n : NAN;
+      if (hmn_recorder_sample(rec, layer, mean, &err) != HMN_OK) {
+        hmn_cli_error("hmn run", "--record: %s", err.message);
+        rc = HMN_EXIT_RUNTIME;
+        goto done;
+      }
+      rec_reward = tot.reward;
+      rec_steps = tot.rewarded_steps;
     }
     if (w.complete && csv != NULL && hmn_csv_row(csv, &w) != 0) {
       hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
@@ -422,6 +470,10 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   }
   hmn_run_summary(agent, opt, &tot);
 done:
+  if (hmn_recorder_close(rec, &err) != HMN_OK && rc == HMN_EXIT_OK) {
+    hmn_cli_error("hmn run", "--record: %s", err.message);
+    rc = HMN_EXIT_RUNTIME;
+  }
   if (csv != NULL && fclose(csv) != 0 && rc == HMN_EXIT_OK) {
     hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
     rc = HMN_EXIT_RUNTIME;
