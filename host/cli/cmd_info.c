@@ -11,12 +11,41 @@
 static const char hmn_ckpt_help[] =
     "usage: hmn ckpt info FILE\n"
     "       hmn ckpt export FILE DIR\n"
+    "       hmn ckpt plot FILE PNG\n"
     "\n"
     "info validates a checkpoint and prints its header (version, dims, step, seed) and\n"
     "one line per section: name, length in bytes, CRC32.\n"
     "export writes its state arrays as NumPy .npy files into DIR (created if missing):\n"
     "W.npy, psi_f.npy, ... (synapse arrays shaped n_out x n_in), eta.npy, t.npy.\n"
-    "Both exit 1 with a message naming the file and the problem if anything is invalid.\n";
+    "plot draws its weights W as a heat map (neurons x inputs) with gnuplot.\n"
+    "All exit 1 with a message naming the file and the problem if anything is invalid.\n";
+
+/* `hmn ckpt plot`: the checkpoint's W as a heat map. */
+static int hmn_ckpt_plot(const char *path, const char *png) {
+  int rc = hmn_cli_plot_check("hmn ckpt plot");
+  if (rc != HMN_EXIT_OK) return rc;
+  hmn_layer *layer = NULL;
+  hmn_error err;
+  if (hmn_layer_load(path, "ref", &layer, &err) != HMN_OK) {
+    hmn_cli_error("hmn ckpt plot", "%s", err.message);
+    return HMN_EXIT_RUNTIME;
+  }
+  const hmn_config *cfg = hmn_layer_config(layer);
+  size_t n = (size_t)cfg->n_in * (size_t)cfg->n_out;
+  float *w = malloc(n * sizeof *w);
+  if (w == NULL || hmn_layer_read(layer, HMN_ARRAY_W, w, n * sizeof *w, &err) != HMN_OK) {
+    hmn_cli_error("hmn ckpt plot", "%s", w == NULL ? "out of memory" : err.message);
+    rc = HMN_EXIT_RUNTIME;
+  } else {
+    char title[512];
+    snprintf(title, sizeof title, "weights of %.400s at step %llu", path,
+             (unsigned long long)hmn_layer_step_count(layer));
+    rc = hmn_cli_plot_heatmap(png, title, w, cfg->n_out, cfg->n_in);
+  }
+  free(w);
+  hmn_layer_destroy(layer);
+  return rc;
+}
 
 int hmn_cmd_ckpt(int argc, char **argv) {
   if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
@@ -35,6 +64,7 @@ int hmn_cmd_ckpt(int argc, char **argv) {
     }
     return HMN_EXIT_OK;
   }
+  if (argc == 3 && strcmp(argv[0], "plot") == 0) return hmn_ckpt_plot(argv[1], argv[2]);
   if (argc != 2 || strcmp(argv[0], "info") != 0) {
     fputs(hmn_ckpt_help, stderr);
     return HMN_EXIT_USAGE;

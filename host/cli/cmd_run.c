@@ -44,6 +44,9 @@ static const char hmn_run_help[] =
     "                          g_mean, reward (mean per step since the last sample)\n"
     "  --record-every N        steps between samples (default: 100)\n"
     "  --record-dir DIR        folder of the .npy files (default: record)\n"
+    "  --plot FILE.png         draw the run with gnuplot: per window, reward with\n"
+    "                          the random-arm and oracle references and eta (bandit),\n"
+    "                          or mean G and weight statistics (stream)\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n";
 
@@ -68,6 +71,7 @@ typedef struct {
   const char *record;
   uint64_t record_every;
   const char *record_dir;
+  const char *plot;
 } hmn_run_options;
 
 static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help) {
@@ -111,6 +115,8 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
       opt->record = args.value;
     } else if (hmn_cli_option(&args, "--record-every")) {
       hmn_cli_u64(&args, "--record-every", &opt->record_every);
+    } else if (hmn_cli_option(&args, "--plot")) {
+      opt->plot = args.value;
     } else if (hmn_cli_option(&args, "--record-dir")) {
       opt->record_dir = args.value;
     } else if (hmn_cli_option(&args, "--resume")) {
@@ -381,6 +387,9 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   /* --record: samples at the steps that are multiples of --record-every,
    * the first one before any step when t starts at one. */
   hmn_recorder *rec = NULL;
+  hmn_cli_plot_data plot;
+  hmn_cli_plot_init(&plot);
+  if (opt->plot != NULL && (rc = hmn_cli_plot_check("hmn run")) != HMN_EXIT_OK) goto done;
   double rec_reward = 0.0;
   uint64_t rec_steps = 0;
   if (opt->record != NULL &&
@@ -441,6 +450,9 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
       rec_reward = tot.reward;
       rec_steps = tot.rewarded_steps;
     }
+    if (w.complete && opt->plot != NULL &&
+        (rc = hmn_cli_plot_add(&plot, agent, &w)) != HMN_EXIT_OK)
+      goto done;
     if (w.complete && csv != NULL && hmn_csv_row(csv, &w) != 0) {
       hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
       rc = HMN_EXIT_RUNTIME;
@@ -469,7 +481,12 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
     goto done;
   }
   hmn_run_summary(agent, opt, &tot);
+  if (opt->plot != NULL &&
+      (rc = hmn_cli_plot_run(opt->plot, hmn_task_name(hmn_agent_task(agent)), &plot)) ==
+          HMN_EXIT_OK)
+    printf("  plot        %s\n", opt->plot);
 done:
+  hmn_cli_plot_free(&plot);
   if (hmn_recorder_close(rec, &err) != HMN_OK && rc == HMN_EXIT_OK) {
     hmn_cli_error("hmn run", "--record: %s", err.message);
     rc = HMN_EXIT_RUNTIME;

@@ -16,7 +16,7 @@ static const char hmn_usage[] =
     "commands:\n"
     "  run       run a layer on a task (default: the switching bandit, eta tuned by SPSA)\n"
     "  ablate    the ablation table: each mechanism off in turn, over several seeds\n"
-    "  ckpt      inspect checkpoints, export their arrays as .npy (hmn ckpt info|export)\n"
+    "  ckpt      inspect checkpoints, export them as .npy, plot W (hmn ckpt info|export|plot)\n"
     "  config    print configurations (hmn config --defaults)\n"
     "  devices   list the OpenCL devices and Alveo cards (hmn run --device takes an index)\n"
     "  bitstreams  list and check the FPGA bitstreams, or add one (hmn bitstreams add)\n"

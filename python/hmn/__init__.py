@@ -23,8 +23,8 @@ from ._lib import lib
 __version__ = "0.1.0"
 
 __all__ = [
-    "HmnError", "Config", "Layer", "Agent", "Task", "devices", "task_names", "config_keys",
-    "ARRAYS", "__version__",
+    "HmnError", "Config", "Layer", "Agent", "Task", "Recorder", "devices", "task_names",
+    "config_keys", "ckpt_export", "ARRAYS", "__version__",
 ]
 
 
@@ -640,3 +640,57 @@ class Agent:
     def save(self, path):
         err = _lib.Error()
         _check(lib.hmn_agent_save(self._h, _b(path), err), err)
+
+
+def ckpt_export(path, directory):
+    """Write a checkpoint's state arrays as .npy files into `directory`
+    (``hmn ckpt export``)."""
+    err = _lib.Error()
+    _check(lib.hmn_ckpt_export(_b(path), _b(directory), err), err)
+
+
+class Recorder:
+    """Records variables of a layer every `every` steps into .npy files in
+    `directory` (see ``hmn run --record``): ``vars`` is a list or a
+    comma-separated string of state arrays (``"W[0:2]"`` for rows), eta,
+    g_mean, reward. Call sample() after steps; it records at multiples of
+    `every` only."""
+
+    def __init__(self, directory, vars, every, layer):
+        if not isinstance(vars, str):
+            vars = ",".join(vars)
+        handle = ctypes.c_void_p()
+        err = _lib.Error()
+        _check(lib.hmn_recorder_open(_b(directory), _b(vars), every, layer._handle(),
+                                     ctypes.byref(handle), err), err)
+        self._h = handle
+        self._layer = layer
+
+    def steps_to_next(self):
+        return int(lib.hmn_recorder_steps_to_next(self._h, self._layer.t))
+
+    def sample(self, reward=float("nan")):
+        err = _lib.Error()
+        _check(lib.hmn_recorder_sample(self._h, self._layer._handle(), float(reward), err), err)
+
+    @property
+    def count(self):
+        return int(lib.hmn_recorder_count(self._h))
+
+    def close(self):
+        if getattr(self, "_h", None):
+            err = _lib.Error()
+            handle, self._h = self._h, None
+            _check(lib.hmn_recorder_close(handle, err), err)
+
+    def __del__(self):
+        try:
+            self.close()
+        except HmnError:
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

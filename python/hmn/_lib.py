@@ -167,6 +167,12 @@ _SIGNATURES = {
     "hmn_agent_meta_active": (_I, [_P]),
     "hmn_agent_probe_steps": (_U64, [_P]),
     "hmn_agent_run": (_I, [_P, _U64, ctypes.POINTER(Window), _E]),
+    "hmn_ckpt_export": (_I, [_S, _S, _E]),
+    "hmn_recorder_open": (_I, [_S, _S, _U64, _P, ctypes.POINTER(_P), _E]),
+    "hmn_recorder_steps_to_next": (_U64, [_P, _U64]),
+    "hmn_recorder_sample": (_I, [_P, _P, ctypes.c_double, _E]),
+    "hmn_recorder_count": (_U64, [_P]),
+    "hmn_recorder_close": (_I, [_P, _E]),
 }
 
 for _name, (_res, _args) in _SIGNATURES.items():

@@ -58,3 +58,44 @@ def test_record_and_export(tmp_path, hmn_bin):
         assert arr.dtype == layer.read(name).dtype
     assert int(np.load(out / "t.npy")) == 450
     assert tuple(np.load(out / "eta.npy")) == layer.eta
+
+
+def test_recorder_from_python(tmp_path):
+    layer = hmn.Layer(backend="ref", n_in=8, n_out=3, seed=2)
+    rng = np.random.default_rng(0)
+    with hmn.Recorder(tmp_path / "r", ["W", "psi_f[0:1]", "eta"], 4, layer) as rec:
+        rec.sample()
+        for _ in range(12):
+            layer.step(rng.random(8, dtype=np.float32))
+            rec.sample()
+        assert rec.count == 4
+    w = np.load(tmp_path / "r" / "W.npy")
+    assert w.shape == (4, 3, 8)
+    assert np.array_equal(w[-1], layer.W)
+    assert np.array_equal(np.load(tmp_path / "r" / "psi_f_0_1.npy")[-1], layer.read("psi_f")[0:1])
+    with np.testing.assert_raises(hmn.HmnError):
+        hmn.Recorder(tmp_path / "r2", "nonsense", 4, layer)
+    layer.save(str(tmp_path / "l.ckpt"))
+    hmn.ckpt_export(str(tmp_path / "l.ckpt"), str(tmp_path / "x"))
+    assert np.array_equal(np.load(tmp_path / "x" / "W.npy"), layer.W)
+
+
+def is_png(path):
+    data = path.read_bytes()
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 2000
+
+
+def test_plots(tmp_path, hmn_bin):
+    ckpt = tmp_path / "p.ckpt"
+    for task in ("bandit", "stream"):
+        png = tmp_path / f"{task}.png"
+        out = run(hmn_bin, "run", "--task", task, "--backend", "ref", "--steps", "600", "--quiet",
+                  "--plot", str(png), "--checkpoint", str(ckpt)).stdout
+        assert is_png(png) and str(png) in out
+    heat = tmp_path / "w.png"
+    run(hmn_bin, "ckpt", "plot", str(ckpt), str(heat))
+    assert is_png(heat)
+    # No completed window: an error, not an empty figure.
+    bad = subprocess.run([hmn_bin, "run", "--backend", "ref", "--steps", "10", "--quiet", "--plot",
+                          str(tmp_path / "none.png")], capture_output=True, text=True)
+    assert bad.returncode == 1 and "no window" in bad.stderr
