@@ -66,6 +66,10 @@ int hmn_cli_bench_model(const char *card, const hmn_config *base, const int *n_i
                         const int *n_out, int n_sizes, bool json);
 int hmn_cmd_bench(int argc, char **argv);
 
+/* The name of `names` (NULL-terminated) closest to `typed`, or NULL when
+ * none is close (suggest.c). */
+const char *hmn_cli_suggest(const char *typed, const char *const *names);
+
 /* Figures with gnuplot (plot.c). */
 typedef struct {
   uint64_t t;

@@ -350,6 +350,17 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
   printf("hmn run: task %s, backend %s (%s), %d inputs x %d neurons, seed %llu\n",
          hmn_task_name(hmn_agent_task(agent)), hmn_layer_backend(layer), hmn_layer_device(layer),
          cfg->n_in, cfg->n_out, (unsigned long long)cfg->seed);
+  /* Where the config came from: --config of `hmn config --phase0`
+   * reproduces a preset run, of `hmn config --defaults` does not. */
+  if (opt->resume != NULL)
+    printf("  config      from the checkpoint %s\n", opt->resume);
+  else if (opt->config_path != NULL)
+    printf("  config      %s%s\n", opt->config_path, opt->n_sets > 0 ? " with --set" : "");
+  else if (cfg->task == HMN_TASK_BANDIT)
+    printf("  config      defaults + Phase-0 preset%s (hmn config --phase0 prints it)\n",
+           opt->n_sets > 0 ? " + --set" : "");
+  else
+    printf("  config      defaults%s (no preset for this task)\n", opt->n_sets > 0 ? " + --set" : "");
   printf("  steps       %llu (t %llu -> %llu)", (unsigned long long)steps,
          (unsigned long long)tot->t_start, (unsigned long long)tot->t_end);
   if (probe > 0) printf(", plus %llu lookahead probe steps", (unsigned long long)probe);

@@ -22,7 +22,8 @@ static const char hmn_usage[] =
     "  bitstreams  list and check the FPGA bitstreams, or add one (hmn bitstreams add)\n"
     "  bench     synaptic updates per second, roofline and energy (hmn bench --help)\n"
     "\n"
-    "Each command takes --help. Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
+    "Each command takes --help (or: hmn help COMMAND); hmn --version prints the version.\n"
+    "Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
 
 void hmn_cli_args_init(hmn_cli_args *args, const char *command, int argc, char **argv) {
   memset(args, 0, sizeof *args);
@@ -111,6 +112,18 @@ int main(int argc, char **argv) {
     return HMN_EXIT_USAGE;
   }
   const char *cmd = argv[1];
+  if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+    printf("hmn %s\n", HMN_CLI_VERSION);
+    return HMN_EXIT_OK;
+  }
+  /* `hmn help CMD` is `hmn CMD --help`. */
+  char help_flag[] = "--help";
+  char *help_argv[] = {argv[0], argc > 2 ? argv[2] : NULL, help_flag, NULL};
+  if (strcmp(cmd, "help") == 0 && argc == 3 && strcmp(argv[2], "help") != 0) {
+    argc = 3;
+    argv = help_argv;
+    cmd = argv[1];
+  }
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     fputs(hmn_usage, stdout);
     return HMN_EXIT_OK;
@@ -122,6 +135,13 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "devices") == 0) return hmn_cmd_devices(argc - 2, argv + 2);
   if (strcmp(cmd, "bitstreams") == 0) return hmn_cmd_bitstreams(argc - 2, argv + 2);
   if (strcmp(cmd, "bench") == 0) return hmn_cmd_bench(argc - 2, argv + 2);
+  static const char *const commands[] = {"run", "ablate", "ckpt", "config", "devices",
+                                         "bitstreams", "bench", "help", "version", NULL};
+  const char *near = hmn_cli_suggest(cmd, commands);
+  if (near != NULL) {
+    fprintf(stderr, "hmn: unknown command '%s'; did you mean '%s'?\n", cmd, near);
+    return HMN_EXIT_USAGE;
+  }
   fprintf(stderr, "hmn: unknown command '%s'\n\n%s", cmd, hmn_usage);
   return HMN_EXIT_USAGE;
 }

@@ -1,0 +1,39 @@
+"""The CLI for people: --version, help CMD, "did you mean", the config
+origin in the run header, and config files that reproduce runs."""
+
+import subprocess
+
+import hmn
+
+
+def cli(hmn_bin, *args, check=True):
+    return subprocess.run([hmn_bin, *args], check=check, capture_output=True, text=True)
+
+
+def test_version_and_help(hmn_bin):
+    out = cli(hmn_bin, "--version").stdout
+    assert out.strip() == f"hmn {hmn.__version__}"
+    assert cli(hmn_bin, "help", "run").stdout == cli(hmn_bin, "run", "--help").stdout
+    assert "usage: hmn ckpt" in cli(hmn_bin, "help", "ckpt").stdout
+
+
+def test_did_you_mean(hmn_bin):
+    bad = cli(hmn_bin, "rnu", check=False)
+    assert bad.returncode == 2 and "did you mean 'run'?" in bad.stderr
+    far = cli(hmn_bin, "xyzzy", check=False)
+    assert far.returncode == 2 and "did you mean" not in far.stderr
+
+
+def test_config_files_reproduce_runs(tmp_path, hmn_bin):
+    defaults = cli(hmn_bin, "config", "--defaults").stdout
+    assert "eta_local = 0.001\n" in defaults and "00000" not in defaults
+    phase0 = tmp_path / "phase0.ini"
+    phase0.write_text(cli(hmn_bin, "config", "--phase0").stdout)
+    a, b = tmp_path / "a.ckpt", tmp_path / "b.ckpt"
+    head = cli(hmn_bin, "run", "--backend", "ref", "--steps", "300", "--quiet",
+               "--checkpoint", str(a)).stdout
+    assert "defaults + Phase-0 preset" in head
+    head = cli(hmn_bin, "run", "--backend", "ref", "--steps", "300", "--quiet",
+               "--config", str(phase0), "--checkpoint", str(b)).stdout
+    assert str(phase0) in head
+    assert a.read_bytes() == b.read_bytes()
