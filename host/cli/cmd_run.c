@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ static const char hmn_run_help[] =
     "  --plot FILE.png         draw the run with gnuplot: per window, reward with\n"
     "                          the random-arm and oracle references and eta (bandit),\n"
     "                          or mean G and weight statistics (stream)\n"
+    "  --json                  print the summary as one JSON object\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n";
 
@@ -72,6 +74,7 @@ typedef struct {
   uint64_t record_every;
   const char *record_dir;
   const char *plot;
+  bool json;
 } hmn_run_options;
 
 static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help) {
@@ -85,6 +88,8 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   while (hmn_cli_more(&args)) {
     if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
       *help = true;
+    } else if (hmn_cli_flag(&args, "--json")) {
+      opt->json = true;
     } else if (hmn_cli_flag(&args, "--quiet")) {
       opt->quiet = true;
     } else if (hmn_cli_option(&args, "--task")) {
@@ -382,6 +387,67 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
     printf("  checkpoint  %s (t %llu)\n", opt->checkpoint, (unsigned long long)tot->t_end);
 }
 
+/* The summary as one JSON object (--json): the same facts as the text,
+ * with null for what does not apply. */
+static int hmn_run_summary_json(hmn_agent *agent, const hmn_run_options *opt,
+                                const hmn_run_totals *tot) {
+  hmn_layer *layer = hmn_agent_layer(agent);
+  const hmn_config *cfg = hmn_layer_config(layer);
+  uint64_t steps = tot->t_end - tot->t_start;
+  uint64_t probe = hmn_agent_probe_steps(agent);
+  double synapses = (double)cfg->n_in * (double)cfg->n_out;
+  float eta_l, eta_g;
+  hmn_layer_get_eta(layer, &eta_l, &eta_g);
+  const char *origin = opt->resume != NULL        ? "checkpoint"
+                       : opt->config_path != NULL ? "file"
+                       : cfg->task == HMN_TASK_BANDIT ? "defaults+phase0"
+                                                      : "defaults";
+  bool rewarded = tot->rewarded_steps > 0;
+  bool timed = tot->seconds > 0 && steps > 0;
+  json_t *o = json_object();
+  int bad = o == NULL;
+#define HMN_SET(key, value) bad |= json_object_set_new(o, key, value) != 0
+#define HMN_TEXT_OR_NULL(s) ((s) != NULL ? json_string(s) : json_null())
+  if (!bad) {
+    HMN_SET("command", json_string("run"));
+    HMN_SET("version", json_string(HMN_CLI_VERSION));
+    HMN_SET("task", json_string(hmn_task_name(hmn_agent_task(agent))));
+    HMN_SET("backend", json_string(hmn_layer_backend(layer)));
+    HMN_SET("device", json_string(hmn_layer_device(layer)));
+    HMN_SET("n_in", json_integer(cfg->n_in));
+    HMN_SET("n_out", json_integer(cfg->n_out));
+    HMN_SET("seed", json_integer((json_int_t)cfg->seed));
+    HMN_SET("config", json_string(origin));
+    HMN_SET("config_file", HMN_TEXT_OR_NULL(opt->resume != NULL ? opt->resume : opt->config_path));
+    HMN_SET("t_start", json_integer((json_int_t)tot->t_start));
+    HMN_SET("t_end", json_integer((json_int_t)tot->t_end));
+    HMN_SET("steps", json_integer((json_int_t)steps));
+    HMN_SET("probe_steps", json_integer((json_int_t)probe));
+    HMN_SET("reward", rewarded ? json_real(tot->reward / (double)tot->rewarded_steps) : json_null());
+    HMN_SET("regret", rewarded ? json_real(tot->regret / (double)tot->rewarded_steps) : json_null());
+    HMN_SET("eta_local", json_real((double)eta_l));
+    HMN_SET("eta_global", json_real((double)eta_g));
+    HMN_SET("eta_tuned", json_boolean(hmn_agent_meta_active(agent)));
+    HMN_SET("seconds", json_real(tot->seconds));
+    HMN_SET("steps_per_second", timed ? json_real((double)steps / tot->seconds) : json_null());
+    HMN_SET("sups", timed ? json_real((double)(steps + probe) * synapses / tot->seconds)
+                          : json_null());
+    HMN_SET("csv", HMN_TEXT_OR_NULL(opt->csv));
+    HMN_SET("checkpoint", HMN_TEXT_OR_NULL(opt->checkpoint));
+    HMN_SET("plot", HMN_TEXT_OR_NULL(opt->plot));
+    HMN_SET("record_dir", opt->record != NULL ? json_string(opt->record_dir) : json_null());
+  }
+#undef HMN_SET
+#undef HMN_TEXT_OR_NULL
+  if (!bad) bad = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) != 0;
+  json_decref(o);
+  if (bad || fputc('\n', stdout) == EOF) {
+    hmn_cli_error("hmn run", "cannot write the JSON summary");
+    return HMN_EXIT_RUNTIME;
+  }
+  return HMN_EXIT_OK;
+}
+
 static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   hmn_error err;
   hmn_layer *layer = hmn_agent_layer(agent);
@@ -491,11 +557,14 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
     rc = HMN_EXIT_RUNTIME;
     goto done;
   }
-  hmn_run_summary(agent, opt, &tot);
-  if (opt->plot != NULL &&
-      (rc = hmn_cli_plot_run(opt->plot, hmn_task_name(hmn_agent_task(agent)), &plot)) ==
-          HMN_EXIT_OK)
-    printf("  plot        %s\n", opt->plot);
+  if (opt->plot != NULL)
+    rc = hmn_cli_plot_run(opt->plot, hmn_task_name(hmn_agent_task(agent)), &plot);
+  if (rc == HMN_EXIT_OK && opt->json) {
+    rc = hmn_run_summary_json(agent, opt, &tot);
+  } else if (rc == HMN_EXIT_OK) {
+    hmn_run_summary(agent, opt, &tot);
+    if (opt->plot != NULL) printf("  plot        %s\n", opt->plot);
+  }
 done:
   hmn_cli_plot_free(&plot);
   if (hmn_recorder_close(rec, &err) != HMN_OK && rc == HMN_EXIT_OK) {

@@ -37,3 +37,19 @@ def test_config_files_reproduce_runs(tmp_path, hmn_bin):
                "--config", str(phase0), "--checkpoint", str(b)).stdout
     assert str(phase0) in head
     assert a.read_bytes() == b.read_bytes()
+
+
+def test_json_outputs(tmp_path, hmn_bin):
+    import json
+    run = json.loads(cli(hmn_bin, "run", "--backend", "ref", "--steps", "400", "--quiet",
+                         "--json", "--checkpoint", str(tmp_path / "j.ckpt")).stdout)
+    assert run["command"] == "run" and run["version"] == hmn.__version__
+    assert run["steps"] == 400 and run["t_end"] == 400 and run["backend"] == "ref"
+    assert run["config"] == "defaults+phase0" and 0.0 <= run["reward"] <= 1.0
+    assert run["checkpoint"] == str(tmp_path / "j.ckpt") and run["csv"] is None
+    stream = json.loads(cli(hmn_bin, "run", "--task", "stream", "--backend", "ref", "--steps",
+                            "200", "--quiet", "--json").stdout)
+    assert stream["reward"] is None and stream["config"] == "defaults"
+    devices = json.loads(cli(hmn_bin, "devices", "--json").stdout)
+    assert [d["name"] for d in devices["opencl"]] == [d["name"] for d in hmn.devices()]
+    assert isinstance(devices["xrt"]["ready"], bool)
