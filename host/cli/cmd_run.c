@@ -592,6 +592,10 @@ int hmn_cmd_run(int argc, char **argv) {
   opt.backend = backend;
   hmn_agent *agent = NULL;
   hmn_error err;
+  /* The OpenCL kernels are compiled for each layer size when it is first
+   * used (seconds on PoCL) and cached; say so rather than stall silently. */
+  bool building = !opt.quiet && !opt.json && strncmp(opt.backend, "opencl", 6) == 0 &&
+                  isatty(STDERR_FILENO);
   if (opt.resume != NULL) {
     if (hmn_agent_load(opt.resume, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
@@ -607,6 +611,9 @@ int hmn_cmd_run(int argc, char **argv) {
   } else {
     hmn_config cfg;
     if ((rc = hmn_run_build_config(&opt, &cfg)) != HMN_EXIT_OK) return rc;
+    if (building)
+      fprintf(stderr, "hmn run: building kernels for %dx%d (first use, cached afterwards)\n",
+              cfg.n_in, cfg.n_out);
     if (hmn_agent_create(&cfg, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
       return err.status == HMN_EBACKEND ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;
