@@ -21,6 +21,9 @@ typedef struct {
   const char *command; /* for messages: "hmn run" */
   const char *value;   /* value of the last matched option */
   bool usage_error;
+  /* The names tried against the current argument, for "did you mean". */
+  const char *tried[64];
+  int n_tried, tried_at;
 } hmn_cli_args;
 
 void hmn_cli_args_init(hmn_cli_args *args, const char *command, int argc, char **argv);

@@ -22,6 +22,12 @@ def test_did_you_mean(hmn_bin):
     assert bad.returncode == 2 and "did you mean 'run'?" in bad.stderr
     far = cli(hmn_bin, "xyzzy", check=False)
     assert far.returncode == 2 and "did you mean" not in far.stderr
+    for argv, near in ((["run", "--stpes", "5"], "--steps"), (["run", "--recrod=W"], "--record"),
+                       (["config", "--defualts"], "--defaults"), (["devices", "--jsno"], "--json")):
+        bad = cli(hmn_bin, *argv, check=False)
+        assert bad.returncode == 2 and f"did you mean '{near}'?" in bad.stderr, bad.stderr
+    bad = cli(hmn_bin, "run", "--zzzzzzzz", check=False)
+    assert bad.returncode == 2 and "did you mean" not in bad.stderr
 
 
 def test_config_files_reproduce_runs(tmp_path, hmn_bin):
