@@ -5,7 +5,6 @@
 #include "internal.h"
 #include "io/npy.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
