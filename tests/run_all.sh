@@ -23,3 +23,6 @@ build/venv/bin/pip install --quiet numpy pytest
 build/venv/bin/pip install --quiet .
 HMN_BIN="$PWD/build/hmn" HMN_CACHE_DIR="$PWD/build/kernel-cache" \
   build/venv/bin/python -m pytest -q python/tests
+
+# The README's tutorial, every block as written, in a scratch copy.
+bash tests/readme_tutorial.sh
