@@ -23,8 +23,8 @@ from ._lib import lib
 __version__ = "0.1.0"
 
 __all__ = [
-    "HmnError", "Config", "Layer", "Agent", "Task", "Recorder", "devices", "task_names",
-    "config_keys", "ckpt_export", "ARRAYS", "__version__",
+    "HmnError", "Config", "Layer", "Agent", "Task", "Recorder", "Meter", "devices", "task_names",
+    "config_keys", "ckpt_export", "step_traffic", "bandwidth", "bench", "ARRAYS", "__version__",
 ]
 
 
@@ -694,3 +694,116 @@ class Recorder:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# -- measurement ----------------------------------------------------------
+
+def step_traffic(config=None, **keys):
+    """Bytes one step must move for a config (hmn_step_traffic_of): a dict
+    of synapses, inputs, neurons, modulation and total."""
+    cfg = _as_config(config, keys)
+    out = _lib.StepTraffic()
+    lib.hmn_step_traffic_of(cfg._buf, ctypes.byref(out))
+    return {name: getattr(out, name) for name, _ in _lib.StepTraffic._fields_}
+
+
+def bandwidth(layer, array_bytes=0, repeats=3):
+    """STREAM-style memory bandwidth where `layer` runs (GB/s): a dict of
+    where, array_bytes, copy_gbps, triad_gbps, best_gbps."""
+    out = _lib.Bandwidth()
+    err = _lib.Error()
+    _check(lib.hmn_bandwidth_probe(layer._handle(), array_bytes, repeats, ctypes.byref(out), err),
+           err)
+    return {"where": out.where.decode(), "array_bytes": out.array_bytes,
+            "copy_gbps": out.copy_gbps, "triad_gbps": out.triad_gbps, "best_gbps": out.best_gbps}
+
+
+class Meter:
+    """A real energy meter: "rapl", "nvml[:INDEX]" or "xmc[:PCI]". Opening
+    one that cannot be read raises HmnError saying why."""
+
+    def __init__(self, spec, device=None):
+        handle = ctypes.c_void_p()
+        err = _lib.Error()
+        _check(lib.hmn_meter_open(_b(spec), _b(device), ctypes.byref(handle), err), err)
+        self._h = handle
+
+    @property
+    def source(self):
+        return lib.hmn_meter_source(self._h).decode()
+
+    def start(self):
+        err = _lib.Error()
+        _check(lib.hmn_meter_start(self._h, err), err)
+
+    def stop(self):
+        """End the interval: a dict of joules, seconds, watts, samples."""
+        out = _lib.Energy()
+        err = _lib.Error()
+        _check(lib.hmn_meter_stop(self._h, ctypes.byref(out), err), err)
+        return {"joules": out.joules, "seconds": out.seconds, "watts": out.watts,
+                "samples": out.samples}
+
+    def close(self):
+        if getattr(self, "_h", None):
+            lib.hmn_meter_close(self._h)
+        self._h = None
+
+    def __del__(self):
+        self.close()
+
+
+def bench(n_in=256, n_out=256, steps=256, backend="ref", batch=16, repeats=3, meter=None,
+          seed=1, **keys):
+    """Synaptic updates per second of a layer (SPEC section 9): `repeats`
+    timed passes of `steps` steps on random inputs, `batch` steps to a
+    call (step_many), after one untimed pass that builds and warms up.
+    SUPS = n_in * n_out * steps / seconds. With `meter` (a spec such as
+    "rapl"), energy per pass from that meter; if it cannot be read, energy
+    is None and `energy_error` says why. Returns a dict. (The CLI's
+    `hmn bench` adds the roofline and a peer; timings measured on a busy
+    machine say little.)"""
+    import statistics
+    import time
+
+    layer = Layer(backend=backend, n_in=n_in, n_out=n_out, seed=seed, **keys)
+    rng = np.random.default_rng(seed)
+    xs = rng.random((steps, n_in), dtype=np.float32)
+    mods = rng.standard_normal((steps, layer.n_mod)).astype(np.float32)
+    batch = max(1, min(int(batch), steps))
+
+    def one_pass():
+        for start in range(0, steps, batch):
+            layer.step_many(xs[start:start + batch], mod=mods[start:start + batch])
+        layer.output()  # waits for the device
+
+    m, energy_error = None, None
+    if meter is not None:
+        try:
+            m = Meter(meter, device=layer.device)
+        except HmnError as e:
+            energy_error = e.message
+    one_pass()
+    seconds, joules = [], []
+    for _ in range(int(repeats)):
+        if m is not None:
+            m.start()
+        t0 = time.perf_counter()
+        one_pass()
+        seconds.append(time.perf_counter() - t0)
+        if m is not None:
+            joules.append(m.stop()["joules"])
+    if m is not None:
+        m.close()
+    median = statistics.median(seconds)
+    sups = [n_in * n_out * steps / s for s in seconds]
+    return {
+        "backend": layer.backend, "device": layer.device, "n_in": n_in, "n_out": n_out,
+        "steps": steps, "batch": batch, "repeats": int(repeats), "seconds": seconds,
+        "sups_median": n_in * n_out * steps / median, "sups": sups,
+        "bytes_per_step": step_traffic(layer.config)["total"],
+        "joules": joules if m is not None else None,
+        "sups_per_watt": (statistics.median(n_in * n_out * steps / j for j in joules)
+                          if joules and all(j > 0 for j in joules) else None),
+        "energy_error": energy_error,
+    }

@@ -84,6 +84,30 @@ class KeyInfo(ctypes.Structure):
     ]
 
 
+class StepTraffic(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64)
+                for name in ("synapses", "inputs", "neurons", "modulation", "total")]
+
+
+class Bandwidth(ctypes.Structure):
+    _fields_ = [
+        ("where", ctypes.c_char * HMN_DEVICE_TEXT_MAX),
+        ("array_bytes", ctypes.c_uint64),
+        ("copy_gbps", ctypes.c_double),
+        ("triad_gbps", ctypes.c_double),
+        ("best_gbps", ctypes.c_double),
+    ]
+
+
+class Energy(ctypes.Structure):
+    _fields_ = [
+        ("joules", ctypes.c_double),
+        ("seconds", ctypes.c_double),
+        ("watts", ctypes.c_double),
+        ("samples", ctypes.c_uint64),
+    ]
+
+
 def _find_library():
     """The libhmn to load: $HMN_LIBRARY, else the one installed inside this
     package (a wheel), else the system's (libhmn.so.0 from cmake --install)."""
@@ -168,6 +192,13 @@ _SIGNATURES = {
     "hmn_agent_probe_steps": (_U64, [_P]),
     "hmn_agent_run": (_I, [_P, _U64, ctypes.POINTER(Window), _E]),
     "hmn_ckpt_export": (_I, [_S, _S, _E]),
+    "hmn_step_traffic_of": (None, [_P, ctypes.POINTER(StepTraffic)]),
+    "hmn_bandwidth_probe": (_I, [_P, _U64, _I, ctypes.POINTER(Bandwidth), _E]),
+    "hmn_meter_open": (_I, [_S, _S, ctypes.POINTER(_P), _E]),
+    "hmn_meter_close": (None, [_P]),
+    "hmn_meter_source": (_S, [_P]),
+    "hmn_meter_start": (_I, [_P, _E]),
+    "hmn_meter_stop": (_I, [_P, ctypes.POINTER(Energy), _E]),
     "hmn_recorder_open": (_I, [_S, _S, _U64, _P, ctypes.POINTER(_P), _E]),
     "hmn_recorder_steps_to_next": (_U64, [_P, _U64]),
     "hmn_recorder_sample": (_I, [_P, _P, ctypes.c_double, _E]),

@@ -169,3 +169,25 @@ def test_devices_listed():
     for dev in hmn.devices():
         assert {"index", "name", "platform", "type", "compiler"} <= set(dev)
         assert dev["type"] in ("CPU", "GPU", "accelerator", "other")
+
+
+def test_bench_and_measurement(backend):
+    result = hmn.bench(n_in=32, n_out=8, steps=48, batch=16, repeats=2, backend=backend)
+    assert result["backend"] == backend and result["steps"] == 48
+    assert len(result["seconds"]) == 2 and all(s > 0 for s in result["seconds"])
+    assert result["sups_median"] > 0
+    traffic = hmn.step_traffic(n_in=32, n_out=8)
+    # 29 bytes per synapse (SPEC section 9), and the parts add up.
+    assert traffic["synapses"] == 29 * 32 * 8
+    assert traffic["total"] == sum(traffic[k] for k in ("synapses", "inputs", "neurons", "modulation"))
+    assert result["bytes_per_step"] == traffic["total"]
+
+
+def test_meter_reports_why_it_cannot_read(tmp_path, monkeypatch):
+    # An empty sysfs tree: no RAPL zone, and the reason in the error.
+    monkeypatch.setenv("HMN_SYSFS_ROOT", str(tmp_path))
+    with pytest.raises(hmn.HmnError) as info:
+        hmn.Meter("rapl")
+    assert info.value.message
+    result = hmn.bench(n_in=8, n_out=4, steps=16, repeats=1, meter="rapl")
+    assert result["joules"] is None and result["energy_error"]
