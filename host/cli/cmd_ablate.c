@@ -310,14 +310,20 @@ int hmn_cmd_ablate(int argc, char **argv) {
          base.bandit == HMN_BANDIT_SWITCHING ? "switching" : "stationary",
          (unsigned long long)opt.seeds, (unsigned long long)base.seed,
          (unsigned long long)(base.seed + opt.seeds - 1), (unsigned long long)opt.steps, backend);
-  printf("mean per step over each run, then mean +- sd over the seeds; eta: final, mean\n\n");
+  printf(opt.seeds > 1
+             ? "mean per step over each run, then mean +- sd over the seeds; eta: final, mean\n\n"
+             : "mean per step over the run; eta: final\n\n");
   printf("%-22s  %-17s  %-17s  %-10s  %-10s\n", "variant", "reward", "regret", "eta_local",
          "eta_global");
   for (size_t v = 0; v < HMN_VARIANT_COUNT; v++) {
     const hmn_ablate_row *r = &rows[v];
-    printf("%-22s  %.4f +- %.4f   %.4f +- %.4f   %-10.3g  %-10.3g\n", hmn_variants[v].name,
-           r->reward.mean, r->reward.sd, r->regret.mean, r->regret.sd, r->eta_local.mean,
-           r->eta_global.mean);
+    if (opt.seeds > 1)
+      printf("%-22s  %.4f +- %.4f   %.4f +- %.4f   %-10.3g  %-10.3g\n", hmn_variants[v].name,
+             r->reward.mean, r->reward.sd, r->regret.mean, r->regret.sd, r->eta_local.mean,
+             r->eta_global.mean);
+    else /* one seed: no spread to show */
+      printf("%-22s  %-17.4f  %-17.4f  %-10.3g  %-10.3g\n", hmn_variants[v].name,
+             r->reward.mean, r->regret.mean, r->eta_local.mean, r->eta_global.mean);
   }
   if (csv != NULL) {
     bool ok = fprintf(csv,

@@ -59,3 +59,13 @@ def test_json_outputs(tmp_path, hmn_bin):
     devices = json.loads(cli(hmn_bin, "devices", "--json").stdout)
     assert [d["name"] for d in devices["opencl"]] == [d["name"] for d in hmn.devices()]
     assert isinstance(devices["xrt"]["ready"], bool)
+
+
+def test_ablate_one_seed_shows_no_spread(hmn_bin):
+    out = cli(hmn_bin, "ablate", "--seeds", "1", "--steps", "200", "--backend", "ref", "--quiet",
+              "--set", "n_in=8", "--set", "meta_window=100").stdout
+    assert "+-" not in out and "±" not in out
+    assert "full (HMN+SPSA)" in out
+    two = cli(hmn_bin, "ablate", "--seeds", "2", "--steps", "200", "--backend", "ref", "--quiet",
+              "--set", "n_in=8", "--set", "meta_window=100").stdout
+    assert "+-" in two
