@@ -20,6 +20,8 @@
 #   clang-14 libclang-rt-14-dev    libFuzzer (clang -fsanitize=fuzzer) for the fuzz targets of
 #                                  fuzz/ and the fuzz smoke stage of tests/run_all.sh; gcc
 #                                  has no coverage-guided fuzzer
+#   python3 python3-venv           the Python package (pip install . in a venv; its
+#                                  build backend, NumPy and pytest come from PyPI)
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (it installs Debian packages)" >&2
@@ -33,4 +35,5 @@ apt-get install -y --no-install-recommends \
   librandom123-dev zlib1g-dev libinih-dev libjansson-dev \
   libcriterion-dev oclgrind gnuplot-nox \
   libxrt-dev uuid-dev \
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev \
+  python3 python3-venv

@@ -759,7 +759,9 @@ Test(config, write_lists_sections_in_order) {
     at = found;
   }
   cr_assert_not_null(strstr(text, "\nseed = 18446744073709551615\n"));
-  cr_assert_not_null(strstr(text, "\ndt = 0.100000001\n"));
+  /* 0.1f written shortest: it reads back to the same bits (see
+   * floats_are_written_shortest_and_exact). */
+  cr_assert_not_null(strstr(text, "\ndt = 0.1\n"));
   cr_assert_not_null(strstr(text, "\nactivation = relu\n"));
   cr_assert_not_null(strstr(text, "\nglobal_attention = off\n"));
   cr_assert_not_null(strstr(text, "\nphase_gate = on\n"));
@@ -844,4 +846,52 @@ Test(config, write_refuses_unnamed_enum_values_and_bad_streams) {
   cr_assert_eq(hmn_config_write(&c, f, &err), HMN_EIO);
   cr_assert_eq(err.status, HMN_EIO);
   fclose(f);
+}
+
+/* The writer prints each float as the shortest decimal that reads back
+ * to the same bits: every float of a sweep over the exponents and
+ * mantissas round-trips, and no shorter %g text of it would. */
+Test(config, floats_are_written_shortest_and_exact) {
+  hmn_config cfg;
+  hmn_config_defaults(&cfg);
+  char *text = NULL;
+  hmn_error e;
+  cr_assert_eq(hmn_config_to_string(&cfg, &text, &e), HMN_OK, "%s", e.message);
+  cr_assert_not_null(strstr(text, "eta_local = 0.001\n"), "%s", text);
+  cr_assert_not_null(strstr(text, "tau_slow = 50\n"), "%s", text);
+  cr_assert_null(strstr(text, "00000"), "float noise in\n%s", text);
+  free(text);
+  uint32_t bits = 0x3a83126fu; /* 0.001f, then a sweep from it */
+  for (int n = 0; n < 20000; n++, bits += 0x00012345u) {
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    if (!isfinite(f) || f <= 0.0f || f > 1e6f) continue;
+    cfg.eta_global = f;
+    char *ini = NULL;
+    cr_assert_eq(hmn_config_to_string(&cfg, &ini, &e), HMN_OK, "%s", e.message);
+    const char *line = strstr(ini, "eta_global = ");
+    cr_assert_not_null(line);
+    line += strlen("eta_global = ");
+    char value[64];
+    size_t len = strcspn(line, "\n");
+    cr_assert(len < sizeof value);
+    memcpy(value, line, len);
+    value[len] = '\0';
+    hmn_config back;
+    hmn_error err;
+    hmn_config_defaults(&back);
+    cr_assert_eq(hmn_config_load_string(&back, ini, "sweep", &err), HMN_OK, "%s", err.message);
+    cr_assert(memcmp(&back.eta_global, &f, sizeof f) == 0, "%s does not read back", value);
+    /* Shortest: one significant digit fewer does not read back. */
+    int digits = 0;
+    for (const char *c = value; *c != '\0' && *c != 'e'; c++)
+      if (*c >= '0' && *c <= '9' && (digits > 0 || *c != '0')) digits++;
+    if (digits > 1) {
+      char shorter[400];
+      snprintf(shorter, sizeof shorter, "%.*g", digits - 1, (double)f);
+      float s = strtof(shorter, NULL);
+      cr_assert(memcmp(&s, &f, sizeof f) != 0, "%s is not the shortest (%s is)", value, shorter);
+    }
+    free(ini);
+  }
 }

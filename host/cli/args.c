@@ -20,13 +20,26 @@ bool hmn_cli_more(const hmn_cli_args *args) {
   return !args->usage_error && args->index < args->argc;
 }
 
+/* Remember `name` as tried against the current argument. */
+static void hmn_cli_tried(hmn_cli_args *args, const char *name) {
+  if (args->tried_at != args->index) {
+    args->tried_at = args->index;
+    args->n_tried = 0;
+  }
+  if (args->n_tried < (int)(sizeof args->tried / sizeof args->tried[0]) - 1)
+    args->tried[args->n_tried++] = name;
+  args->tried[args->n_tried] = NULL;
+}
+
 bool hmn_cli_flag(hmn_cli_args *args, const char *name) {
+  hmn_cli_tried(args, name);
   if (args->index >= args->argc || strcmp(args->argv[args->index], name) != 0) return false;
   args->index++;
   return true;
 }
 
 bool hmn_cli_option(hmn_cli_args *args, const char *name) {
+  hmn_cli_tried(args, name);
   if (args->index >= args->argc) return false;
   const char *arg = args->argv[args->index];
   size_t n = strlen(name);
@@ -49,7 +62,16 @@ bool hmn_cli_option(hmn_cli_args *args, const char *name) {
 }
 
 void hmn_cli_unknown(hmn_cli_args *args) {
-  hmn_cli_error(args->command, "unknown argument '%s' (see --help)", args->argv[args->index]);
+  const char *arg = args->argv[args->index];
+  char name[128];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg); /* --stpes=5: --stpes */
+  const char *near = args->tried_at == args->index && args->n_tried > 0
+                         ? hmn_cli_suggest(name, args->tried)
+                         : NULL;
+  if (near != NULL)
+    hmn_cli_error(args->command, "unknown argument '%s'; did you mean '%s'?", arg, near);
+  else
+    hmn_cli_error(args->command, "unknown argument '%s' (see --help)", arg);
   args->usage_error = true;
   args->index++;
 }

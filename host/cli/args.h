@@ -22,6 +22,9 @@ typedef struct {
   const char *command; /* for messages: "hmn run" */
   const char *value;   /* value of the last matched option */
   bool usage_error;
+  /* The names tried against the current argument, for "did you mean". */
+  const char *tried[64];
+  int n_tried, tried_at;
 } hmn_cli_args;
 
 void hmn_cli_args_init(hmn_cli_args *args, const char *command, int argc, char **argv);
@@ -31,7 +34,8 @@ bool hmn_cli_more(const hmn_cli_args *args);
 bool hmn_cli_flag(hmn_cli_args *args, const char *name);
 /* Matches an option with a value (stored in args->value). */
 bool hmn_cli_option(hmn_cli_args *args, const char *name);
-/* Reports the current argument as unknown and marks a usage error. */
+/* Reports the current argument as unknown (with the closest name tried
+ * against it, if one is close) and marks a usage error. */
 void hmn_cli_unknown(hmn_cli_args *args);
 /* Parses args->value as an unsigned integer; on failure reports a usage
  * error naming the option. */
@@ -46,5 +50,9 @@ void hmn_cli_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* The name of `names` (NULL-terminated) closest to `typed`, or NULL when
+ * none is close (suggest.c). */
+const char *hmn_cli_suggest(const char *typed, const char *const *names);
 
 #endif

@@ -50,4 +50,26 @@ int hmn_cli_bench_model(const char *card, const hmn_config *base, const int *n_i
                         const int *n_out, int n_sizes, bool json);
 int hmn_cmd_bench(int argc, char **argv);
 
+
+/* Figures with gnuplot (plot.c). */
+typedef struct {
+  uint64_t t;
+  double reward, random_ref, oracle_ref, g_mean;
+  float eta_local, eta_global;
+  double w_mean, w_sd, w_min, w_max;
+} hmn_cli_plot_row;
+typedef struct {
+  hmn_cli_plot_row *rows;
+  size_t n, cap;
+  hmn_task *task; /* the references' copy of the task */
+} hmn_cli_plot_data;
+/* HMN_EXIT_OK when gnuplot is on the PATH, else an error naming the package. */
+int hmn_cli_plot_check(const char *command);
+void hmn_cli_plot_init(hmn_cli_plot_data *d);
+void hmn_cli_plot_free(hmn_cli_plot_data *d);
+/* One completed window of `hmn run`. */
+int hmn_cli_plot_add(hmn_cli_plot_data *d, hmn_agent *agent, const hmn_window *w);
+int hmn_cli_plot_run(const char *png, const char *task, const hmn_cli_plot_data *d);
+int hmn_cli_plot_heatmap(const char *png, const char *title, const float *w, int rows, int cols);
+
 #endif

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,8 +29,11 @@ static const char hmn_run_help[] =
     "  --set KEY=VALUE         override one config key; may be repeated\n"
     "  --steps N               live steps this invocation runs (default: 20000)\n"
     "  --seed S                run seed (overrides the config's seed)\n"
-    "  --backend NAME          opencl or ref (default: ref for the bandit and a\n"
-    "                          resume; else opencl where an OpenCL device exists)\n"
+    "  --backend NAME          ref (the golden model), opencl (OpenCL devices),\n"
+    "                          opencl-fpga (the FPGA kernel through OpenCL) or\n"
+    "                          xrt[:SEL] (an Alveo card; hmn devices); default:\n"
+    "                          ref for the bandit and a resume, else opencl\n"
+    "                          where an OpenCL device exists\n"
     "  --device SEL            OpenCL device: index or part of its name, see\n"
     "                          hmn devices (default: $HMN_DEVICE, else a GPU)\n"
     "  --csv FILE              one row per completed window: step, reward, regret,\n"
@@ -41,6 +45,16 @@ static const char hmn_run_help[] =
     "                          the backend that wrote it unless --backend or\n"
     "                          --device says otherwise); cannot be combined with\n"
     "                          --config, --set or --seed\n"
+    "  --record VARS           record variables every --record-every steps, one\n"
+    "                          .npy file each in --record-dir: state arrays (W,\n"
+    "                          psi_f, z, c, ...; W[a:b] for rows a..b-1), eta,\n"
+    "                          g_mean, reward (mean per step since the last sample)\n"
+    "  --record-every N        steps between samples (default: 100)\n"
+    "  --record-dir DIR        folder of the .npy files (default: record)\n"
+    "  --plot FILE.png         draw the run with gnuplot: per window, reward with\n"
+    "                          the random-arm and oracle references and eta (bandit),\n"
+    "                          or mean G and weight statistics (stream)\n"
+    "  --json                  print the summary as one JSON object\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n"
     "\n"
@@ -66,6 +80,11 @@ typedef struct {
   uint64_t checkpoint_every;
   const char *resume;
   bool quiet;
+  const char *record;
+  uint64_t record_every;
+  const char *record_dir;
+  const char *plot;
+  bool json;
 } hmn_run_options;
 
 static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help) {
@@ -73,10 +92,14 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   hmn_cli_args_init(&args, "hmn run", argc, argv);
   memset(opt, 0, sizeof *opt);
   opt->steps = HMN_RUN_DEFAULT_STEPS;
+  opt->record_every = 100;
+  opt->record_dir = "record";
   *help = false;
   while (hmn_cli_more(&args)) {
     if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
       *help = true;
+    } else if (hmn_cli_flag(&args, "--json")) {
+      opt->json = true;
     } else if (hmn_cli_flag(&args, "--quiet")) {
       opt->quiet = true;
     } else if (hmn_cli_option(&args, "--task")) {
@@ -103,6 +126,14 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
       opt->checkpoint = args.value;
     } else if (hmn_cli_option(&args, "--checkpoint-every")) {
       hmn_cli_u64(&args, "--checkpoint-every", &opt->checkpoint_every);
+    } else if (hmn_cli_option(&args, "--record")) {
+      opt->record = args.value;
+    } else if (hmn_cli_option(&args, "--record-every")) {
+      hmn_cli_u64(&args, "--record-every", &opt->record_every);
+    } else if (hmn_cli_option(&args, "--plot")) {
+      opt->plot = args.value;
+    } else if (hmn_cli_option(&args, "--record-dir")) {
+      opt->record_dir = args.value;
     } else if (hmn_cli_option(&args, "--resume")) {
       opt->resume = args.value;
     } else if (!args.usage_error) {
@@ -114,6 +145,10 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
     hmn_cli_error(args.command,
                   "--resume takes the config and seed from the checkpoint; drop --config, --set "
                   "and --seed");
+    return HMN_EXIT_USAGE;
+  }
+  if (opt->record != NULL && opt->record_every == 0) {
+    hmn_cli_error(args.command, "--record-every must be at least 1");
     return HMN_EXIT_USAGE;
   }
   if (opt->checkpoint_every > 0 && opt->checkpoint == NULL) {
@@ -360,6 +395,14 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
            opt->n_sets > 0 ? " with --set" : "", cfg->rule == HMN_RULE_POLICY ? "policy" : "hebbian",
            cfg->credit == HMN_CREDIT_NOW ? "now" : "late",
            cfg->meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
+  /* Where the config came from: --config of `hmn config --phase0`
+   * reproduces a preset run, of `hmn config --defaults` does not. */
+  else if (opt->resume != NULL)
+    printf("  config      from the checkpoint %s\n", opt->resume);
+  else if (opt->config_path != NULL)
+    printf("  config      %s%s\n", opt->config_path, opt->n_sets > 0 ? " with --set" : "");
+  else if (cfg->task != HMN_TASK_BANDIT)
+    printf("  config      defaults%s (no preset for this task)\n", opt->n_sets > 0 ? " + --set" : "");
   printf("  steps       %llu (t %llu -> %llu)", (unsigned long long)steps,
          (unsigned long long)tot->t_start, (unsigned long long)tot->t_end);
   if (probe > 0) printf(", plus %llu lookahead probe steps", (unsigned long long)probe);
@@ -394,6 +437,67 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
     printf("  checkpoint  %s (t %llu)\n", opt->checkpoint, (unsigned long long)tot->t_end);
 }
 
+/* The summary as one JSON object (--json): the same facts as the text,
+ * with null for what does not apply. */
+static int hmn_run_summary_json(hmn_agent *agent, const hmn_run_options *opt,
+                                const hmn_run_totals *tot) {
+  hmn_layer *layer = hmn_agent_layer(agent);
+  const hmn_config *cfg = hmn_layer_config(layer);
+  uint64_t steps = tot->t_end - tot->t_start;
+  uint64_t probe = hmn_agent_probe_steps(agent);
+  double synapses = (double)cfg->n_in * (double)cfg->n_out;
+  float eta_l, eta_g;
+  hmn_layer_get_eta(layer, &eta_l, &eta_g, NULL);
+  const char *origin = opt->resume != NULL        ? "checkpoint"
+                       : opt->config_path != NULL ? "file"
+                       : cfg->task == HMN_TASK_BANDIT ? "defaults+phase0"
+                                                      : "defaults";
+  bool rewarded = tot->rewarded_steps > 0;
+  bool timed = tot->seconds > 0 && steps > 0;
+  json_t *o = json_object();
+  int bad = o == NULL;
+#define HMN_SET(key, value) bad |= json_object_set_new(o, key, value) != 0
+#define HMN_TEXT_OR_NULL(s) ((s) != NULL ? json_string(s) : json_null())
+  if (!bad) {
+    HMN_SET("command", json_string("run"));
+    HMN_SET("version", json_string(hmn_version()));
+    HMN_SET("task", json_string(hmn_task_name(hmn_agent_task(agent))));
+    HMN_SET("backend", json_string(hmn_layer_backend(layer)));
+    HMN_SET("device", json_string(hmn_layer_device(layer)));
+    HMN_SET("n_in", json_integer(cfg->n_in));
+    HMN_SET("n_out", json_integer(cfg->n_out));
+    HMN_SET("seed", json_integer((json_int_t)cfg->seed));
+    HMN_SET("config", json_string(origin));
+    HMN_SET("config_file", HMN_TEXT_OR_NULL(opt->resume != NULL ? opt->resume : opt->config_path));
+    HMN_SET("t_start", json_integer((json_int_t)tot->t_start));
+    HMN_SET("t_end", json_integer((json_int_t)tot->t_end));
+    HMN_SET("steps", json_integer((json_int_t)steps));
+    HMN_SET("probe_steps", json_integer((json_int_t)probe));
+    HMN_SET("reward", rewarded ? json_real(tot->reward / (double)tot->rewarded_steps) : json_null());
+    HMN_SET("regret", rewarded ? json_real(tot->regret / (double)tot->rewarded_steps) : json_null());
+    HMN_SET("eta_local", json_real((double)eta_l));
+    HMN_SET("eta_global", json_real((double)eta_g));
+    HMN_SET("eta_tuned", json_boolean(hmn_agent_meta_active(agent)));
+    HMN_SET("seconds", json_real(tot->seconds));
+    HMN_SET("steps_per_second", timed ? json_real((double)steps / tot->seconds) : json_null());
+    HMN_SET("sups", timed ? json_real((double)(steps + probe) * synapses / tot->seconds)
+                          : json_null());
+    HMN_SET("csv", HMN_TEXT_OR_NULL(opt->csv));
+    HMN_SET("checkpoint", HMN_TEXT_OR_NULL(opt->checkpoint));
+    HMN_SET("plot", HMN_TEXT_OR_NULL(opt->plot));
+    HMN_SET("record_dir", opt->record != NULL ? json_string(opt->record_dir) : json_null());
+  }
+#undef HMN_SET
+#undef HMN_TEXT_OR_NULL
+  if (!bad) bad = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) != 0;
+  json_decref(o);
+  if (bad || fputc('\n', stdout) == EOF) {
+    hmn_cli_error("hmn run", "cannot write the JSON summary");
+    return HMN_EXIT_RUNTIME;
+  }
+  return HMN_EXIT_OK;
+}
+
 static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   hmn_error err;
   hmn_layer *layer = hmn_agent_layer(agent);
@@ -407,6 +511,22 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
   int rc = HMN_EXIT_OK;
   if (opt->csv != NULL && (csv = hmn_csv_open(opt->csv, opt->resume != NULL, tot.t_start)) == NULL)
     return HMN_EXIT_RUNTIME;
+  /* --record: samples at the steps that are multiples of --record-every,
+   * the first one before any step when t starts at one. */
+  hmn_recorder *rec = NULL;
+  hmn_cli_plot_data plot;
+  hmn_cli_plot_init(&plot);
+  if (opt->plot != NULL && (rc = hmn_cli_plot_check("hmn run")) != HMN_EXIT_OK) goto done;
+  double rec_reward = 0.0;
+  uint64_t rec_steps = 0;
+  if (opt->record != NULL &&
+      (hmn_recorder_open(opt->record_dir, opt->record, opt->record_every, layer, &rec, &err) !=
+           HMN_OK ||
+       hmn_recorder_sample(rec, layer, NAN, &err) != HMN_OK)) {
+    hmn_cli_error("hmn run", "--record: %s", err.message);
+    rc = HMN_EXIT_RUNTIME;
+    goto done;
+  }
 
   /* The window in progress (after a resume) so far, so that only the
    * steps run here enter the totals. */
@@ -445,6 +565,20 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
       seen_regret = w.regret * (double)w.steps;
       seen_steps = w.steps;
     }
+    if (rec != NULL && hmn_recorder_steps_to_next(rec, w.t) == opt->record_every) {
+      uint64_t n = tot.rewarded_steps - rec_steps;
+      double mean = n > 0 ? (tot.reward - rec_reward) / (double)n : NAN;
+      if (hmn_recorder_sample(rec, layer, mean, &err) != HMN_OK) {
+        hmn_cli_error("hmn run", "--record: %s", err.message);
+        rc = HMN_EXIT_RUNTIME;
+        goto done;
+      }
+      rec_reward = tot.reward;
+      rec_steps = tot.rewarded_steps;
+    }
+    if (w.complete && opt->plot != NULL &&
+        (rc = hmn_cli_plot_add(&plot, agent, &w)) != HMN_EXIT_OK)
+      goto done;
     if (w.complete && csv != NULL && hmn_csv_row(csv, &w) != 0) {
       hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
       rc = HMN_EXIT_RUNTIME;
@@ -472,14 +606,26 @@ static int hmn_run_loop(hmn_agent *agent, const hmn_run_options *opt) {
     rc = HMN_EXIT_RUNTIME;
     goto done;
   }
-  hmn_run_summary(agent, opt, &tot);
+  if (opt->plot != NULL)
+    rc = hmn_cli_plot_run(opt->plot, hmn_task_name(hmn_agent_task(agent)), &plot);
+  if (rc == HMN_EXIT_OK && opt->json) {
+    rc = hmn_run_summary_json(agent, opt, &tot);
+  } else if (rc == HMN_EXIT_OK) {
+    hmn_run_summary(agent, opt, &tot);
+    if (opt->plot != NULL) printf("  plot        %s\n", opt->plot);
+  }
   int sig = hmn_cli_stop_signal();
   if (sig != 0) {
     printf("  stopped     by %s after step %llu of %llu\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
            (unsigned long long)(tot.t_end - tot.t_start), (unsigned long long)opt->steps);
-    rc = 128 + sig;
+    if (rc == HMN_EXIT_OK) rc = 128 + sig;
   }
 done:
+  hmn_cli_plot_free(&plot);
+  if (hmn_recorder_close(rec, &err) != HMN_OK && rc == HMN_EXIT_OK) {
+    hmn_cli_error("hmn run", "--record: %s", err.message);
+    rc = HMN_EXIT_RUNTIME;
+  }
   if (csv != NULL && fclose(csv) != 0 && rc == HMN_EXIT_OK) {
     hmn_cli_error("hmn run", "cannot write --csv file '%s': %s", opt->csv, strerror(errno));
     rc = HMN_EXIT_RUNTIME;
@@ -502,6 +648,9 @@ int hmn_cmd_run(int argc, char **argv) {
     return rc;
   if (opt.csv != NULL && (rc = hmn_cli_check_output("hmn run", "--csv", opt.csv)) != HMN_EXIT_OK)
     return rc;
+  if (opt.plot != NULL &&
+      (rc = hmn_cli_check_output("hmn run", "--plot", opt.plot)) != HMN_EXIT_OK)
+    return rc;
   hmn_agent *agent = NULL;
   hmn_error err;
   /* A resumed run stays on the backend that wrote the checkpoint (the
@@ -522,6 +671,10 @@ int hmn_cmd_run(int argc, char **argv) {
   opt.backend = backend;
   if (strncmp(backend, "opencl", 6) == 0) hmn_cli_warn_cache("hmn run");
   hmn_cli_stop_on_signals();
+  /* The OpenCL kernels are compiled for each layer size when it is first
+   * used (seconds on PoCL) and cached; say so rather than stall silently. */
+  bool building = !opt.quiet && !opt.json && strncmp(opt.backend, "opencl", 6) == 0 &&
+                  isatty(STDERR_FILENO);
   if (opt.resume != NULL) {
     if (hmn_agent_load(opt.resume, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
@@ -535,6 +688,9 @@ int hmn_cmd_run(int argc, char **argv) {
       return HMN_EXIT_USAGE;
     }
   } else {
+    if (building)
+      fprintf(stderr, "hmn run: building kernels for %dx%d (first use, cached afterwards)\n",
+              cfg.n_in, cfg.n_out);
     if (hmn_agent_create(&cfg, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
       return err.status == HMN_EBACKEND ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;

@@ -13,13 +13,13 @@ static const char hmn_usage[] =
     "  run       run a layer on a task (default: the switching bandit, eta tuned by SPSA)\n"
     "  ablate    the ablation table: each mechanism off in turn, over several seeds\n"
     "  baselines HMN beside oracle, random and classic bandit algorithms, same draws\n"
-    "  ckpt      inspect checkpoints (hmn ckpt info FILE)\n"
+    "  ckpt      inspect checkpoints, export them as .npy, plot W (hmn ckpt info|export|plot)\n"
     "  config    print configurations (hmn config --defaults)\n"
     "  devices   list the OpenCL devices and Alveo cards (hmn run --device takes an index)\n"
     "  bitstreams  list and check the FPGA bitstreams, or add one (hmn bitstreams add)\n"
     "  bench     synaptic updates per second, roofline and energy (hmn bench --help)\n"
     "\n"
-    "Each command takes --help; hmn --version prints the version.\n"
+    "Each command takes --help (or: hmn help COMMAND); hmn --version prints the version.\n"
     "Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
 
 int main(int argc, char **argv) {
@@ -28,6 +28,14 @@ int main(int argc, char **argv) {
     return HMN_EXIT_USAGE;
   }
   const char *cmd = argv[1];
+  /* `hmn help CMD` is `hmn CMD --help`. */
+  char help_flag[] = "--help";
+  char *help_argv[] = {argv[0], argc > 2 ? argv[2] : NULL, help_flag, NULL};
+  if (strcmp(cmd, "help") == 0 && argc == 3 && strcmp(argv[2], "help") != 0) {
+    argc = 3;
+    argv = help_argv;
+    cmd = argv[1];
+  }
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     fputs(hmn_usage, stdout);
     return HMN_EXIT_OK;
@@ -44,6 +52,13 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "devices") == 0) return hmn_cmd_devices(argc - 2, argv + 2);
   if (strcmp(cmd, "bitstreams") == 0) return hmn_cmd_bitstreams(argc - 2, argv + 2);
   if (strcmp(cmd, "bench") == 0) return hmn_cmd_bench(argc - 2, argv + 2);
+  static const char *const commands[] = {"run", "ablate", "baselines", "ckpt", "config", "devices",
+                                         "bitstreams", "bench", "help", "version", NULL};
+  const char *near = hmn_cli_suggest(cmd, commands);
+  if (near != NULL) {
+    fprintf(stderr, "hmn: unknown command '%s'; did you mean '%s'?\n", cmd, near);
+    return HMN_EXIT_USAGE;
+  }
   fprintf(stderr, "hmn: unknown command '%s'\n\n%s", cmd, hmn_usage);
   return HMN_EXIT_USAGE;
 }

@@ -188,6 +188,9 @@ int hmn_config_write(const hmn_config *cfg, FILE *out, hmn_error *err);
 /* The whole config as INI text in *out, malloc'd (the caller frees it);
  * *out is NULL on failure. */
 int hmn_config_to_string(const hmn_config *cfg, char **out, hmn_error *err);
+/* sizeof(hmn_config) in this library, for bindings that hold a config as
+ * bytes (the Python package). */
+size_t hmn_config_size(void);
 
 /* Key reference, for documentation and `hmn config --keys`. */
 typedef struct {
@@ -312,6 +315,13 @@ int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);
 /* Copy a whole state array; `bytes` must equal its size. */
 int hmn_layer_read(hmn_layer *layer, hmn_array which, void *dst, size_t bytes, hmn_error *err);
 int hmn_layer_write(hmn_layer *layer, hmn_array which, const void *src, size_t bytes, hmn_error *err);
+/* Where a state array lives when the layer keeps its state in host memory
+ * (the ref backend): `*data` points at it until the layer is destroyed or
+ * restored from a file, and reads and writes through it are the state
+ * itself (without the checks of hmn_layer_write: tau stays below
+ * delay_len). HMN_EUNSUPPORTED, with `*data` NULL, for backends whose
+ * state lives on a device: copy with hmn_layer_read there. */
+int hmn_layer_host_array(hmn_layer *layer, hmn_array which, void **data, hmn_error *err);
 /* The two meta-learned learning rates. */
 int hmn_layer_get_eta(const hmn_layer *layer, float *eta_local, float *eta_global,
                       hmn_error *err);
@@ -422,6 +432,44 @@ typedef struct {
 
 /* Read and fully validate a checkpoint's header and sections. */
 int hmn_ckpt_inspect(const char *path, hmn_ckpt_info *info, hmn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Recording: state arrays and learning signals as NumPy .npy files,
+ * which numpy.load (and other tools) read without hmn. */
+
+/* Write a checkpoint's arrays into folder `dir` (created if missing):
+ * NAME.npy for every state array (W, psi_f, ... shaped as in
+ * hmn_recorder_open), eta.npy (eta_local, eta_global) and t.npy (the
+ * step, uint64). */
+int hmn_ckpt_export(const char *path, const char *dir, hmn_error *err);
+
+/* A recorder samples a layer every `every` steps into folder `dir`, one
+ * file per variable whose first axis is the sample, plus t.npy (uint64:
+ * the step of each sample). `vars` is a comma-separated list of:
+ *   a state array name (W, psi_f, psi_s, phi, tau, x_hist, b, c, h, z,
+ *   kappa, w_k, sign, astro), shaped (samples, n_out, n_in) for the
+ *   synapse arrays, (samples, delay_len, n_in) for x_hist, (samples,
+ *   n_mod, d_ctx) for kappa, (samples, n) for the others;
+ *   NAME[a:b]: rows a .. b-1 of a two-axis array (W[0:4]: the weights of
+ *   neurons 0..3), into NAME_a_b.npy;
+ *   eta: (samples, 2) eta_local, eta_global;
+ *   g_mean: the mean G_j of the last step (hmn_step_stats);
+ *   reward: what the caller passes to hmn_recorder_sample (hmn run: the
+ *   mean reward per step since the previous sample; NAN without one).
+ * Every file is a whole .npy after each sample. On error nothing is left
+ * behind. */
+typedef struct hmn_recorder hmn_recorder;
+int hmn_recorder_open(const char *dir, const char *vars, uint64_t every, const hmn_layer *layer,
+                      hmn_recorder **out, hmn_error *err);
+/* Steps from step t to the next step to sample (1 .. every). */
+uint64_t hmn_recorder_steps_to_next(const hmn_recorder *rec, uint64_t t);
+/* Record one sample when the layer's step count is a multiple of `every`
+ * and was not recorded yet; otherwise do nothing. */
+int hmn_recorder_sample(hmn_recorder *rec, hmn_layer *layer, double reward, hmn_error *err);
+/* Samples recorded so far. */
+uint64_t hmn_recorder_count(const hmn_recorder *rec);
+/* Close the files; reports a failed last write. NULL is a no-op. */
+int hmn_recorder_close(hmn_recorder *rec, hmn_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Randomness (SPEC section 4): Philox4x32-10 keyed by the 64-bit seed,

@@ -302,8 +302,30 @@ static bool hmn__in_range(const hmn__key *k, double x) {
   return true;
 }
 
-/* Text form of a value, as the writer emits it. Floats get 9 significant
- * digits, enough for every float to read back to the same bits. */
+/* The shortest decimal text of a float that reads back (strtof) to the
+ * same bits: 9 significant digits always do, fewer usually do
+ * (0.001 rather than 0.00100000005). */
+static void hmn__format_float(float f, char *buf, size_t size) {
+  int digits = 1;
+  for (; digits < 9; digits++) {
+    snprintf(buf, size, "%.*g", digits, (double)f);
+    float back = strtof(buf, NULL);
+    if (memcmp(&back, &f, sizeof f) == 0) break;
+  }
+  snprintf(buf, size, "%.*g", digits, (double)f);
+  /* %g writes 50 as 5e+01: plain notation where it is as exact. */
+  double a = fabs((double)f);
+  if (strchr(buf, 'e') != NULL && a >= 1e-4 && a < 1e9) {
+    char plain[64];
+    int decimals = digits - 1 - (int)floor(log10(a));
+    snprintf(plain, sizeof plain, "%.*f", decimals > 0 ? decimals : 0, (double)f);
+    float back = strtof(plain, NULL);
+    if (memcmp(&back, &f, sizeof f) == 0) snprintf(buf, size, "%s", plain);
+  }
+}
+
+/* Text form of a value, as the writer emits it: it reads back to the same
+ * value (floats to the same bits). */
 static void hmn__format(const hmn__key *k, hmn__value v, char *buf, size_t size) {
   const char *name;
   switch (k->type) {
@@ -311,7 +333,7 @@ static void hmn__format(const hmn__key *k, hmn__value v, char *buf, size_t size)
     snprintf(buf, size, "%" PRIu64, v.u);
     break;
   case HMN__T_FLOAT:
-    snprintf(buf, size, "%.9g", (double)v.f);
+    hmn__format_float(v.f, buf, size);
     break;
   case HMN__T_ENUM:
   case HMN__T_BOOL:
