@@ -140,6 +140,8 @@ typedef char hmn__iface_step_record_fits[HMN_SC_COUNT <= HMN_STEP_SCALARS ? 1 : 
 #define HMN__IFACE_FIELD(NAME, field, KIND, source) HMN__IFACE_TYPE_##KIND field;
 #define HMN__IFACE_READ(NAME, field, KIND, source) \
   L->field = HMN__IFACE_FROM_##KIND(p[HMN_P_##NAME]);
+#define HMN__IFACE_READ_STEP(NAME, field, KIND, what) \
+  S->field = HMN__IFACE_FROM_##KIND(s[HMN_SC_##NAME]);
 
 /* The layer, decoded from the parameter record. */
 typedef struct {
@@ -149,6 +151,18 @@ typedef struct {
 HMN_INLINE void hmnk_read_layer(HMN_GLOBAL const hmnk_u32 *p, hmnk_layer *L) {
   HMN_IFACE_LAYER(HMN__IFACE_READ)
 }
+
+/* The per-step record, decoded from the head of a step's inputs (the
+ * FPGA kernels read it whole; the NDRange kernel reads its words by
+ * index). */
+typedef struct {
+  HMN_IFACE_STEP(HMN__IFACE_FIELD)
+} hmnk_step;
+
+HMN_INLINE void hmnk_read_step(HMN_GLOBAL const hmnk_u32 *s, hmnk_step *S) {
+  HMN_IFACE_STEP(HMN__IFACE_READ_STEP)
+}
 #undef HMN__IFACE_FIELD
 #undef HMN__IFACE_READ
+#undef HMN__IFACE_READ_STEP
 #endif

@@ -52,18 +52,17 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
 
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(cfg, params);
-  float *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
+  /* The inputs as the kernel reads them: 32-bit words, the step record
+   * first (the host stages them as floats). */
+  uint32_t *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
   uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(cfg, HMN__FPGA_STATS));
   cr_assert(inputs != NULL && stats != NULL);
-  hmn__fpga_pack_inputs(cfg, in, inputs);
-  hmn__fpga_scalars s;
-  hmn__fpga_scalars_of(st, in, &s);
+  hmn__fpga_pack_inputs(st, in, (float *)(void *)inputs);
 
   hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
                     HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
                     HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
-                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
-                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+                    HMN__F32(st, W_K), params, inputs, stats);
 
   for (int arg = 0; arg < 4; arg++) {
     hmn__fpga_unpad_rows(cfg, arg, wide[arg], st->arr[hmn__fpga_arg_array(arg)]);
@@ -153,8 +152,9 @@ Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   memset(&word, 0, sizeof word);
   hmnk_wide_u8 taus;
   memset(&taus, 0, sizeof taus);
+  uint32_t inputs[HMN_FPGA_IN_X + 2] = {0};
   hmn_hls_csim_step(&word, &word, &word, &word, &taus, 1, one, one, one, one, one, one, one, one,
-                    one, params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
+                    one, params, inputs, stats);
   for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) cr_assert_eq(stats[k], 0xababababu);
 }
 
@@ -262,17 +262,16 @@ Test(fpga_csim, a_too_shallow_row_stream_deadlocks, .timeout = 300) {
   hmn__fpga_pad_rows(&cfg, 4, st->arr[hmn__fpga_arg_array(4)], taus);
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(&cfg, params);
-  float *inputs = malloc(hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS));
+  /* The inputs as the kernel reads them: 32-bit words, the step record
+   * first (the host stages them as floats). */
+  uint32_t *inputs = malloc(hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS));
   uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(&cfg, HMN__FPGA_STATS));
   cr_assert(inputs != NULL && stats != NULL);
-  hmn__fpga_pack_inputs(&cfg, &in.in, inputs);
-  hmn__fpga_scalars s;
-  hmn__fpga_scalars_of(st, &in.in, &s);
+  hmn__fpga_pack_inputs(st, &in.in, (float *)(void *)inputs);
   hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
                     HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
                     HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
-                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
-                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+                    HMN__F32(st, W_K), params, inputs, stats);
   hmn_hls_csim_threaded(0);
   hmn_hls_csim_override_depth("row_vals", 0);
   const char *deadlock = hmn_hls_csim_deadlock();
