@@ -90,9 +90,10 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
  *
  * X(NAME, field, KIND, what): one 32-bit word per line at the head of each
  * step's inputs, at index HMN_SC_NAME; the host fills it as the struct
- * hmn__step_record (member `field`, precompute.c stores it), the kernel
- * reads it by index. The integers are read as
- * integers, so that no float load touches a NaN pattern. */
+ * hmn__step_record (member `field`, precompute.c stores it); the NDRange
+ * kernel reads it by index, the FPGA kernels whole (hmnk_read_step). The
+ * integers are read as integers, so that no float load touches a NaN
+ * pattern (or a subnormal that a flushing unit would zero). */
 #define HMN_IFACE_STEP(X)                                                            \
   X(SLOT, slot, U32, "t mod D")                                                      \
   X(T_LO, t_lo, U32, "t, low word")                                                  \

@@ -136,6 +136,48 @@ Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
   cr_assert_leq(flips, 10);
 }
 
+/* The inputs buffer as the host packs it is what the kernels read: the
+ * step record through hmnk_read_step (the table's reader), the values
+ * after it. A t past 2^32 and a given phase make every word distinct. */
+Test(fpga_csim, inputs_carry_the_step_record) {
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 20, 3);
+  hmn_layer *layer = hmn_test_layer(&cfg, "ref");
+  hmn_test_inputs in;
+  hmn_test_inputs_make(&cfg, 9, true, &in);
+  hmn__state *st = &layer->st;
+  st->t = ((uint64_t)5 << 32) | 7u;
+  st->eta_local = 0.25f;
+  st->eta_global = -0.125f;
+  size_t bytes = hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS);
+  cr_assert_eq(bytes, (HMN_FPGA_IN_X + (size_t)cfg.n_in + (size_t)cfg.n_mod + (size_t)cfg.d_ctx) *
+                          sizeof(float));
+  uint32_t *inputs = malloc(bytes);
+  cr_assert_not_null(inputs);
+  memset(inputs, 0xee, bytes);
+  hmn__fpga_pack_inputs(st, &in.in, (float *)(void *)inputs);
+  hmnk_step S;
+  hmnk_read_step(inputs, &S);
+  cr_assert_eq(S.slot, (uint32_t)(st->t % (uint64_t)cfg.delay_len));
+  cr_assert_eq(S.t_lo, 7u);
+  cr_assert_eq(S.t_hi, 5u);
+  cr_assert_eq(S.eta_local, 0.25f);
+  cr_assert_eq(S.eta_global, -0.125f);
+  float c, s;
+  hmn__pre_cos_sin((double)in.phase, &c, &s);
+  cr_assert_eq(S.cos_phase, c);
+  cr_assert_eq(S.sin_phase, s);
+  /* The words no FPGA kernel reads are zero, not left over. */
+  for (int k = HMN_SC_COUNT; k < HMN_STEP_SCALARS; k++) cr_assert_eq(inputs[k], 0u);
+  const float *values = (const float *)(const void *)(inputs + HMN_FPGA_IN_X);
+  cr_assert(memcmp(values, in.x, (size_t)cfg.n_in * sizeof(float)) == 0);
+  cr_assert(memcmp(values + cfg.n_in, in.mod, (size_t)cfg.n_mod * sizeof(float)) == 0);
+  cr_assert(memcmp(values + cfg.n_in + cfg.n_mod, in.ctx, (size_t)cfg.d_ctx * sizeof(float)) == 0);
+  free(inputs);
+  hmn_test_inputs_free(&in);
+  hmn_layer_destroy(layer);
+}
+
 /* A params buffer beyond the build's maxima leaves every buffer alone:
  * the kernel's own guard, behind the host's check. */
 Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
