@@ -14,7 +14,7 @@
  * access per clock.
  *
  * The step:
- *   load      params, then the per-input and per-neuron state into on-chip
+ *   load      params and the step record, then the per-input and per-neuron state into on-chip
  *             arrays (loops over N_in, D N_in and N_out, II = 1 except
  *             where several arrays share the gmem_state port)
  *   inputs    x(t) into its ring row, h (step 3), G (eqs 6-7)
@@ -164,6 +164,22 @@ read_params:
   hmnk_read_layer(p, &L);
   L.wpr = (L.n_in + (hmnk_u32)kLanes - 1u) / (hmnk_u32)kLanes;
   L.n_words = L.wpr * L.n_out;
+}
+
+/* The step record at the head of the inputs (hmn_iface.h), one word per
+ * clock into registers, read as integers. */
+void read_step(const hmnk_u32 *inputs, hmnk_step &S) {
+#pragma HLS INLINE off
+  hmnk_u32 r[HMN_STEP_SCALARS];
+#pragma HLS ARRAY_PARTITION variable = r type = complete
+read_step_record:
+  for (int k = 0; k < HMN_STEP_SCALARS; k++) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT min = 16 max = 16
+    HMN_AUDIT_ITER("read_step_record");
+    r[k] = inputs[k];
+  }
+  hmnk_read_step(r, &S);
 }
 
 /* The delay line and h into two copies each (the forward and the update
@@ -617,10 +633,8 @@ void step_region(word_t *w, word_t *psi_f, word_t *psi_s, const word_t *phi,
 extern "C" void hmn_fpga_step(word_t *w, word_t *psi_f, word_t *psi_s, const word_t *phi,
                               const tau_word_t *tau, float *x_hist, float *h, float *b, float *c,
                               float *z, float *astro, const float *sign, const float *kappa,
-                              const float *w_k, const hmnk_u32 *params, const float *inputs,
-                              hmnk_u32 *stats, hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi,
-                              float eta_local, float eta_global, float phase_hi,
-                              float phase_lo) {
+                              const float *w_k, const hmnk_u32 *params,
+                              const hmnk_u32 *inputs, hmnk_u32 *stats) {
 #pragma HLS INTERFACE mode = m_axi port = w offset = slave bundle = gmem_w max_read_burst_length = 64 max_write_burst_length = 64 depth = 65536
 #pragma HLS INTERFACE mode = m_axi port = psi_f offset = slave bundle = gmem_pf max_read_burst_length = 64 max_write_burst_length = 64 depth = 65536
 #pragma HLS INTERFACE mode = m_axi port = psi_s offset = slave bundle = gmem_ps max_read_burst_length = 64 max_write_burst_length = 64 depth = 65536
@@ -638,13 +652,6 @@ extern "C" void hmn_fpga_step(word_t *w, word_t *psi_f, word_t *psi_s, const wor
 #pragma HLS INTERFACE mode = m_axi port = params offset = slave bundle = gmem_state depth = 32
 #pragma HLS INTERFACE mode = m_axi port = inputs offset = slave bundle = gmem_state depth = 4096
 #pragma HLS INTERFACE mode = m_axi port = stats offset = slave bundle = gmem_state depth = 4100
-#pragma HLS INTERFACE mode = s_axilite port = slot
-#pragma HLS INTERFACE mode = s_axilite port = t_lo
-#pragma HLS INTERFACE mode = s_axilite port = t_hi
-#pragma HLS INTERFACE mode = s_axilite port = eta_local
-#pragma HLS INTERFACE mode = s_axilite port = eta_global
-#pragma HLS INTERFACE mode = s_axilite port = phase_hi
-#pragma HLS INTERFACE mode = s_axilite port = phase_lo
 #pragma HLS INTERFACE mode = s_axilite port = return
   /* On chip: the delay line and h by lane (16 banks each), one copy per
    * process that reads them; the per-neuron state the neurons read. The
@@ -666,6 +673,9 @@ extern "C" void hmn_fpga_step(word_t *w, word_t *psi_f, word_t *psi_s, const wor
 
   layer_t L;
   read_layer(params, L);
+  hmnk_step S;
+  read_step(inputs, S);
+  hmnk_u32 slot = S.slot;
   /* The host checks the shape against the build's maxima; this guard only
    * keeps a wrong params buffer from writing past the on-chip arrays. */
   if (L.n_in == 0u || L.n_in > (hmnk_u32)HMN_HLS_MAX_IN || L.n_out == 0u ||
@@ -677,17 +687,20 @@ extern "C" void hmn_fpga_step(word_t *w, word_t *psi_f, word_t *psi_s, const wor
   now.slot = slot;
   now.at.seed_lo = L.seed_lo;
   now.at.seed_hi = L.seed_hi;
-  now.at.t_lo = t_lo;
-  now.at.t_hi = t_hi;
-  now.eta_local = eta_local;
-  now.eta_global = eta_global;
-  now.cos_phase = hmnk_fpga_cos(phase_hi, phase_lo);
-  now.sin_phase = hmnk_fpga_sin(phase_hi, phase_lo);
+  now.at.t_lo = S.t_lo;
+  now.at.t_hi = S.t_hi;
+  now.eta_local = S.eta_local;
+  now.eta_global = S.eta_global;
+  now.cos_phase = S.cos_phase;
+  now.sin_phase = S.sin_phase;
+  /* After the record the inputs are floats: x(t), E(t), C_global(t) (a
+   * cast between native types, which HLS keeps on the same port). */
+  const float *x_in = reinterpret_cast<const float *>(inputs + HMN_FPGA_IN_X);
 
   load_inputs(x_hist, h, L, xh_f, xh_u, h_a, h_u);
   load_neurons(b, c, astro, sign, L, b_old, c_old, astro_old, sign_ld);
-  push_inputs(inputs, x_hist, h, L, slot, xh_f, xh_u, h_a, h_u);
-  const float *mod = inputs + L.n_in;
+  push_inputs(x_in, x_hist, h, L, slot, xh_f, xh_u, h_a, h_u);
+  const float *mod = x_in + L.n_in;
   now.g = hmnk_global_modulation(L.global_attention, L.similarity, L.beta_global, kappa, w_k, mod,
                                  mod + L.n_mod, (int)L.n_mod, (int)L.d_ctx);
   now.e_ne = mod[L.astro_source];

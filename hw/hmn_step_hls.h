@@ -38,9 +38,8 @@ static inline size_t hmn_hls_words_per_row(size_t n_in) { return (n_in + 15u) / 
 void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi_s, const hmnk_wide *phi,
                        const hmnk_wide_u8 *tau, size_t n_words, float *x_hist, float *h, float *b,
                        float *c, float *z, float *astro, const float *sign, const float *kappa,
-                       const float *w_k, const hmnk_u32 *params, const float *inputs,
-                       hmnk_u32 *stats, hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi,
-                       float eta_local, float eta_global, float phase_hi, float phase_lo);
+                       const float *w_k, const hmnk_u32 *params, const hmnk_u32 *inputs,
+                       hmnk_u32 *stats);
 
 /* Hardware arithmetic in the C-simulation: with `on`, the kernel runs
  * with subnormal results and operands flushed to zero, as AMD's

@@ -27,11 +27,9 @@ HMN_KERNEL HMN_WORK_GROUP(1) void hmn_fpga_step(
     HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT z,
     HMN_GLOBAL float *HMN_RESTRICT astro, HMN_GLOBAL const float *HMN_RESTRICT sign,
     HMN_GLOBAL const float *HMN_RESTRICT kappa, HMN_GLOBAL const float *HMN_RESTRICT w_k,
-    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const float *HMN_RESTRICT inputs,
-    HMN_GLOBAL hmnk_u32 *HMN_RESTRICT stats, hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi,
-    float eta_local, float eta_global, float phase_hi, float phase_lo) {
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT inputs,
+    HMN_GLOBAL hmnk_u32 *HMN_RESTRICT stats) {
   HMN_LOCAL hmnk_fpga_chip chip;
   hmnk_fpga_step(&chip, w, psi_f, psi_s, phi, tau, x_hist, h, b, c, z, astro, sign, kappa, w_k,
-                 params, inputs, stats, slot, t_lo, t_hi, eta_local, eta_global, phase_hi,
-                 phase_lo);
+                 params, inputs, stats);
 }

@@ -123,9 +123,9 @@ typedef struct {
   float eta_local, eta_global, cos_phase, sin_phase;
 } hmnk_fpga_now;
 
-/* Eq 4's inputs: this kernel keeps phi_ji, not its cosine and sine, in
- * memory, and derives them on chip; sin x = cos(x - pi/2), with pi/2 as a
- * float and its remainder. */
+/* Eq 4's synapse terms: this kernel keeps phi_ji, not its cosine and
+ * sine, in memory, and derives them on chip; sin x = cos(x - pi/2), with
+ * pi/2 as a float and its remainder. */
 #define HMN_FPGA_PIO2_HI 1.57079637050628662109375f
 #define HMN_FPGA_PIO2_LO (-4.37113900018624283e-08f)
 HMN_INLINE float hmnk_fpga_cos(float x, float x_lo) { return hmnk_cos_diff(x, x_lo, 0.0f); }
@@ -502,18 +502,23 @@ HMN_INLINE void hmnk_fpga_synapse_block(HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOB
 /* ---- the step ---- */
 
 /* One whole step (SPEC section 3). The arguments are hmn_fpga_params.h's,
- * in its order; `chip` is the wrapper's on-chip storage. */
+ * in its order; `chip` is the wrapper's on-chip storage. The step's
+ * scalars come from the step record at the head of `inputs`; G and the
+ * attention extremes are derived on chip, so the record's G, E_ASTRO,
+ * PLAIN and BH_* words (the NDRange kernel's) are not read here. */
 HMN_INLINE void hmnk_fpga_step(
     HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOBAL hmnk_wide *w, HMN_GLOBAL hmnk_wide *psi_f,
     HMN_GLOBAL hmnk_wide *psi_s, HMN_GLOBAL const hmnk_wide *phi,
     HMN_GLOBAL const hmnk_wide_u8 *tau, HMN_GLOBAL float *x_hist, HMN_GLOBAL float *h,
     HMN_GLOBAL float *b, HMN_GLOBAL float *c, HMN_GLOBAL float *z, HMN_GLOBAL float *astro,
     HMN_GLOBAL const float *sign, HMN_GLOBAL const float *kappa, HMN_GLOBAL const float *w_k,
-    HMN_GLOBAL const hmnk_u32 *params, HMN_GLOBAL const float *inputs, HMN_GLOBAL hmnk_u32 *stats,
-    hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi, float eta_local, float eta_global,
-    float phase_hi, float phase_lo) {
+    HMN_GLOBAL const hmnk_u32 *params, HMN_GLOBAL const hmnk_u32 *inputs,
+    HMN_GLOBAL hmnk_u32 *stats) {
   hmnk_fpga_layer L;
   hmnk_read_layer(params, &L);
+  hmnk_step S;
+  hmnk_read_step(inputs, &S);
+  hmnk_u32 slot = S.slot;
   /* The host checks the shape against the build's maxima; this guard only
    * keeps a wrong params buffer from writing past the on-chip arrays. */
   if (L.n_in == 0u || L.n_in > (hmnk_u32)HMN_FPGA_MAX_IN || L.n_out == 0u ||
@@ -524,16 +529,18 @@ HMN_INLINE void hmnk_fpga_step(
   now.slot = slot;
   now.at.seed_lo = L.seed_lo;
   now.at.seed_hi = L.seed_hi;
-  now.at.t_lo = t_lo;
-  now.at.t_hi = t_hi;
-  now.eta_local = eta_local;
-  now.eta_global = eta_global;
-  now.cos_phase = hmnk_fpga_cos(phase_hi, phase_lo);
-  now.sin_phase = hmnk_fpga_sin(phase_hi, phase_lo);
+  now.at.t_lo = S.t_lo;
+  now.at.t_hi = S.t_hi;
+  now.eta_local = S.eta_local;
+  now.eta_global = S.eta_global;
+  now.cos_phase = S.cos_phase;
+  now.sin_phase = S.sin_phase;
 
+  /* After the record, the step's values are floats (x, E, C_global). */
+  HMN_GLOBAL const float *x_in = (HMN_GLOBAL const float *)(inputs + HMN_FPGA_IN_X);
   hmnk_fpga_load(chip, &L, x_hist, h, b, c, astro, sign);
-  hmnk_fpga_inputs(chip, &L, slot, inputs, x_hist, h);
-  HMN_GLOBAL const float *mod = inputs + L.n_in;
+  hmnk_fpga_inputs(chip, &L, slot, x_in, x_hist, h);
+  HMN_GLOBAL const float *mod = x_in + L.n_in;
   float g = hmnk_global_modulation(L.global_attention, L.similarity, L.beta_global, kappa, w_k,
                                    mod, mod + L.n_mod, (int)L.n_mod, (int)L.d_ctx);
   hmnk_fpga_rows(chip, w, tau, &L, &now, g, mod[L.astro_source]);

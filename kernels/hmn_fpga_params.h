@@ -2,7 +2,7 @@
  * hmn_fpga_params.h - the interface of the FPGA kernel hmn_fpga_step
  * (kernels/hmn_fpga.h): its parameter record (hmn_iface.h's, shared with
  * the NDRange kernel), its statistics buffer and the positions of its
- * per-step arguments. The host (host/src/fpga/fpga.c), the kernels and
+ * arguments. The host (host/src/fpga/fpga.c), the kernels and
  * the HLS wrapper in hw/ all include this one file and cannot disagree.
  *
  * A bitstream is built hours before it runs, so nothing here is a
@@ -18,8 +18,10 @@
 #include "hmn_iface.h"
 #endif
 
-/* 2: synapse rows padded to whole 16-lane words on the device (hw/hmn_step_hls.h). */
-#define HMN_FPGA_ABI 2
+/* 2: synapse rows padded to whole 16-lane words on the device (hw/hmn_step_hls.h).
+ * 3: the per-step values as hmn_iface.h's step record at the head of
+ *    the inputs buffer, in place of seven scalar arguments. */
+#define HMN_FPGA_ABI 3
 #define HMN_FPGA_KERNEL_NAME "hmn_fpga_step"
 /* Synapses per 512-bit word: the lanes of the kernel (HMN_WIDE_LANES). */
 #define HMN_FPGA_LANES 16
@@ -39,25 +41,23 @@ enum { HMN_IFACE_LAYER(HMN__FPGA_P_ALIAS) HMN_FPGA_PARAM_WORDS = HMN_P_COUNT };
 /* G_j of every neuron, as float bits, from here on. */
 #define HMN_FPGA_S_G_J 4
 
-/* ---- arguments, in order ----
+/* ---- arguments, in order: buffers only ----
  *  0 w        1 psi_f   2 psi_s   3 phi       (512-bit words of 16 floats)
  *  4 tau                                       (128-bit words of 16 bytes)
  *  5 x_hist   6 h       7 b       8 c       9 z      10 astro
  * 11 sign    12 kappa  13 w_k                (state arrays, plain floats)
- * 14 params  15 inputs (x(t), E(t), C_global(t))   16 stats
- * then the scalars that change every step: */
-#define HMN_FPGA_ARG_SLOT 17
-#define HMN_FPGA_ARG_T_LO 18
-#define HMN_FPGA_ARG_T_HI 19
-#define HMN_FPGA_ARG_ETA_LOCAL 20
-#define HMN_FPGA_ARG_ETA_GLOBAL 21
-#define HMN_FPGA_ARG_PHASE_HI 22
-#define HMN_FPGA_ARG_PHASE_LO 23
-#define HMN_FPGA_ARG_COUNT 24
+ * 14 params  15 inputs  16 stats              (32-bit words)
+ * `inputs` is one step's, as the NDRange kernel's: the step record
+ * (HMN_IFACE_STEP, HMN_STEP_SCALARS words) and then x(t), E(t) and
+ * C_global(t) as floats, at HMN_FPGA_IN_X. */
+#define HMN_FPGA_ARG_PARAMS 14
+#define HMN_FPGA_ARG_INPUTS 15
+#define HMN_FPGA_ARG_STATS 16
+#define HMN_FPGA_ARG_COUNT 17
+#define HMN_FPGA_IN_X HMN_STEP_SCALARS
 
 /* The argument names, as the bitstream manifest lists them. */
-#define HMN_FPGA_ARG_NAMES                                                                    \
-  "w psi_f psi_s phi tau x_hist h b c z astro sign kappa w_k params inputs stats slot t_lo " \
-  "t_hi eta_local eta_global phase_hi phase_lo"
+#define HMN_FPGA_ARG_NAMES \
+  "w psi_f psi_s phi tau x_hist h b c z astro sign kappa w_k params inputs stats"
 
 #endif /* HMN_FPGA_PARAMS_H */

@@ -90,9 +90,10 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
  *
  * X(NAME, field, KIND, what): one 32-bit word per line at the head of each
  * step's inputs, at index HMN_SC_NAME; the host fills it as the struct
- * hmn__step_record (member `field`, precompute.c stores it), the kernel
- * reads it by index. The integers are read as
- * integers, so that no float load touches a NaN pattern. */
+ * hmn__step_record (member `field`, precompute.c stores it); the NDRange
+ * kernel reads it by index, the FPGA kernels whole (hmnk_read_step). The
+ * integers are read as integers, so that no float load touches a NaN
+ * pattern (or a subnormal that a flushing unit would zero). */
 #define HMN_IFACE_STEP(X)                                                            \
   X(SLOT, slot, U32, "t mod D")                                                      \
   X(T_LO, t_lo, U32, "t, low word")                                                  \
@@ -140,6 +141,8 @@ typedef char hmn__iface_step_record_fits[HMN_SC_COUNT <= HMN_STEP_SCALARS ? 1 : 
 #define HMN__IFACE_FIELD(NAME, field, KIND, source) HMN__IFACE_TYPE_##KIND field;
 #define HMN__IFACE_READ(NAME, field, KIND, source) \
   L->field = HMN__IFACE_FROM_##KIND(p[HMN_P_##NAME]);
+#define HMN__IFACE_READ_STEP(NAME, field, KIND, what) \
+  S->field = HMN__IFACE_FROM_##KIND(s[HMN_SC_##NAME]);
 
 /* The layer, decoded from the parameter record. */
 typedef struct {
@@ -149,6 +152,18 @@ typedef struct {
 HMN_INLINE void hmnk_read_layer(HMN_GLOBAL const hmnk_u32 *p, hmnk_layer *L) {
   HMN_IFACE_LAYER(HMN__IFACE_READ)
 }
+
+/* The per-step record, decoded from the head of a step's inputs (the
+ * FPGA kernels read it whole; the NDRange kernel reads its words by
+ * index). */
+typedef struct {
+  HMN_IFACE_STEP(HMN__IFACE_FIELD)
+} hmnk_step;
+
+HMN_INLINE void hmnk_read_step(HMN_GLOBAL const hmnk_u32 *s, hmnk_step *S) {
+  HMN_IFACE_STEP(HMN__IFACE_READ_STEP)
+}
 #undef HMN__IFACE_FIELD
 #undef HMN__IFACE_READ
+#undef HMN__IFACE_READ_STEP
 #endif

@@ -29,6 +29,11 @@
 #include "hmn_port.h"
 #include "hmn_math.h"
 #include "hmn_iface.h"
+#include "hmn_hls.h"
+#endif
+/* The OpenCL programs are built without the synthesis hints. */
+#ifndef HMN_HLS_TRIPCOUNT
+#define HMN_HLS_TRIPCOUNT(lo, hi)
 #endif
 
 /* Contraction off here too, for compilers that scope it per file. */
@@ -247,7 +252,9 @@ HMN_INLINE float hmnk_update_rate(float eta_local, float eta_global, float g_j) 
 HMN_INLINE float hmnk_similarity(int mode, HMN_GLOBAL const float *kappa_k,
                                 HMN_GLOBAL const float *ctx, int d_ctx) {
   float dot = 0.0f, nk = 0.0f, nc = 0.0f;
+similarity_dims:
   for (int d = 0; d < d_ctx; d++) {
+    HMN_HLS_TRIPCOUNT(1, 256)
     dot = dot + kappa_k[d] * ctx[d];
     nk = nk + kappa_k[d] * kappa_k[d];
     nc = nc + ctx[d] * ctx[d];
@@ -265,11 +272,17 @@ HMN_INLINE float hmnk_global_modulation(int attention, int mode, float beta_g,
                                        HMN_GLOBAL const float *ctx, int n_mod, int d_ctx) {
   float g = 0.0f;
   if (!attention) {
-    for (int k = 0; k < n_mod; k++) g = g + w_k[k] * mod[k];
+  g_plain_sum:
+    for (int k = 0; k < n_mod; k++) {
+      HMN_HLS_TRIPCOUNT(1, 64)
+      g = g + w_k[k] * mod[k];
+    }
     return g;
   }
   float l_max = -HMN_F32_MAX;
+g_logit_max:
   for (int k = 0; k < n_mod; k++) {
+    HMN_HLS_TRIPCOUNT(1, 64)
     float r = hmnk_similarity(mode, kappa + k * d_ctx, ctx, d_ctx);
     float logit = hmnk_finite_logit(beta_g * r);
     if (logit > l_max) l_max = logit;
@@ -277,11 +290,15 @@ HMN_INLINE float hmnk_global_modulation(int attention, int mode, float beta_g,
   /* The logits are recomputed rather than stored: K is at most 64 and
    * this keeps the function free of a private array sized by K. */
   float denom = 0.0f;
+g_softmax_denom:
   for (int k = 0; k < n_mod; k++) {
+    HMN_HLS_TRIPCOUNT(1, 64)
     float logit = hmnk_finite_logit(beta_g * hmnk_similarity(mode, kappa + k * d_ctx, ctx, d_ctx));
     denom = denom + hmnk_exp(logit - l_max);
   }
+g_weighted_sum:
   for (int k = 0; k < n_mod; k++) {
+    HMN_HLS_TRIPCOUNT(1, 64)
     float logit = hmnk_finite_logit(beta_g * hmnk_similarity(mode, kappa + k * d_ctx, ctx, d_ctx));
     float gamma = hmnk_exp(logit - l_max) / denom;
     g = g + (gamma * w_k[k]) * mod[k];

@@ -23,9 +23,7 @@ extern "C" void hmn_fpga_step(ap_uint<512> *w, ap_uint<512> *psi_f, ap_uint<512>
                               const ap_uint<512> *phi, const ap_uint<128> *tau, float *x_hist,
                               float *h, float *b, float *c, float *z, float *astro,
                               const float *sign, const float *kappa, const float *w_k,
-                              const hmnk_u32 *params, const float *inputs, hmnk_u32 *stats,
-                              hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi, float eta_local,
-                              float eta_global, float phase_hi, float phase_lo);
+                              const hmnk_u32 *params, const hmnk_u32 *inputs, hmnk_u32 *stats);
 
 namespace {
 
@@ -72,10 +70,8 @@ extern "C" void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi
                                   const hmnk_wide *phi, const hmnk_wide_u8 *tau, size_t n_words,
                                   float *x_hist, float *h, float *b, float *c, float *z,
                                   float *astro, const float *sign, const float *kappa,
-                                  const float *w_k, const hmnk_u32 *params, const float *inputs,
-                                  hmnk_u32 *stats, hmnk_u32 slot, hmnk_u32 t_lo, hmnk_u32 t_hi,
-                                  float eta_local, float eta_global, float phase_hi,
-                                  float phase_lo) {
+                                  const float *w_k, const hmnk_u32 *params, const hmnk_u32 *inputs,
+                                  hmnk_u32 *stats) {
   std::vector<ap_uint<512> > w_d = to_words(w, n_words), pf_d = to_words(psi_f, n_words),
                              ps_d = to_words(psi_s, n_words), phi_d = to_words(phi, n_words);
   std::vector<ap_uint<128> > tau_d(n_words > 0 ? n_words : 1, 0);
@@ -84,8 +80,7 @@ extern "C" void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi
   {
     flush_scope mode;
     hmn_fpga_step(w_d.data(), pf_d.data(), ps_d.data(), phi_d.data(), tau_d.data(), x_hist, h, b,
-                  c, z, astro, sign, kappa, w_k, params, inputs, stats, slot, t_lo, t_hi,
-                  eta_local, eta_global, phase_hi, phase_lo);
+                  c, z, astro, sign, kappa, w_k, params, inputs, stats);
   }
   from_words(w_d, w, n_words);
   from_words(pf_d, psi_f, n_words);

@@ -61,6 +61,58 @@ if [ $? -ne 0 ]; then
 else
   say "every loop of hw/hmn_step_hls.cpp has a label and a trip count ($check)"
 fi
+# The same for every loop of the kernels/ functions the top reaches: the
+# functions it calls, and the ones those call, to the end (Random123's
+# stand-in in hw/include included; a function
+# starts at an HMN_INLINE line that names it and ends at the first "}" in
+# column 0).
+headers=("$src"/kernels/*.h "$src"/hw/include/Random123/philox.h)
+defs=$(awk '/^HMN_INLINE / && match($0, /(hmnk_[a-z0-9_]+|philox4x32[a-z0-9_]*)\(/) {
+              name = substr($0, RSTART, RLENGTH - 1); start = FNR; next }
+            name != "" && /^}/ { print name, FILENAME, start, FNR; name = "" }' "${headers[@]}")
+calls() { grep -oE '(hmnk_[a-z0-9_]+|philox4x32[a-z0-9_]*)\(' | tr -d '(' | sort -u; }
+reached=$(calls < "$top")
+while :; do
+  more=$(for f in $reached; do
+           echo "$defs" | awk -v f="$f" '$1 == f' | while read -r _ file a b; do
+             sed -n "${a},${b}p" "$file"
+           done
+         done | calls)
+  next_set=$(printf '%s\n%s\n' "$reached" "$more" | sed '/^$/d' | sort -u)
+  [ "$next_set" = "$reached" ] && break
+  reached=$next_set
+done
+header_loops=0
+header_bad=0
+for f in $reached; do
+  while read -r _ file a b; do
+    [ -n "$file" ] || continue
+    out=$(sed -n "${a},${b}p" "$file" | awk -v where="$f" '
+      /^[ \t]*for[ \t]*\(/ {
+        loops++; line = NR
+        if (prev !~ /^[ \t]*[A-Za-z_][A-Za-z_0-9]*:[ \t]*$/) { print where ": loop without a label"; bad++ }
+        want = 1; seen = 0; next
+      }
+      want && /^[ \t]*(#pragma HLS|HMN_HLS_|HMN_PIPELINE)/ { if ($0 ~ /TRIPCOUNT/) seen = 1; next }
+      want { if (!seen) { print where ": loop without a trip count"; bad++ } want = 0 }
+      { if ($0 !~ /^[ \t]*$/) prev = $0 }
+      END { print loops + 0; exit bad > 0 }')
+    if [ $? -ne 0 ]; then
+      say "loops of kernels/ functions the top reaches, without a label or trip count:"
+      echo "$out" | sed '$d'
+      header_bad=1
+    fi
+    header_loops=$((header_loops + $(echo "$out" | tail -n 1)))
+  done < <(echo "$defs" | awk -v f="$f" '$1 == f')
+done
+if [ "$header_bad" -ne 0 ]; then
+  fail=1
+elif [ "$header_loops" -eq 0 ]; then
+  say "found no loop in the kernels/ functions the top reaches: the search itself is broken"
+  fail=1
+else
+  say "the $header_loops loops of kernels/ functions the top reaches have labels and trip counts"
+fi
 # Every function of the top but the trees has INLINE off.
 missing=$(awk '
   /^(void|extern "C" void) [a-z_]+\(/ { name = $0; want = 1 }

@@ -52,18 +52,17 @@ static int csim_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err)
 
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(cfg, params);
-  float *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
+  /* The inputs as the kernel reads them: 32-bit words, the step record
+   * first (the host stages them as floats). */
+  uint32_t *inputs = malloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS));
   uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(cfg, HMN__FPGA_STATS));
   cr_assert(inputs != NULL && stats != NULL);
-  hmn__fpga_pack_inputs(cfg, in, inputs);
-  hmn__fpga_scalars s;
-  hmn__fpga_scalars_of(st, in, &s);
+  hmn__fpga_pack_inputs(st, in, (float *)(void *)inputs);
 
   hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
                     HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
                     HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
-                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
-                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+                    HMN__F32(st, W_K), params, inputs, stats);
 
   for (int arg = 0; arg < 4; arg++) {
     hmn__fpga_unpad_rows(cfg, arg, wide[arg], st->arr[hmn__fpga_arg_array(arg)]);
@@ -137,6 +136,48 @@ Test(fpga_csim, two_hundred_steps_agree, .timeout = 600) {
   cr_assert_leq(flips, 10);
 }
 
+/* The inputs buffer as the host packs it is what the kernels read: the
+ * step record through hmnk_read_step (the table's reader), the values
+ * after it. A t past 2^32 and a given phase make every word distinct. */
+Test(fpga_csim, inputs_carry_the_step_record) {
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 20, 3);
+  hmn_layer *layer = hmn_test_layer(&cfg, "ref");
+  hmn_test_inputs in;
+  hmn_test_inputs_make(&cfg, 9, true, &in);
+  hmn__state *st = &layer->st;
+  st->t = ((uint64_t)5 << 32) | 7u;
+  st->eta_local = 0.25f;
+  st->eta_global = -0.125f;
+  size_t bytes = hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS);
+  cr_assert_eq(bytes, (HMN_FPGA_IN_X + (size_t)cfg.n_in + (size_t)cfg.n_mod + (size_t)cfg.d_ctx) *
+                          sizeof(float));
+  uint32_t *inputs = malloc(bytes);
+  cr_assert_not_null(inputs);
+  memset(inputs, 0xee, bytes);
+  hmn__fpga_pack_inputs(st, &in.in, (float *)(void *)inputs);
+  hmnk_step S;
+  hmnk_read_step(inputs, &S);
+  cr_assert_eq(S.slot, (uint32_t)(st->t % (uint64_t)cfg.delay_len));
+  cr_assert_eq(S.t_lo, 7u);
+  cr_assert_eq(S.t_hi, 5u);
+  cr_assert_eq(S.eta_local, 0.25f);
+  cr_assert_eq(S.eta_global, -0.125f);
+  float c, s;
+  hmn__pre_cos_sin((double)in.phase, &c, &s);
+  cr_assert_eq(S.cos_phase, c);
+  cr_assert_eq(S.sin_phase, s);
+  /* The words no FPGA kernel reads are zero, not left over. */
+  for (int k = HMN_SC_COUNT; k < HMN_STEP_SCALARS; k++) cr_assert_eq(inputs[k], 0u);
+  const float *values = (const float *)(const void *)(inputs + HMN_FPGA_IN_X);
+  cr_assert(memcmp(values, in.x, (size_t)cfg.n_in * sizeof(float)) == 0);
+  cr_assert(memcmp(values + cfg.n_in, in.mod, (size_t)cfg.n_mod * sizeof(float)) == 0);
+  cr_assert(memcmp(values + cfg.n_in + cfg.n_mod, in.ctx, (size_t)cfg.d_ctx * sizeof(float)) == 0);
+  free(inputs);
+  hmn_test_inputs_free(&in);
+  hmn_layer_destroy(layer);
+}
+
 /* A params buffer beyond the build's maxima leaves every buffer alone:
  * the kernel's own guard, behind the host's check. */
 Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
@@ -153,8 +194,9 @@ Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   memset(&word, 0, sizeof word);
   hmnk_wide_u8 taus;
   memset(&taus, 0, sizeof taus);
+  uint32_t inputs[HMN_FPGA_IN_X + 2] = {0};
   hmn_hls_csim_step(&word, &word, &word, &word, &taus, 1, one, one, one, one, one, one, one, one,
-                    one, params, one, stats, 0, 0, 0, 0.0f, 0.0f, 0.0f, 0.0f);
+                    one, params, inputs, stats);
   for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) cr_assert_eq(stats[k], 0xababababu);
 }
 
@@ -262,17 +304,16 @@ Test(fpga_csim, a_too_shallow_row_stream_deadlocks, .timeout = 300) {
   hmn__fpga_pad_rows(&cfg, 4, st->arr[hmn__fpga_arg_array(4)], taus);
   uint32_t params[HMN_FPGA_PARAM_WORDS];
   hmn__fpga_params(&cfg, params);
-  float *inputs = malloc(hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS));
+  /* The inputs as the kernel reads them: 32-bit words, the step record
+   * first (the host stages them as floats). */
+  uint32_t *inputs = malloc(hmn__fpga_arg_bytes(&cfg, HMN__FPGA_INPUTS));
   uint32_t *stats = calloc(1, hmn__fpga_arg_bytes(&cfg, HMN__FPGA_STATS));
   cr_assert(inputs != NULL && stats != NULL);
-  hmn__fpga_pack_inputs(&cfg, &in.in, inputs);
-  hmn__fpga_scalars s;
-  hmn__fpga_scalars_of(st, &in.in, &s);
+  hmn__fpga_pack_inputs(st, &in.in, (float *)(void *)inputs);
   hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
                     HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
                     HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
-                    HMN__F32(st, W_K), params, inputs, stats, s.slot, s.t_lo, s.t_hi,
-                    s.eta_local, s.eta_global, s.phase_hi, s.phase_lo);
+                    HMN__F32(st, W_K), params, inputs, stats);
   hmn_hls_csim_threaded(0);
   hmn_hls_csim_override_depth("row_vals", 0);
   const char *deadlock = hmn_hls_csim_deadlock();

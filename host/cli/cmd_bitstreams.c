@@ -25,7 +25,8 @@ static const char hmn_bitstreams_help[] =
     "add records FILE.xclbin, which must lie in DIR, in the manifest: platform,\n"
     "UUID and sha256 from the file; the rest as given:\n"
     "  --target T       hw, hw_emu or sw_emu (default: the file's own mode)\n"
-    "  --route R        hls (hw/hmn_step_hls.c) or cl (kernels/hmn_fpga.cl)\n"
+    "  --route R        hls, the one hardware route (hw/hmn_step_hls.cpp; the\n"
+    "                   default)\n"
     "  --card VBNV      the platform name the card reports (hmn devices), when it\n"
     "                   differs from the one the file was built for\n"
     "  --max-in N, --max-out N, --max-delay N\n"
@@ -49,6 +50,7 @@ static int hmn_bitstreams_add(int argc, char **argv) {
   meta.max_out = 4096;
   meta.max_delay = 16;
   meta.clock_mhz = 300.0;
+  snprintf(meta.route, sizeof meta.route, "hls");
   const char *dir = NULL, *file = NULL;
   while (hmn_cli_more(&args)) {
     if (hmn_cli_option(&args, "--dir")) {
@@ -56,8 +58,10 @@ static int hmn_bitstreams_add(int argc, char **argv) {
     } else if (hmn_cli_option(&args, "--target")) {
       snprintf(meta.target, sizeof meta.target, "%s", args.value);
     } else if (hmn_cli_option(&args, "--route")) {
-      if (strcmp(args.value, "hls") != 0 && strcmp(args.value, "cl") != 0) {
-        hmn_cli_error(args.command, "--route must be hls or cl, got '%s'", args.value);
+      if (strcmp(args.value, "hls") != 0) {
+        hmn_cli_error(args.command,
+                      "--route must be hls (the OpenCL C route builds no bitstream), got '%s'",
+                      args.value);
         return HMN_EXIT_USAGE;
       }
       snprintf(meta.route, sizeof meta.route, "%s", args.value);

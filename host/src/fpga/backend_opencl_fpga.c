@@ -7,8 +7,8 @@
  * XRT's OpenCL platform, which builds nothing from source, the program
  * comes from a bitstream (opencl_xclbin.c).
  *
- * Per step: the inputs buffer is written, the step's scalars set, the one
- * work-item launched; nothing is read back until a caller asks.
+ * Per step: the inputs buffer (step record and values) is written and the
+ * one work-item launched; nothing is read back until a caller asks.
  */
 #include "fpga/fpga.h"
 #include "fpga/layout.h"
@@ -257,21 +257,13 @@ static int hmn__clf_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
   int rc = HMN_OK;
   if (f->params_stale && (rc = hmn__clf_write_params(layer, err)) != HMN_OK) return rc;
 
-  hmn__fpga_scalars s;
-  hmn__fpga_scalars_of(st, in, &s);
-  hmn__fpga_pack_inputs(cfg, in, f->inputs);
+  hmn__fpga_pack_inputs(st, in, f->inputs);
   /* Blocking: the staging buffer is rewritten by the next step, and the
    * write also waits for the previous step's kernel. */
   const char *what = "writing the inputs";
   cl_int e = clEnqueueWriteBuffer(f->queue, f->buf[HMN__FPGA_INPUTS], CL_TRUE, 0,
                                   hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), f->inputs, 0, NULL,
                                   NULL);
-  const void *scalars[] = {&s.slot,       &s.t_lo,     &s.t_hi,    &s.eta_local,
-                           &s.eta_global, &s.phase_hi, &s.phase_lo};
-  for (cl_uint k = 0; k < sizeof scalars / sizeof scalars[0] && e == CL_SUCCESS; k++) {
-    what = "setting the step's arguments";
-    e = clSetKernelArg(f->kernel, HMN_FPGA_ARG_SLOT + k, 4, scalars[k]);
-  }
   bool launching = false;
   if (e == CL_SUCCESS) {
     const size_t one = 1;

@@ -9,8 +9,8 @@
  * XRT before hmn_xrt_check() has passed: XRT 2.13 aborts the process with
  * an uncaught exception when XILINX_XRT is unset, and hmn never aborts.
  *
- * A step writes the inputs buffer, sets the step's scalars and starts the
- * run; it does not wait for it. Whatever reads or writes the device next
+ * A step writes the inputs buffer (its step record and values) and starts
+ * the run; it does not wait for it. Whatever reads or writes the device next
  * (the next step, a pull, the statistics, a snapshot) waits first.
  */
 #include "fpga/bitstreams.h"
@@ -266,25 +266,10 @@ static int hmn__xrt_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
   int rc = hmn__xrt_wait(layer, err);
   if (rc != HMN_OK) return rc;
   if (x->params_stale && (rc = hmn__xrt_write_params(layer, err)) != HMN_OK) return rc;
-  hmn__fpga_scalars s;
-  hmn__fpga_scalars_of(st, in, &s);
-  hmn__fpga_pack_inputs(cfg, in, x->inputs);
+  hmn__fpga_pack_inputs(st, in, x->inputs);
   if ((rc = hmn__xrt_write(x, HMN__FPGA_INPUTS, x->inputs,
                            hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), err)) != HMN_OK)
     return rc;
-  /* Scalars go through C's variadic promotion: unsigned int stays, float
-   * becomes double, and XRT converts back by the argument's type in the
-   * xclbin. */
-  errno = 0;
-  if (xrtRunSetArg(x->run, HMN_FPGA_ARG_SLOT, (unsigned int)s.slot) != 0 ||
-      xrtRunSetArg(x->run, HMN_FPGA_ARG_T_LO, (unsigned int)s.t_lo) != 0 ||
-      xrtRunSetArg(x->run, HMN_FPGA_ARG_T_HI, (unsigned int)s.t_hi) != 0 ||
-      xrtRunSetArg(x->run, HMN_FPGA_ARG_ETA_LOCAL, (double)s.eta_local) != 0 ||
-      xrtRunSetArg(x->run, HMN_FPGA_ARG_ETA_GLOBAL, (double)s.eta_global) != 0 ||
-      xrtRunSetArg(x->run, HMN_FPGA_ARG_PHASE_HI, (double)s.phase_hi) != 0 ||
-      xrtRunSetArg(x->run, HMN_FPGA_ARG_PHASE_LO, (double)s.phase_lo) != 0)
-    return hmn__fail(err, HMN_EDEVICE, "step %llu on %s: setting the step's arguments: %s",
-                     (unsigned long long)st->t, x->where, hmn__errno_text());
   errno = 0;
   if (xrtRunStart(x->run) != 0) {
     /* Whether the kernel started is unknown. */

@@ -8,9 +8,9 @@
  *     "bitstreams": [ { "file": "hmn_fpga.hw.<platform>.xclbin",
  *       "platform": "<VBNV the xclbin was built for>",
  *       "card": "<VBNV the card reports, when it differs>",
- *       "target": "hw" | "hw_emu" | "sw_emu", "route": "hls" | "cl",
+ *       "target": "hw" | "hw_emu" | "sw_emu", "route": "hls",
  *       "kernel": "hmn_fpga_step", "arguments": ["w", "psi_f", ...],
- *       "abi": 1, "limits": {"max_in": 4096, "max_out": 4096, "max_delay": 16},
+ *       "abi": 3, "limits": {"max_in": 4096, "max_out": 4096, "max_delay": 16},
  *       "clock_mhz": 300, "build": "<the v++ commands>",
  *       "uuid": "<xclbin UUID>", "sha256": "<of the file>" }, ... ] }
  *
@@ -107,37 +107,6 @@ static int hmn__folder_open(const char *dir, const char *name, bool missing_ok, 
   return HMN_OK;
 }
 
-/* The whole of an open regular file, NUL-terminated; at most `max` bytes. */
-static int hmn__read_fd(int fd, const char *path, size_t max, unsigned char **data, size_t *len,
-                        hmn_error *err) {
-  struct stat st;
-  *data = NULL;
-  *len = 0;
-  if (fstat(fd, &st) != 0)
-    return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path, strerror(errno));
-  if (st.st_size < 0 || (uint64_t)st.st_size > max)
-    return hmn__fail(err, HMN_EFORMAT, "'%s' has %lld bytes, more than the %zu it may have", path,
-                     (long long)st.st_size, max);
-  size_t size = (size_t)st.st_size;
-  unsigned char *buf = hmn__calloc(size + 1, 1);
-  if (buf == NULL)
-    return hmn__fail(err, HMN_ENOMEM, "out of memory reading '%s' (%zu bytes)", path, size);
-  size_t got = 0;
-  while (got < size) {
-    ssize_t r = read(fd, buf + got, size - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      hmn__free(buf);
-      return hmn__fail(err, HMN_EIO, "cannot read '%s': %s", path,
-                       r < 0 ? strerror(errno) : "it shrank while being read");
-    }
-    got += (size_t)r;
-  }
-  *data = buf;
-  *len = size;
-  return HMN_OK;
-}
-
 /* Read `name` of the folder whole (hmn__folder_open's rules). */
 static int hmn__read_whole(const char *dir, const char *name, size_t max, bool missing_ok,
                            unsigned char **data, size_t *len, char *path, size_t size,
@@ -147,7 +116,7 @@ static int hmn__read_whole(const char *dir, const char *name, size_t max, bool m
   *len = 0;
   int rc = hmn__folder_open(dir, name, missing_ok, &fd, path, size, err);
   if (rc != HMN_OK || fd < 0) return rc;
-  rc = hmn__read_fd(fd, path, max, data, len, err);
+  rc = hmn__read_fd(fd, path, max, NULL, data, len, err);
   close(fd);
   return rc;
 }

@@ -7,10 +7,12 @@
  */
 #include "fpga/fpga.h"
 
-#include <math.h>
 #include <string.h>
 
-_Static_assert(HMN__FPGA_BUFFERS == HMN_FPGA_ARG_SLOT, "buffer arguments precede the scalars");
+_Static_assert(HMN__FPGA_BUFFERS == HMN_FPGA_ARG_COUNT, "every argument is a buffer");
+_Static_assert(HMN__FPGA_PARAMS == HMN_FPGA_ARG_PARAMS && HMN__FPGA_INPUTS == HMN_FPGA_ARG_INPUTS &&
+                   HMN__FPGA_STATS == HMN_FPGA_ARG_STATS,
+               "the host's argument positions are hmn_fpga_params.h's");
 
 /* Arguments 0 .. 13 in hmn_fpga_params.h's order. */
 static const hmn_array hmn__fpga_arrays[HMN__FPGA_PARAMS] = {
@@ -38,7 +40,8 @@ size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg) {
   case HMN__FPGA_PARAMS:
     return HMN_FPGA_PARAM_WORDS * sizeof(uint32_t);
   case HMN__FPGA_INPUTS:
-    return ((size_t)cfg->n_in + (size_t)cfg->n_mod + (size_t)cfg->d_ctx) * sizeof(float);
+    return ((size_t)HMN_FPGA_IN_X + (size_t)cfg->n_in + (size_t)cfg->n_mod + (size_t)cfg->d_ctx) *
+           sizeof(float);
   case HMN__FPGA_STATS:
     return (HMN_FPGA_S_G_J + (size_t)cfg->n_out) * sizeof(uint32_t);
   default:
@@ -48,9 +51,8 @@ size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg) {
 
 const char *hmn__fpga_arg_name(int arg) {
   static const char *const names[HMN_FPGA_ARG_COUNT] = {
-      "w",      "psi_f",  "psi_s", "phi",   "tau",       "x_hist",     "h",        "b",
-      "c",      "z",      "astro", "sign",  "kappa",     "w_k",        "params",   "inputs",
-      "stats",  "slot",   "t_lo",  "t_hi",  "eta_local", "eta_global", "phase_hi", "phase_lo"};
+      "w", "psi_f", "psi_s", "phi",  "tau",   "x_hist", "h",      "b",    "c",
+      "z", "astro", "sign",  "kappa", "w_k", "params", "inputs", "stats"};
   return arg >= 0 && arg < HMN_FPGA_ARG_COUNT ? names[arg] : "?";
 }
 
@@ -80,31 +82,30 @@ void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS])
   hmn__kernel_params(cfg, out);
 }
 
-void hmn__step_phase_split(const hmn_config *cfg, const hmn_step_input *in, uint64_t t, float *hi,
-                           float *lo) {
-  double phase = in->phase != NULL ? (double)*in->phase : (double)hmn__oscillator_phase(cfg, t);
-  if (!(phase >= 0.0 && phase < HMN__TWO_PI)) {
-    phase = fmod(phase, HMN__TWO_PI);
-    if (phase < 0.0) phase += HMN__TWO_PI;
-  }
-  *hi = (float)phase;
-  *lo = (float)(phase - (double)*hi);
-}
-
-void hmn__fpga_scalars_of(const hmn__state *st, const hmn_step_input *in, hmn__fpga_scalars *out) {
+void hmn__fpga_pack_inputs(const hmn__state *st, const hmn_step_input *in, float *out) {
+  const hmn_config *cfg = &st->cfg;
   uint64_t t = st->t;
-  out->slot = (uint32_t)(t % (uint64_t)st->cfg.delay_len);
-  out->t_lo = (uint32_t)t;
-  out->t_hi = (uint32_t)(t >> 32);
-  out->eta_local = st->eta_local;
-  out->eta_global = st->eta_global;
-  hmn__step_phase_split(&st->cfg, in, t, &out->phase_hi, &out->phase_lo);
-}
-
-void hmn__fpga_pack_inputs(const hmn_config *cfg, const hmn_step_input *in, float *out) {
-  memcpy(out, in->x, (size_t)cfg->n_in * sizeof(float));
-  memcpy(out + cfg->n_in, in->mod, (size_t)cfg->n_mod * sizeof(float));
-  memcpy(out + cfg->n_in + cfg->n_mod, in->ctx, (size_t)cfg->d_ctx * sizeof(float));
+  double phase = in->phase != NULL ? (double)*in->phase : (double)hmn__oscillator_phase(cfg, t);
+  float cos_phase, sin_phase;
+  hmn__pre_cos_sin(phase, &cos_phase, &sin_phase);
+  /* The FPGA kernel derives G and the attention extremes on chip from the
+   * buffers it holds, and steps once per launch: the words that serve the
+   * NDRange kernel alone stay zero (hmn_fpga.h says which it reads). */
+  hmn__step_record rec = {.slot = (uint32_t)(t % (uint64_t)cfg->delay_len),
+                          .t_lo = (uint32_t)t,
+                          .t_hi = (uint32_t)(t >> 32),
+                          .eta_local = st->eta_local,
+                          .eta_global = st->eta_global,
+                          .cos_phase = cos_phase,
+                          .sin_phase = sin_phase,
+                          .e_astro = in->mod[cfg->astro_source],
+                          .steps = 1};
+  memset(out, 0, HMN_FPGA_IN_X * sizeof(float));
+  hmn__step_record_store(&rec, out);
+  float *x = out + HMN_FPGA_IN_X;
+  memcpy(x, in->x, (size_t)cfg->n_in * sizeof(float));
+  memcpy(x + cfg->n_in, in->mod, (size_t)cfg->n_mod * sizeof(float));
+  memcpy(x + cfg->n_in + cfg->n_mod, in->ctx, (size_t)cfg->d_ctx * sizeof(float));
 }
 
 void hmn__fpga_decode_stats(const hmn_config *cfg, const uint32_t *stats, uint64_t t,

@@ -56,23 +56,13 @@ size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim);
 /* The params buffer of a config (hmn_fpga_params.h). */
 void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS]);
 
-/* The scalar arguments of one step, in HMN_FPGA_ARG_SLOT .. order. */
-typedef struct {
-  uint32_t slot, t_lo, t_hi;
-  float eta_local, eta_global, phase_hi, phase_lo;
-} hmn__fpga_scalars;
-void hmn__fpga_scalars_of(const hmn__state *st, const hmn_step_input *in, hmn__fpga_scalars *out);
-/* The inputs buffer: x(t), E(t), C_global(t) back to back. */
-void hmn__fpga_pack_inputs(const hmn_config *cfg, const hmn_step_input *in, float *out);
+/* The inputs buffer of step st->t: the step record (kernels/hmn_iface.h,
+ * HMN_IFACE_STEP), then x(t), E(t), C_global(t) back to back from
+ * HMN_FPGA_IN_X; hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS) bytes. */
+void hmn__fpga_pack_inputs(const hmn__state *st, const hmn_step_input *in, float *out);
 /* Step statistics from the stats buffer, G_j summed in double as ref
  * does. */
 void hmn__fpga_decode_stats(const hmn_config *cfg, const uint32_t *stats, uint64_t t,
                             hmn_step_stats *out);
-
-/* The phase of step t in [0, 2 pi) (given, or the oscillator's) as
- * hi + lo, two floats that keep the precision of the reference's double
- * difference in the phase gate. */
-void hmn__step_phase_split(const hmn_config *cfg, const hmn_step_input *in, uint64_t t, float *hi,
-                           float *lo);
 
 #endif /* HMN_FPGA_HOST_H */

@@ -40,6 +40,10 @@ void hmn__error_text(int errnum, char *buf, size_t size);
  * ("checkpoint "). */
 int hmn__read_file(const char *path, size_t max_bytes, const char *what, unsigned char **data,
                    size_t *len, hmn_error *err);
+/* The same for a file the caller has opened (and still owns): the checks
+ * and the reading of hmn__read_file, `path` only for messages. */
+int hmn__read_fd(int fd, const char *path, size_t max_bytes, const char *what,
+                 unsigned char **data, size_t *len, hmn_error *err);
 /* Replace `path` with `data` atomically (atomic_write.c). */
 int hmn__write_file_atomic(const char *path, const void *data, size_t len, hmn_error *err);
 /* Same, `what` naming the file in messages ("checkpoint "). */
