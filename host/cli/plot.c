@@ -91,7 +91,10 @@ static int hmn_plot_references(hmn_cli_plot_data *d, hmn_agent *agent, uint64_t 
   hmn_error err;
   if (d->task == NULL) {
     hmn_config greedy = *cfg;
-    greedy.action = HMN_ACTION_ARGMAX; /* the one-hot output picks its arm */
+    /* The one-hot output picks its arm; the layer's rule plays no part in
+     * the task's answer, but the config must stay valid with argmax. */
+    greedy.action = HMN_ACTION_ARGMAX;
+    greedy.rule = HMN_RULE_HEBBIAN;
     if (hmn_task_create(hmn_task_names()[cfg->task], &greedy, &d->task, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "--plot: %s", err.message);
       return HMN_EXIT_RUNTIME;
