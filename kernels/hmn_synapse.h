@@ -19,7 +19,7 @@
  * so each lane of a twin computes the scalar function's bits.
  *
  * Randomness is Philox4x32-10 with exactly the reference's layout
- * (SPEC section 4, host/src/rng.c): key = {seed lo, seed hi}, counter =
+ * (SPEC section 4, host/src/core/rng.c): key = {seed lo, seed hi}, counter =
  * {t lo, index, stream, t hi}.
  */
 #ifndef HMN_SYNAPSE_H
