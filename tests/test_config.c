@@ -134,7 +134,7 @@ Test(config, defaults_zero_the_padding) {
 }
 
 Test(config, key_table_lists_every_key_once) {
-  cr_assert_eq(hmn_config_key_count(), 62);
+  cr_assert_eq(hmn_config_key_count(), 65);
   cr_assert_null(hmn_config_key_at(hmn_config_key_count()));
   for (size_t i = 0; i < hmn_config_key_count(); i++) {
     const hmn_config_key_info *k = hmn_config_key_at(i);
@@ -166,7 +166,10 @@ Test(config, key_table_describes_types_and_ranges) {
       {"ctx_rate", "neuron", "float", "[0, 1]"},
       {"target_rate", "neuron", "float", "finite"},
       {"activation", "neuron", "enum", "relu|sigmoid|tanh|linear"},
-      {"rule", "trace", "enum", "hebbian"},
+      {"rule", "trace", "enum", "hebbian|policy"},
+      {"credit", "task", "enum", "now|late"},
+      {"meta_params", "meta", "enum", "both|global"},
+      {"rpe_baseline", "sources", "enum", "global|context"},
       {"attention", "attention", "enum", "softmax|softmax_n|off"},
       {"similarity", "modulation", "enum", "cosine|dot"},
       {"phase_gate", "gate", "bool", "on|off"},
@@ -370,7 +373,7 @@ Test(config, malformed_values_are_refused) {
        "seed must be at most 18446744073709551615, got 18446744073709551616"},
       {"activation", "foo", "activation must be one of relu, sigmoid, tanh, linear, got 'foo'"},
       {"activation", "Tanh", "activation must be one of relu, sigmoid, tanh, linear, got 'Tanh'"},
-      {"rule", "oja", "rule must be one of hebbian, got 'oja'"},
+      {"rule", "oja", "rule must be one of hebbian, policy, got 'oja'"},
       {"attention", "hard", "attention must be one of softmax, softmax_n, off, got 'hard'"},
       {"similarity", "l2", "similarity must be one of cosine, dot, got 'l2'"},
       {"phase_gate", "maybe", "phase_gate must be on or off, got 'maybe'"},
@@ -468,7 +471,7 @@ Test(config, validate_checks_each_key) {
   EXPECT_INVALID(dt, (float)NAN, "dt must be finite, got nan");
   EXPECT_INVALID(rho_slow, (float)INFINITY, "rho_slow must be finite, got inf");
   EXPECT_INVALID(activation, 9, "activation must be one of relu, sigmoid, tanh, linear, got 9");
-  EXPECT_INVALID(rule, 1, "rule must be one of hebbian, got 1");
+  EXPECT_INVALID(rule, 2, "rule must be one of hebbian, policy, got 2");
   EXPECT_INVALID(attention, -1, "attention must be one of softmax, softmax_n, off, got -1");
   EXPECT_INVALID(phase_gate, 2, "phase_gate must be on or off, got 2");
 }
@@ -484,6 +487,9 @@ Test(config, validate_cross_rules) {
     cr_assert_eq(hmn_config_validate(&c, &err), HMN_ECONFIG);
     cr_assert_str_eq(err.message, "w_min must be < w_max, got w_min=1 w_max=-1");
   }
+  EXPECT_INVALID(rule, HMN_RULE_POLICY,
+                 "rule=policy needs action=softmax (the action must be drawn from pi = "
+                 "softmax(z/temperature)), got action=argmax");
   EXPECT_INVALID(astro_source, 5, "astro_source must be < n_mod (3), got 5");
   EXPECT_INVALID(astro_source, 3, "astro_source must be < n_mod (3), got 3");
   EXPECT_INVALID(w_init, 2.0f, "w_init must be <= max(|w_min|, |w_max|) (1), got 2");

@@ -234,8 +234,8 @@ static void assert_same_state(hmn_agent *a, hmn_agent *b, const char *when) {
   size_t sbytes = hmn__sources_bytes(cfg);
   unsigned char *ea = malloc(sbytes), *eb = malloc(sbytes);
   cr_assert(ea != NULL && eb != NULL);
-  hmn__sources_encode(&a->src, ea);
-  hmn__sources_encode(&b->src, eb);
+  hmn__sources_encode(&a->src, cfg, ea);
+  hmn__sources_encode(&b->src, cfg, eb);
   cr_assert_eq(memcmp(ea, eb, sbytes), 0, "%s: modulator sources differ", when);
   free(ea);
   free(eb);

@@ -44,6 +44,8 @@ bool hmn_cli_u64_in(hmn_cli_args *args, const char *name, uint64_t lo, uint64_t 
  * defaults by `hmn run` and `hmn ablate` when no --config is given and
  * the task is the bandit. */
 const char *hmn_cli_phase0_preset(void);
+/* The paper's full rule as "key=value,..." over the preset. */
+const char *hmn_cli_phase0_paper(void);
 int hmn_cli_apply_preset(hmn_config *cfg, hmn_error *err);
 
 void hmn_cli_error(const char *command, const char *fmt, ...)
@@ -55,6 +57,8 @@ void hmn_cli_error(const char *command, const char *fmt, ...)
 int hmn_cmd_run(int argc, char **argv);
 /* `hmn ablate` (cmd_ablate.c): the Phase-3 ablation table on the bandit. */
 int hmn_cmd_ablate(int argc, char **argv);
+/* `hmn baselines` (cmd_baselines.c): HMN beside the bandit baselines. */
+int hmn_cmd_baselines(int argc, char **argv);
 int hmn_cmd_ckpt(int argc, char **argv);
 int hmn_cmd_config(int argc, char **argv);
 int hmn_cmd_devices(int argc, char **argv);

@@ -1,8 +1,13 @@
 /*
  * cmd_ablate.c - `hmn ablate`: the paper's Phase-3 ablations on the
  * bandit. The same runs as `hmn run` (the closed loop, hmn_agent) for a
- * set of variants of one base config, each over several seeds, reported
- * as mean +- sd over the seeds of each run's mean reward and regret.
+ * set of variants of one base config (the paper's full rule), each over
+ * the same paired seeds; each variant against the full rule by a paired
+ * t-test, Holm-corrected over the variants, with the mean difference,
+ * Cohen's d_z and the 95% confidence interval. The variants that change
+ * the update's scale (attention, global attention, gate) are compared
+ * once more at their own tuned eta_global (--tuned), since at the full
+ * rule's rate they test the rate, not the mechanism.
  */
 #include "cli.h"
 
@@ -16,28 +21,33 @@
 static const char hmn_ablate_help[] =
     "usage: hmn ablate [options]\n"
     "\n"
-    "Runs the Phase-3 ablations: the closed loop of hmn run (task bandit, SPSA)\n"
-    "with every mechanism and every neuromodulator source switched off in turn,\n"
-    "all of them off at once (the basic three-factor rule), fixed eta against\n"
-    "SPSA, and a random policy, each over several seeds. Prints the mean +- sd\n"
-    "over seeds of the mean reward and regret per step; deterministic from the\n"
-    "seeds.\n"
+    "Runs the Phase-3 ablations: the closed loop of hmn run on the bandit with\n"
+    "the paper's full rule (the Phase-0 preset with every mechanism on) as the\n"
+    "base, every mechanism and neuromodulator source switched off in turn, all\n"
+    "of them off at once (the Phase-0 preset), fixed eta, SPSA lookahead, the\n"
+    "old reward timing, the Hebbian rule and a random policy, each over the same\n"
+    "seeds. Each variant is compared with the full rule seed by seed: paired\n"
+    "t-test, p Holm-corrected over the variants, mean difference of the reward,\n"
+    "Cohen's d_z and the 95% CI. Deterministic from the seeds.\n"
     "\n"
     "options:\n"
-    "  --seeds N               seeds per variant: seed, seed+1, ... (default: 5)\n"
-    "  --steps N               live steps per run (default: 10000)\n"
+    "  --seeds N               paired seeds: seed, seed+1, ... (default: 20)\n"
+    "  --steps N               live steps per run (default: 20000)\n"
+    "  --tuned                 second table: the full rule and the variants that\n"
+    "                          rescale the update (attention, global attention,\n"
+    "                          gate), each at its own best fixed eta_global from a\n"
+    "                          grid (x1/64 .. x4) tuned on 5 other seeds\n"
     "  --config FILE           base config (see hmn config --defaults)\n"
     "  --set KEY=VALUE         override one key of the base config; may be repeated\n"
     "  --csv FILE              also write the table as CSV\n"
-    "  --backend NAME          ref or opencl (default: ref, the fastest for these\n"
-    "                          small layers on a CPU; results differ from opencl\n"
-    "                          only by rare borderline flips)\n"
+    "  --backend NAME          ref (default) or opencl (the Hebbian rule with\n"
+    "                          credit=late only: it has no forward/learn split)\n"
     "  --device SEL            OpenCL device: index or part of its name\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n";
 
 #define HMN_ABLATE_MAX_SETS 256
-#define HMN_ABLATE_MAX_KEYS 10
+#define HMN_ABLATE_MAX_KEYS 12
 
 /* A variant: the base config with these keys set. */
 typedef struct {
@@ -49,7 +59,7 @@ typedef struct {
  * = 0), so it is the one mechanism this table switches on rather than off;
  * 0.1 lets the NE signal move G_j by about as much as the RPE does. */
 static const hmn_variant hmn_variants[] = {
-    {"full (HMN+SPSA)", {NULL}},
+    {"full rule (paper)", {NULL}},
     {"no local attention", {"attention=off", NULL}},
     {"no global attention", {"global_attention=off", NULL}},
     {"+ astrocytes (NE)", {"astro_lambda=0.1", NULL}},
@@ -60,12 +70,15 @@ static const hmn_variant hmn_variants[] = {
     {"no dopamine (RPE)", {"dopamine=off", NULL}},
     {"no novelty (NE)", {"novelty=off", NULL}},
     {"no uncertainty (ACh)", {"uncertainty=off", NULL}},
-    {"three-factor only",
-     {"attention=off", "global_attention=off", "astro_lambda=0", "delay_len=1", "stochastic=off",
-      "phase_gate=off", "novelty=off", "uncertainty=off", NULL}},
+    {"all off (Phase-0 preset)",
+     {"attention=off", "global_attention=off", "delay_len=1", "rho_slow=0", "stochastic=off",
+      "phase_gate=off", "novelty=off", "uncertainty=off", "eta_global=32", "temperature=0.2",
+      NULL}},
     {"fixed eta", {"estimator=off", NULL}},
-    {"SPSA online", {"meta_mode=online", NULL}},
-    {"random policy", {"action=random", "estimator=off", NULL}},
+    {"SPSA lookahead", {"meta_mode=lookahead", NULL}},
+    {"credit late (old timing)", {"credit=late", NULL}},
+    {"hebbian rule, argmax", {"rule=hebbian", "action=argmax", NULL}},
+    {"random policy", {"rule=hebbian", "action=random", "estimator=off", NULL}},
 };
 #define HMN_VARIANT_COUNT (sizeof hmn_variants / sizeof hmn_variants[0])
 
@@ -78,21 +91,23 @@ typedef struct {
   const char *csv;
   const char *backend;
   const char *device;
-  bool quiet;
+  bool quiet, tuned;
 } hmn_ablate_options;
 
 static int hmn_ablate_parse(hmn_ablate_options *opt, int argc, char **argv, bool *help) {
   hmn_cli_args args;
   hmn_cli_args_init(&args, "hmn ablate", argc, argv);
   memset(opt, 0, sizeof *opt);
-  opt->seeds = 5;
-  opt->steps = 10000;
+  opt->seeds = 20;
+  opt->steps = 20000;
   *help = false;
   while (hmn_cli_more(&args)) {
     if (hmn_cli_flag(&args, "--help") || hmn_cli_flag(&args, "-h")) {
       *help = true;
     } else if (hmn_cli_flag(&args, "--quiet")) {
       opt->quiet = true;
+    } else if (hmn_cli_flag(&args, "--tuned")) {
+      opt->tuned = true;
     } else if (hmn_cli_option(&args, "--seeds")) {
       hmn_cli_u64(&args, "--seeds", &opt->seeds);
     } else if (hmn_cli_option(&args, "--steps")) {
@@ -132,6 +147,18 @@ static int hmn_ablate_base(const hmn_ablate_options *opt, hmn_config *cfg) {
   if (opt->config_path == NULL && hmn_cli_apply_preset(cfg, &err) != HMN_OK) {
     hmn_cli_error("hmn ablate", "%s", err.message);
     return HMN_EXIT_RUNTIME;
+  }
+  /* Over the preset, the paper's full rule: the base every variant is
+   * compared with. */
+  if (opt->config_path == NULL) {
+    char paper[512];
+    snprintf(paper, sizeof paper, "%s", hmn_cli_phase0_paper());
+    for (char *save = NULL, *pair = strtok_r(paper, ",", &save); pair != NULL;
+         pair = strtok_r(NULL, ",", &save))
+      if (hmn_config_set_pair(cfg, pair, &err) != HMN_OK) {
+        hmn_cli_error("hmn ablate", "the paper rule: %s", err.message);
+        return HMN_EXIT_RUNTIME;
+      }
   }
   if (opt->config_path != NULL && hmn_config_load_file(cfg, opt->config_path, &err) != HMN_OK) {
     hmn_cli_error("hmn ablate", "%s", err.message);
@@ -236,9 +263,130 @@ static void hmn_ablate_settings(const hmn_variant *v, char *buf, size_t size) {
   if (len == 0) snprintf(buf, size, "defaults");
 }
 
-typedef struct {
-  hmn_stat reward, regret, eta_local, eta_global;
-} hmn_ablate_row;
+/* Rewards of `cfg` over seeds first_seed .. + n - 1. */
+static int hmn_ablate_seeds(const hmn_config *base_cfg, const char *backend, uint64_t first_seed,
+                            uint64_t n, uint64_t steps, bool progress, const char *label,
+                            double *reward, double *eta_global) {
+  for (uint64_t s = 0; s < n; s++) {
+    hmn_config cfg = *base_cfg;
+    cfg.seed = first_seed + s;
+    if (progress)
+      fprintf(stderr, "\r%-40s seed %llu/%llu   ", label, (unsigned long long)(s + 1),
+              (unsigned long long)n);
+    hmn_ablate_run run;
+    int rc = hmn_ablate_one(&cfg, backend, steps, &run);
+    if (rc != HMN_EXIT_OK) return rc;
+    reward[s] = run.reward;
+    if (eta_global != NULL) eta_global[s] = run.eta_global;
+  }
+  return HMN_EXIT_OK;
+}
+
+/* Paired tests of each row against row 0, Holm over rows 1 .. n - 1. */
+static void hmn_ablate_table(const char *const *names, double *const *reward, int rows,
+                             uint64_t seeds, const double *eta) {
+  hmn_paired_test tests[32];
+  double p[32];
+  hmn_error err;
+  for (int v = 1; v < rows; v++) {
+    if (hmn_paired_t_test(reward[v], reward[0], (int)seeds, &tests[v], &err) != HMN_OK) {
+      tests[v] = (hmn_paired_test){(int)seeds, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    }
+    p[v - 1] = isnan(tests[v].p) ? 1.0 : tests[v].p;
+  }
+  hmn_holm_adjust(p, rows - 1);
+  printf("%-26s  %-17s  %-9s  %-20s  %-7s  %-9s  %-9s  %s\n", "variant", "reward", "diff",
+         "95% CI of diff", "d_z", "p", "p (Holm)", eta != NULL ? "eta_global" : "verdict");
+  hmn_stat base = hmn_ablate_stat(reward[0], seeds);
+  printf("%-26s  %.4f +- %.4f  %-9s  %-20s  %-7s  %-9s  %-9s  ", names[0], base.mean, base.sd,
+         "", "", "", "", "");
+  if (eta != NULL) printf("%.4g", eta[0]);
+  printf("\n");
+  for (int v = 1; v < rows; v++) {
+    hmn_stat st = hmn_ablate_stat(reward[v], seeds);
+    const hmn_paired_test *t = &tests[v];
+    const char *verdict = p[v - 1] >= 0.05 ? "no significant difference"
+                          : t->mean > 0.0  ? "better than the full rule"
+                                           : "worse than the full rule";
+    char ci[48];
+    snprintf(ci, sizeof ci, "[%+.4f, %+.4f]", t->ci_lo, t->ci_hi);
+    printf("%-26s  %.4f +- %.4f  %+.4f    %-20s  %+6.2f  %-9.2g  %-9.2g  ", names[v], st.mean,
+           st.sd, t->mean, ci, t->d_z, t->p, p[v - 1]);
+    if (eta != NULL)
+      printf("%.4g (%s)", eta[v], verdict);
+    else
+      printf("%s", verdict);
+    printf("\n");
+  }
+}
+
+/* The rescaling variants at their own tuned rate: the grid's factors of
+ * the base eta_global. */
+static const double hmn_ablate_grid[] = {1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0, 4.0};
+#define HMN_ABLATE_GRID (sizeof hmn_ablate_grid / sizeof hmn_ablate_grid[0])
+#define HMN_ABLATE_TUNE_SEEDS 5
+#define HMN_ABLATE_TUNE_OFFSET 1000
+
+static int hmn_ablate_tuned(const hmn_ablate_options *opt, const hmn_config *base,
+                            const char *backend, bool progress) {
+  static const hmn_variant scaled[] = {
+      {"full rule (paper)", {NULL}},
+      {"no local attention", {"attention=off", NULL}},
+      {"no global attention", {"global_attention=off", NULL}},
+      {"no phase gate", {"phase_gate=off", NULL}},
+      {"none of the three", {"attention=off", "global_attention=off", "phase_gate=off", NULL}},
+  };
+  enum { ROWS = sizeof scaled / sizeof scaled[0] };
+  const char *names[ROWS];
+  double *reward[ROWS] = {NULL};
+  double eta[ROWS], tune[HMN_ABLATE_TUNE_SEEDS];
+  int rc = HMN_EXIT_OK;
+  for (int v = 0; v < ROWS && rc == HMN_EXIT_OK; v++) {
+    names[v] = scaled[v].name;
+    hmn_config cfg = *base;
+    hmn_error err;
+    cfg.estimator = HMN_EST_OFF;
+    for (int k = 0; scaled[v].sets[k] != NULL; k++)
+      if (hmn_config_set_pair(&cfg, scaled[v].sets[k], &err) != HMN_OK) {
+        hmn_cli_error("hmn ablate", "%s", err.message);
+        return HMN_EXIT_RUNTIME;
+      }
+    double best = -1.0;
+    for (size_t g = 0; g < HMN_ABLATE_GRID && rc == HMN_EXIT_OK; g++) {
+      hmn_config c = cfg;
+      c.eta_global = (float)(base->eta_global * hmn_ablate_grid[g]);
+      char label[80];
+      snprintf(label, sizeof label, "tuning %s, eta_global %.3g", scaled[v].name,
+               (double)c.eta_global);
+      rc = hmn_ablate_seeds(&c, backend, base->seed + HMN_ABLATE_TUNE_OFFSET,
+                            HMN_ABLATE_TUNE_SEEDS, opt->steps, progress, label, tune, NULL);
+      double m = hmn_ablate_stat(tune, HMN_ABLATE_TUNE_SEEDS).mean;
+      if (rc == HMN_EXIT_OK && m > best) {
+        best = m;
+        eta[v] = c.eta_global;
+      }
+    }
+    if (rc != HMN_EXIT_OK) break;
+    cfg.eta_global = (float)eta[v];
+    if ((reward[v] = calloc(opt->seeds, sizeof(double))) == NULL) {
+      hmn_cli_error("hmn ablate", "out of memory");
+      rc = HMN_EXIT_RUNTIME;
+      break;
+    }
+    rc = hmn_ablate_seeds(&cfg, backend, base->seed, opt->seeds, opt->steps, progress,
+                          scaled[v].name, reward[v], NULL);
+  }
+  if (progress) fprintf(stderr, "\r%-70s\r", "");
+  if (rc == HMN_EXIT_OK) {
+    printf("\nat their own rate: fixed eta_global, the best of x1/64 .. x4 the base's on seeds "
+           "%llu..%llu (mean reward), then compared on the paired seeds\n\n",
+           (unsigned long long)(base->seed + HMN_ABLATE_TUNE_OFFSET),
+           (unsigned long long)(base->seed + HMN_ABLATE_TUNE_OFFSET + HMN_ABLATE_TUNE_SEEDS - 1));
+    hmn_ablate_table(names, reward, ROWS, opt->seeds, eta);
+  }
+  for (int v = 0; v < ROWS; v++) free(reward[v]);
+  return rc;
+}
 
 int hmn_cmd_ablate(int argc, char **argv) {
   hmn_ablate_options opt;
@@ -248,6 +396,10 @@ int hmn_cmd_ablate(int argc, char **argv) {
   if (help) {
     fputs(hmn_ablate_help, stdout);
     return HMN_EXIT_OK;
+  }
+  if (opt.seeds < 2) {
+    hmn_cli_error("hmn ablate", "--seeds must be at least 2 for the paired tests");
+    return HMN_EXIT_USAGE;
   }
   char backend[256];
   if ((rc = hmn_ablate_backend(&opt, backend, sizeof backend)) != HMN_EXIT_OK) return rc;
@@ -277,61 +429,46 @@ int hmn_cmd_ablate(int argc, char **argv) {
     hmn_cli_error("hmn ablate", "cannot write --csv file '%s': %s", opt.csv, strerror(errno));
     return HMN_EXIT_RUNTIME;
   }
-  double *vals = calloc(4 * (size_t)opt.seeds, sizeof(double));
-  hmn_ablate_row *rows = calloc(HMN_VARIANT_COUNT, sizeof *rows);
-  if (vals == NULL || rows == NULL) {
+  double *vals = calloc(2 * HMN_VARIANT_COUNT * (size_t)opt.seeds, sizeof(double));
+  double *reward[HMN_VARIANT_COUNT], *eta_g[HMN_VARIANT_COUNT];
+  const char *names[HMN_VARIANT_COUNT];
+  if (vals == NULL) {
     hmn_cli_error("hmn ablate", "out of memory for %llu seeds", (unsigned long long)opt.seeds);
     rc = HMN_EXIT_RUNTIME;
     goto done;
   }
   for (size_t v = 0; v < HMN_VARIANT_COUNT; v++) {
-    double *rew = vals, *reg = vals + opt.seeds, *el = vals + 2 * opt.seeds,
-           *eg = vals + 3 * opt.seeds;
-    for (uint64_t s = 0; s < opt.seeds; s++) {
-      hmn_config cfg = cfgs[v];
-      cfg.seed = base.seed + s;
-      if (progress)
-        fprintf(stderr, "\rvariant %zu/%zu, seed %llu/%llu: %-24s", v + 1,
-                (size_t)HMN_VARIANT_COUNT, (unsigned long long)(s + 1),
-                (unsigned long long)opt.seeds, hmn_variants[v].name);
-      hmn_ablate_run run;
-      if ((rc = hmn_ablate_one(&cfg, backend, opt.steps, &run)) != HMN_EXIT_OK) goto done;
-      rew[s] = run.reward;
-      reg[s] = run.regret;
-      el[s] = run.eta_local;
-      eg[s] = run.eta_global;
-    }
-    rows[v] = (hmn_ablate_row){hmn_ablate_stat(rew, opt.seeds), hmn_ablate_stat(reg, opt.seeds),
-                               hmn_ablate_stat(el, opt.seeds), hmn_ablate_stat(eg, opt.seeds)};
+    names[v] = hmn_variants[v].name;
+    reward[v] = vals + 2 * v * opt.seeds;
+    eta_g[v] = reward[v] + opt.seeds;
+    rc = hmn_ablate_seeds(&cfgs[v], backend, base.seed, opt.seeds, opt.steps, progress, names[v],
+                          reward[v], eta_g[v]);
+    if (rc != HMN_EXIT_OK) goto done;
   }
   if (progress) fprintf(stderr, "\r%-70s\r", "");
 
-  printf("hmn ablate: task bandit (%s), %llu seeds (%llu..%llu), %llu steps each, backend %s\n",
+  printf("hmn ablate: task bandit (%s), %llu paired seeds (%llu..%llu), %llu steps each, backend "
+         "%s\n",
          base.bandit == HMN_BANDIT_SWITCHING ? "switching" : "stationary",
          (unsigned long long)opt.seeds, (unsigned long long)base.seed,
          (unsigned long long)(base.seed + opt.seeds - 1), (unsigned long long)opt.steps, backend);
-  printf("mean per step over each run, then mean +- sd over the seeds; eta: final, mean\n\n");
-  printf("%-22s  %-17s  %-17s  %-10s  %-10s\n", "variant", "reward", "regret", "eta_local",
-         "eta_global");
-  for (size_t v = 0; v < HMN_VARIANT_COUNT; v++) {
-    const hmn_ablate_row *r = &rows[v];
-    printf("%-22s  %.4f +- %.4f   %.4f +- %.4f   %-10.3g  %-10.3g\n", hmn_variants[v].name,
-           r->reward.mean, r->reward.sd, r->regret.mean, r->regret.sd, r->eta_local.mean,
-           r->eta_global.mean);
-  }
+  printf("base: %s; meta-learning %s%s\n",
+         opt.config_path != NULL ? "the config file" : "the paper's full rule over the Phase-0 preset",
+         base.estimator == HMN_EST_OFF ? "off" : "SPSA ",
+         base.estimator == HMN_EST_OFF ? "" : base.meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
+  printf("reward: mean per step of a run, mean +- sd over seeds; diff: variant - full rule, "
+         "paired by seed; p: two-sided paired t-test, Holm over the %zu variants\n\n",
+         (size_t)HMN_VARIANT_COUNT - 1);
+  hmn_ablate_table(names, reward, (int)HMN_VARIANT_COUNT, opt.seeds, NULL);
   if (csv != NULL) {
-    bool ok = fprintf(csv,
-                      "variant,settings,seeds,steps,reward_mean,reward_sd,regret_mean,regret_sd,"
-                      "eta_local_mean,eta_global_mean\n") >= 0;
+    bool ok = fprintf(csv, "variant,settings,seed,steps,reward,eta_global\n") >= 0;
     for (size_t v = 0; v < HMN_VARIANT_COUNT; v++) {
-      const hmn_ablate_row *r = &rows[v];
       char settings[512];
       hmn_ablate_settings(&hmn_variants[v], settings, sizeof settings);
-      ok = ok && fprintf(csv, "%s,%s,%llu,%llu,%.6f,%.6f,%.6f,%.6f,%.6g,%.6g\n",
-                         hmn_variants[v].name, settings, (unsigned long long)opt.seeds,
-                         (unsigned long long)opt.steps, r->reward.mean, r->reward.sd,
-                         r->regret.mean, r->regret.sd, r->eta_local.mean,
-                         r->eta_global.mean) >= 0;
+      for (uint64_t s = 0; s < opt.seeds; s++)
+        ok = ok && fprintf(csv, "%s,%s,%llu,%llu,%.6f,%.6g\n", names[v], settings,
+                           (unsigned long long)(base.seed + s), (unsigned long long)opt.steps,
+                           reward[v][s], eta_g[v][s]) >= 0;
     }
     if (!ok || fflush(csv) != 0) {
       hmn_cli_error("hmn ablate", "cannot write --csv file '%s': %s", opt.csv, strerror(errno));
@@ -340,6 +477,7 @@ int hmn_cmd_ablate(int argc, char **argv) {
       printf("\ncsv: %s\n", opt.csv);
     }
   }
+  if (rc == HMN_EXIT_OK && opt.tuned) rc = hmn_ablate_tuned(&opt, &base, backend, progress);
 done:
   if (progress && rc != HMN_EXIT_OK) fputc('\n', stderr);
   if (csv != NULL && fclose(csv) != 0 && rc == HMN_EXIT_OK) {
@@ -347,6 +485,5 @@ done:
     rc = HMN_EXIT_RUNTIME;
   }
   free(vals);
-  free(rows);
   return rc;
 }

@@ -27,8 +27,8 @@ static const char hmn_run_help[] =
     "  --set KEY=VALUE         override one config key; may be repeated\n"
     "  --steps N               live steps this invocation runs (default: 20000)\n"
     "  --seed S                run seed (overrides the config's seed)\n"
-    "  --backend NAME          opencl or ref (default: opencl where an OpenCL\n"
-    "                          device exists, else ref)\n"
+    "  --backend NAME          opencl or ref (default: ref for the bandit and a\n"
+    "                          resume; else opencl where an OpenCL device exists)\n"
     "  --device SEL            OpenCL device: index or part of its name, see\n"
     "                          hmn devices (default: $HMN_DEVICE, else a GPU)\n"
     "  --csv FILE              one row per completed window: step, reward, regret,\n"
@@ -164,9 +164,15 @@ static double hmn_now(void) {
 }
 
 /* The backend spec for hmn_agent_create: opencl where a device exists
- * (or one was named), else ref with a note; "opencl:SEL" for --device. */
-static int hmn_run_backend(const hmn_run_options *opt, char *buf, size_t size) {
+ * (or one was named), else ref with a note; "opencl:SEL" for --device.
+ * The bandit (and a resume, whose task the checkpoint holds) defaults to
+ * ref: its rule learns after the outcome through the forward/learn split,
+ * which ref has, and a 64 x 4 layer steps faster on the host than a
+ * kernel launch takes. */
+static int hmn_run_backend(const hmn_run_options *opt, bool host_default, char *buf,
+                           size_t size) {
   const char *backend = opt->backend;
+  if (backend == NULL && opt->device == NULL && host_default) backend = "ref";
   if (backend == NULL && opt->device == NULL) {
     size_t count = 0;
     hmn_error err;
@@ -323,6 +329,12 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
   printf("hmn run: task %s, backend %s (%s), %d inputs x %d neurons, seed %llu\n",
          hmn_task_name(hmn_agent_task(agent)), hmn_layer_backend(layer), hmn_layer_device(layer),
          cfg->n_in, cfg->n_out, (unsigned long long)cfg->seed);
+  if (opt->config_path == NULL && opt->resume == NULL && cfg->task == HMN_TASK_BANDIT)
+    printf("  config      the Phase-0 preset (hmn config --phase0)%s: rule %s, credit %s, "
+           "eta_global by SPSA %s\n",
+           opt->n_sets > 0 ? " with --set" : "", cfg->rule == HMN_RULE_POLICY ? "policy" : "hebbian",
+           cfg->credit == HMN_CREDIT_NOW ? "now" : "late",
+           cfg->meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
   printf("  steps       %llu (t %llu -> %llu)", (unsigned long long)steps,
          (unsigned long long)tot->t_start, (unsigned long long)tot->t_end);
   if (probe > 0) printf(", plus %llu lookahead probe steps", (unsigned long long)probe);
@@ -331,6 +343,19 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
     printf("  reward      %.4f mean per step\n", tot->reward / (double)tot->rewarded_steps);
     printf("  regret      %.4f mean expected regret per step\n",
            tot->regret / (double)tot->rewarded_steps);
+    /* The same steps' draws under the oracle and a random policy: the
+     * two ends a reward is judged between. */
+    double oracle, random;
+    hmn_error err;
+    if (cfg->task == HMN_TASK_BANDIT &&
+        hmn_baseline_run(cfg, HMN_BASELINE_ORACLE, tot->t_start, steps, 0, NULL, &oracle, &err) ==
+            HMN_OK &&
+        hmn_baseline_run(cfg, HMN_BASELINE_RANDOM, tot->t_start, steps, 0, NULL, &random, &err) ==
+            HMN_OK)
+      printf("  same draws  oracle %.4f, random %.4f: %.1f%% of the gap closed (hmn baselines "
+             "for more)\n",
+             oracle, random,
+             100.0 * (tot->reward / (double)tot->rewarded_steps - random) / (oracle - random));
   }
   const char *est = hmn_agent_meta_active(agent) ? "tuned by the meta-learner" : "fixed";
   printf("  eta         local %.6g, global %.6g (%s)\n", (double)eta_l, (double)eta_g, est);
@@ -438,8 +463,11 @@ int hmn_cmd_run(int argc, char **argv) {
     fputs(hmn_run_help, stdout);
     return HMN_EXIT_OK;
   }
+  hmn_config cfg;
+  if (opt.resume == NULL && (rc = hmn_run_build_config(&opt, &cfg)) != HMN_EXIT_OK) return rc;
   char backend[256];
-  if ((rc = hmn_run_backend(&opt, backend, sizeof backend)) != HMN_EXIT_OK) return rc;
+  bool host_default = opt.resume != NULL || cfg.task == HMN_TASK_BANDIT;
+  if ((rc = hmn_run_backend(&opt, host_default, backend, sizeof backend)) != HMN_EXIT_OK) return rc;
   opt.backend = backend;
   hmn_agent *agent = NULL;
   hmn_error err;
@@ -456,8 +484,6 @@ int hmn_cmd_run(int argc, char **argv) {
       return HMN_EXIT_USAGE;
     }
   } else {
-    hmn_config cfg;
-    if ((rc = hmn_run_build_config(&opt, &cfg)) != HMN_EXIT_OK) return rc;
     if (hmn_agent_create(&cfg, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
       return err.status == HMN_EBACKEND ? HMN_EXIT_USAGE : HMN_EXIT_RUNTIME;

@@ -16,6 +16,7 @@ static const char hmn_usage[] =
     "commands:\n"
     "  run       run a layer on a task (default: the switching bandit, eta tuned by SPSA)\n"
     "  ablate    the ablation table: each mechanism off in turn, over several seeds\n"
+    "  baselines HMN beside oracle, random and classic bandit algorithms, same draws\n"
     "  ckpt      inspect checkpoints (hmn ckpt info FILE)\n"
     "  config    print configurations (hmn config --defaults)\n"
     "  devices   list the OpenCL devices and Alveo cards (hmn run --device takes an index)\n"
@@ -117,6 +118,7 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "run") == 0) return hmn_cmd_run(argc - 2, argv + 2);
   if (strcmp(cmd, "ablate") == 0) return hmn_cmd_ablate(argc - 2, argv + 2);
+  if (strcmp(cmd, "baselines") == 0) return hmn_cmd_baselines(argc - 2, argv + 2);
   if (strcmp(cmd, "ckpt") == 0) return hmn_cmd_ckpt(argc - 2, argv + 2);
   if (strcmp(cmd, "config") == 0) return hmn_cmd_config(argc - 2, argv + 2);
   if (strcmp(cmd, "devices") == 0) return hmn_cmd_devices(argc - 2, argv + 2);

@@ -65,12 +65,21 @@ typedef struct {
 typedef enum { HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR } hmn_activation;
 typedef enum { HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF } hmn_attention_mode;
 typedef enum { HMN_SIM_COSINE, HMN_SIM_DOT } hmn_similarity;
-typedef enum { HMN_RULE_HEBBIAN } hmn_rule;
+typedef enum { HMN_RULE_HEBBIAN, HMN_RULE_POLICY } hmn_rule;
 typedef enum { HMN_TASK_STREAM, HMN_TASK_BANDIT } hmn_task_kind;
 typedef enum { HMN_BANDIT_SWITCHING, HMN_BANDIT_STATIONARY } hmn_bandit_variant;
 typedef enum { HMN_ACTION_ARGMAX, HMN_ACTION_SOFTMAX, HMN_ACTION_RANDOM } hmn_action_rule;
 typedef enum { HMN_EST_OFF, HMN_EST_SPSA, HMN_EST_FD, HMN_EST_REINFORCE } hmn_estimator;
 typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE } hmn_meta_mode;
+/* When a closed loop's reward reaches the learning step: `now`, the
+ * step that earned it (forward, action, reward, E, learn); `late`, as
+ * E_DA of the next step (one fused step before the action). */
+typedef enum { HMN_CREDIT_NOW, HMN_CREDIT_LATE } hmn_credit;
+/* The dopamine source's reward expectation: one for all steps, or one
+ * per context (the largest entry of C_global), a critic of the context. */
+typedef enum { HMN_RPE_GLOBAL, HMN_RPE_CONTEXT } hmn_rpe_baseline;
+/* Both rates, or eta_global alone (eta_local stays at its config value). */
+typedef enum { HMN_META_PARAMS_BOTH, HMN_META_PARAMS_GLOBAL } hmn_meta_params;
 
 typedef struct {
   /* [shape] */
@@ -123,13 +132,15 @@ typedef struct {
   int32_t context_steps; /* steps each context is shown (a trial's length) */
   int32_t switch_period; /* P: steps between redraws of the arm probabilities */
   int32_t action;        /* hmn_action_rule */
-  float temperature;     /* softmax action temperature */
+  float temperature;     /* softmax action temperature; also pi's for rule policy */
+  int32_t credit;        /* hmn_credit */
   /* [sources]: neuromodulator sources for tasks with a reward */
   int32_t dopamine;      /* 0 off, 1 on: E_DA = r - rbar */
   int32_t novelty;       /* 0 off, 1 on: E_NE from the input's distance to its mean */
   int32_t uncertainty;   /* 0 off, 1 on: E_ACh from the running reward variance */
   float reward_rate;     /* EMA rate of rbar and of the reward variance */
   float novelty_rate;    /* EMA rate of the input mean and of the novelty baseline */
+  int32_t rpe_baseline;  /* hmn_rpe_baseline: what the RPE's expectation is conditioned on */
   /* [meta]: dual meta-learning of eta_local, eta_global (SPEC section 6) */
   int32_t estimator;     /* hmn_estimator */
   int32_t meta_mode;     /* hmn_meta_mode */
@@ -139,6 +150,7 @@ typedef struct {
   float meta_alpha, meta_gamma;
   float eta_min, eta_max; /* bounds of both learning rates */
   int32_t log_eta;       /* 0 off, 1 on: search in ln(eta) */
+  int32_t meta_params;   /* hmn_meta_params: which rates the meta-learner tunes */
 } hmn_config;
 
 /* Fill every field with its default. */
@@ -247,6 +259,29 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
  * stepped. */
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
                         hmn_error *err);
+/* The step in two halves (SPEC section 3, "Forward, then learn").
+ * hmn_layer_forward computes eq 1 for x(t) and copies z (N_out floats)
+ * to `z` (may be NULL); it changes no state but the kept x(t) and z.
+ * hmn_layer_learn then runs the rest of step t with E(t), C_global(t),
+ * Phi(t) and the action taken: the same state and bits as one
+ * hmn_layer_step with x, mod, ctx, phase given together. Rule `policy`
+ * needs the action (0 .. N_out - 1), so it steps only this way; with
+ * rule `hebbian` the action is ignored (-1 is fine). Backends without
+ * the split (see hmn_layer_has_split) answer HMN_EUNSUPPORTED. */
+typedef struct {
+  const float *mod;      /* E, K values */
+  const float *ctx;      /* C_global, D_c values */
+  const float *phase;    /* Phi(t) or NULL */
+  int32_t action;        /* the action taken from z(t), or -1 */
+} hmn_learn_input;
+
+/* z is handed out, not stored: hmn_layer_output still gives the z of the
+ * last whole step until learn completes this one. */
+int hmn_layer_forward(hmn_layer *layer, const float *x, float *z, hmn_error *err);
+/* HMN_EINVAL (nothing changed) without a forward of the same step. */
+int hmn_layer_learn(hmn_layer *layer, const hmn_learn_input *in, hmn_error *err);
+/* 1 when the layer's backend has forward/learn (ref), else 0. */
+int hmn_layer_has_split(const hmn_layer *layer);
 /* Copy the last activation z (N_out floats). */
 int hmn_layer_output(hmn_layer *layer, float *z, hmn_error *err);
 int hmn_layer_stats(hmn_layer *layer, hmn_step_stats *stats, hmn_error *err);
@@ -473,6 +508,62 @@ int hmn_task_has_feedback(const hmn_task *task);
 int hmn_task_feedback(hmn_task *task, uint64_t t, const float *z, hmn_feedback *fb,
                       hmn_error *err);
 
+/* Bandit baselines on the same draws as the closed loop of the same
+ * config (baselines.c): the contexts and reward draws of steps t are the
+ * task's, so a baseline and hmn run of one seed face the same bandit.
+ * Each decides from the context it sees (the input pattern) and the
+ * rewards it earned:
+ *   oracle         the arm of highest p(c, a) at t (knows the bandit);
+ *   random         the task's own uniform action (action = random);
+ *   egreedy        epsilon 0.1, sample means per context, no forgetting;
+ *   ucb1           UCB1 per context (Auer et al. 2002), no forgetting;
+ *   swucb          sliding-window UCB over the last switch_period steps;
+ *   dts            discounted Thompson, Beta posteriors per context
+ *                  decayed by 0.99 at each visit of the context;
+ *   ts_switch      Thompson told the switch times: posteriors reset at
+ *                  every switch (an upper reference no learner gets).
+ * Their own random draws come from the task stream at counters no step
+ * reaches, so a baseline is a pure function of (seed, steps). */
+typedef enum {
+  HMN_BASELINE_ORACLE,
+  HMN_BASELINE_RANDOM,
+  HMN_BASELINE_EGREEDY,
+  HMN_BASELINE_UCB1,
+  HMN_BASELINE_SWUCB,
+  HMN_BASELINE_DTS,
+  HMN_BASELINE_TS_SWITCH,
+  HMN_BASELINE_COUNT
+} hmn_baseline;
+
+const char *hmn_baseline_name(int which);
+/* Runs baseline `which` over steps t_begin .. t_begin + steps - 1 of the
+ * bandit of `cfg` (task must be bandit). `*mean_reward` gets the mean
+ * reward per step; `window_reward`, if not NULL, gets the mean reward of
+ * each `window` steps (steps / window values, the last partial one
+ * dropped). */
+int hmn_baseline_run(const hmn_config *cfg, int which, uint64_t t_begin, uint64_t steps,
+                     uint64_t window, double *window_reward, double *mean_reward,
+                     hmn_error *err);
+
+/* Statistics for comparing runs over paired seeds (statistics.c). */
+/* P(T <= t) for Student's t with `df` > 0 degrees of freedom. */
+double hmn_student_t_cdf(double t, double df);
+/* The t with P(T <= t) = p, 0 < p < 1. */
+double hmn_student_t_quantile(double p, double df);
+
+/* Paired comparison of a[i] with b[i], i < n (n >= 2): differences
+ * d = a - b, their mean, sd (n - 1), Student's t, its two-sided p,
+ * Cohen's d_z = mean / sd, and the 95% confidence interval of the mean. */
+typedef struct {
+  int n;
+  double mean, sd, t, p, d_z, ci_lo, ci_hi;
+} hmn_paired_test;
+int hmn_paired_t_test(const double *a, const double *b, int n, hmn_paired_test *out,
+                      hmn_error *err);
+/* Holm's step-down adjustment of m p-values, in place: each becomes the
+ * smallest family-wise level at which its hypothesis is rejected. */
+void hmn_holm_adjust(double *p, int m);
+
 /* ------------------------------------------------------------------ */
 /* The closed loop (SPEC section 6): a layer driven by its configured
  * task (config key `task`), with the E_k of a rewarding task from the
@@ -483,7 +574,13 @@ int hmn_task_feedback(hmn_task *task, uint64_t t, const float *z, hmn_feedback *
  * iteration: in `lookahead` mode the probes run on snapshots of the
  * layer and of the sources over the window's own steps, then the window
  * runs live at the updated rates; in `online` mode the window itself is
- * the next probe. Tasks without a reward (stream) keep eta fixed. */
+ * the next probe. Tasks without a reward (stream) keep eta fixed.
+ * A step of a rewarding task on a backend with the forward/learn split:
+ * forward, the action and reward, E(t) from the sources, learn (credit =
+ * now: the reward's RPE reaches the step that earned it); with credit =
+ * late, E(t) comes before the step and carries the previous reward's RPE.
+ * Backends without the split run only credit = late (creation refuses
+ * credit = now there, naming the backend). */
 
 typedef struct hmn_agent hmn_agent;
 

@@ -64,6 +64,13 @@ typedef struct hmn__backend_ops {
   /* Optional: `count` checked steps at once (hmn_layer_step_many);
    * NULL steps one at a time. */
   int (*step_many)(hmn_layer *layer, const hmn_step_input *in, size_t count, hmn_error *err);
+  /* Optional, both or neither: the step in two halves (hmn_layer_forward,
+   * hmn_layer_learn). forward computes z for x(t) and changes no state;
+   * learn is the whole step t (x as given to forward) with the action
+   * for rules that need it. NULL: the backend has no split, and rules
+   * other than hebbian are refused at layer creation. */
+  int (*forward)(hmn_layer *layer, const float *x, float *z, hmn_error *err);
+  int (*learn)(hmn_layer *layer, const hmn_step_input *in, int32_t action, hmn_error *err);
   /* Device -> host copy of one array (no-op where host is the truth). */
   int (*pull)(hmn_layer *layer, hmn_array which, hmn_error *err);
   /* Host -> device copy of one array. */
@@ -100,6 +107,10 @@ struct hmn_layer {
   char *device_selector;
   /* The saved snapshot, or NULL (snapshot.c). */
   hmn__snapshot *snap;
+  /* x(t) kept by hmn_layer_forward for hmn_layer_learn (split.c). */
+  float *fwd_x;
+  bool fwd_pending;
+  uint64_t fwd_t;
 };
 
 extern const hmn__backend_ops hmn__backend_ref;
@@ -181,6 +192,14 @@ int hmn__step_check_input(const hmn_config *cfg, const hmn_step_input *in, uint6
                           hmn_error *err);
 /* The whole step on a host state. */
 int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err);
+/* The same with the action taken (-1: none; rule policy needs one). */
+int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t action,
+                         hmn_error *err);
+/* Eq 1 for x(t) at the state's t into z (N_out), no state changed. */
+int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err);
+/* pi = softmax(z / temperature) over the neurons (rule policy). */
+void hmn__ref_policy(const float *z, int n_out, float temperature, float *pi);
+float hmn__ref_kappa(float xhat, float post);
 
 /* ---- tasks (task.c, and one file per task beyond stream) ---- */
 typedef struct hmn__task_ops {
@@ -245,6 +264,10 @@ typedef struct {
   float rpe;     /* r - rbar of the last outcome: E_DA of the next step */
   float usual;   /* EMA of the novelty, the baseline it is measured against */
   float *x_mean; /* N_in: EMA of the input */
+  int d_ctx;
+  float *rbar_ctx; /* D_c: reward expectation per context (rpe_baseline context),
+                    * in the allocation of x_mean */
+  int ctx_index;   /* the context of the step being credited */
 } hmn__sources;
 
 int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err);
@@ -258,10 +281,13 @@ void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach);
 /* E(t) for the step that shows input x (n_mod values), and the update
  * of the input statistics by x. */
 void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod);
+/* The context the next outcome belongs to: the largest entry of C_global
+ * (rpe_baseline = context keeps a reward expectation per context). */
+void hmn__sources_context(hmn__sources *src, const hmn_config *cfg, const float *ctx);
 /* The outcome of the step: reward r. */
 void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward);
 size_t hmn__sources_bytes(const hmn_config *cfg);
-void hmn__sources_encode(const hmn__sources *src, unsigned char *out);
+void hmn__sources_encode(const hmn__sources *src, const hmn_config *cfg, unsigned char *out);
 /* Validates, then fills `src` (already initialised for cfg); on error
  * `src` is unchanged and the message names the file and section. */
 int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckpt_blob *blob,

@@ -26,7 +26,10 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
 #define HMN__CHOICES_activation(X)                                        \
   X(relu, HMN_ACT_RELU) X(sigmoid, HMN_ACT_SIGMOID) X(tanh, HMN_ACT_TANH) \
   X(linear, HMN_ACT_LINEAR)
-#define HMN__CHOICES_rule(X) X(hebbian, HMN_RULE_HEBBIAN)
+#define HMN__CHOICES_rule(X) X(hebbian, HMN_RULE_HEBBIAN) X(policy, HMN_RULE_POLICY)
+#define HMN__CHOICES_credit(X) X(now, HMN_CREDIT_NOW) X(late, HMN_CREDIT_LATE)
+#define HMN__CHOICES_rpe_baseline(X) X(global, HMN_RPE_GLOBAL) X(context, HMN_RPE_CONTEXT)
+#define HMN__CHOICES_meta_params(X) X(both, HMN_META_PARAMS_BOTH) X(global, HMN_META_PARAMS_GLOBAL)
 #define HMN__CHOICES_attention(X) \
   X(softmax, HMN_ATTN_SOFTMAX) X(softmax_n, HMN_ATTN_SOFTMAX_N) X(off, HMN_ATTN_OFF)
 #define HMN__CHOICES_similarity(X) X(cosine, HMN_SIM_COSINE) X(dot, HMN_SIM_DOT)
@@ -51,6 +54,9 @@ static const char *const hmn__names_bandit[] = {HMN__CHOICES_bandit(HMN__CHOICE_
 static const char *const hmn__names_action[] = {HMN__CHOICES_action(HMN__CHOICE_AT)};
 static const char *const hmn__names_estimator[] = {HMN__CHOICES_estimator(HMN__CHOICE_AT)};
 static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__CHOICE_AT)};
+static const char *const hmn__names_credit[] = {HMN__CHOICES_credit(HMN__CHOICE_AT)};
+static const char *const hmn__names_rpe_baseline[] = {HMN__CHOICES_rpe_baseline(HMN__CHOICE_AT)};
+static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HMN__CHOICE_AT)};
 
 /* ------------------------------------------------------------------ */
 /* The key table. Columns: section, key (also the hmn_config field),
@@ -79,7 +85,8 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
   X(neuron, target_rate, FLOAT, "0.1", FINITE(), "target activity z* of the bias")        \
   X(neuron, inhibitory_fraction, FLOAT, "0", IN(0, 1),                                    \
     "share of neurons with sign s_j = -1")                                                \
-  X(trace, rule, ENUM, "hebbian", ONE_OF(rule), "eligibility trace rule")                 \
+  X(trace, rule, ENUM, "hebbian", ONE_OF(rule),                                           \
+    "eligibility kappa: hebbian xhat*z, or policy xhat*(1[j=a]-pi_j), pi=softmax(z/temperature)") \
   X(trace, tau_fast, FLOAT, "5", GT(0), "time constant of the fast trace psi_f")          \
   X(trace, tau_slow, FLOAT, "50", GT(0), "time constant of the slow trace psi_s")         \
   X(trace, rho_fast, FLOAT, "1", FINITE(), "weight rho_f of the fast trace")              \
@@ -119,7 +126,10 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
     "steps between redraws of the arm probabilities (switching bandit)")                  \
   X(task, action, ENUM, "argmax", ONE_OF(action),                                         \
     "how the bandit action is taken from z (random: a baseline that ignores z)")          \
-  X(task, temperature, FLOAT, "0.05", GT(0), "temperature of the softmax action rule")    \
+  X(task, temperature, FLOAT, "0.05", GT(0),                                              \
+    "temperature of the softmax action rule, and of pi for rule policy")                  \
+  X(task, credit, ENUM, "now", ONE_OF(credit),                                            \
+    "reward credit: now (to the step that earned it) or late (as E_DA of the next step)") \
   X(sources, dopamine, BOOL, "on", ONOFF(), "dopamine source: reward-prediction error")   \
   X(sources, novelty, BOOL, "on", ONOFF(),                                                \
     "norepinephrine source: distance of the input from its running mean")                 \
@@ -129,6 +139,8 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
     "EMA rate of the reward expectation and variance")                                    \
   X(sources, novelty_rate, FLOAT, "0.01", IN(0, 1),                                       \
     "EMA rate of the input mean and of the usual novelty")                                \
+  X(sources, rpe_baseline, ENUM, "global", ONE_OF(rpe_baseline),                          \
+    "reward expectation of the RPE: global, or per context (largest C_global entry)")     \
   X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
     "meta-learning gradient estimator; off keeps eta fixed")                              \
   X(meta, meta_mode, ENUM, "lookahead", ONE_OF(meta_mode),                                \
@@ -142,7 +154,9 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
   X(meta, eta_min, FLOAT, "1e-06", FINITE(),                                              \
     "lowest learning rate the meta-learner sets; below eta_max; > 0 with log_eta")        \
   X(meta, eta_max, FLOAT, "1", FINITE(), "highest learning rate the meta-learner sets")   \
-  X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps")
+  X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps") \
+  X(meta, meta_params, ENUM, "both", ONE_OF(meta_params),                                 \
+    "rates the meta-learner tunes: both, or global (eta_local stays fixed)")
 
 typedef enum { HMN__T_INT32, HMN__T_UINT64, HMN__T_FLOAT, HMN__T_ENUM, HMN__T_BOOL } hmn__type;
 typedef enum { HMN__B_NONE, HMN__B_INCL, HMN__B_EXCL } hmn__bound;
@@ -537,6 +551,12 @@ int hmn_config_validate(const hmn_config *cfg, hmn_error *err) {
   if (cfg->contexts > cfg->n_in) {
     return hmn__fail(err, HMN_ECONFIG, "contexts must be <= n_in (%" PRId32 "), got %" PRId32,
                      cfg->n_in, cfg->contexts);
+  }
+  if (cfg->rule == HMN_RULE_POLICY && cfg->action != HMN_ACTION_SOFTMAX) {
+    return hmn__fail(err, HMN_ECONFIG,
+                     "rule=policy needs action=softmax (the action must be drawn from pi = "
+                     "softmax(z/temperature)), got action=%s",
+                     hmn__names_action[cfg->action]);
   }
   if (!(cfg->eta_min < cfg->eta_max)) {
     return hmn__fail(err, HMN_ECONFIG, "eta_min must be < eta_max, got eta_min=%.9g eta_max=%.9g",

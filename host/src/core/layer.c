@@ -38,6 +38,11 @@ int hmn_layer_create(const hmn_config *cfg, const char *backend, hmn_layer **out
     ops = hmn__backend_find(name);
   }
   if (ops == NULL) return hmn__fail(err, HMN_EBACKEND, "unknown backend '%s'", spec);
+  if (cfg->rule != HMN_RULE_HEBBIAN && (ops->forward == NULL || ops->learn == NULL))
+    return hmn__fail(err, HMN_EUNSUPPORTED,
+                     "backend '%s' has no rule 'policy' (it needs the forward/learn split, which "
+                     "backend ref has)",
+                     name);
   if (colon != NULL && ops->device == NULL)
     return hmn__fail(err, HMN_EINVAL, "backend '%s' runs on the host and takes no device ('%s')",
                      name, spec);
@@ -70,6 +75,7 @@ void hmn_layer_destroy(hmn_layer *layer) {
   hmn__snapshot_free(layer);
   hmn__state_free(&layer->st);
   hmn__free(layer->device_selector);
+  hmn__free(layer->fwd_x);
   hmn__free(layer);
 }
 

@@ -3,11 +3,13 @@
  * neuromodulator sources, its learning rates tuned by the meta-learner
  * in windows of meta_window steps (SPEC section 6).
  *
- * One live step at time t: the task's input x(t), C_global(t); for a
- * rewarding task, E(t) from the sources (the RPE of step t - 1, the
- * novelty of x(t), the reward uncertainty); the layer's step; then, for
- * a rewarding task, the action from z(t), its reward, and the sources'
- * update by it.
+ * One live step at time t: the task's input x(t), C_global(t). For a
+ * rewarding task with credit = now (the default): the layer's forward
+ * half (z(t)), the action from z(t) and its reward, the sources' update
+ * by it, E(t) from the sources (the RPE of this step's reward, the
+ * novelty of x(t), the reward uncertainty), then the learning half with
+ * E(t) and the action. With credit = late, E(t) is computed before the
+ * step, so it carries the RPE of step t - 1 (the timing of a fused step).
  *
  * Windows are aligned to t = 0, so the schedule is a function of t alone
  * and a run cut at any step and resumed from its checkpoint follows the
@@ -62,6 +64,11 @@ static int hmn__agent_parts(hmn_agent *agent, const hmn_config *cfg, hmn_error *
   if ((rc = hmn_task_create(hmn_task_names()[cfg->task], cfg, &agent->task, err)) != HMN_OK)
     return rc;
   agent->rewarded = hmn_task_has_feedback(agent->task) != 0;
+  if (agent->rewarded && cfg->credit == HMN_CREDIT_NOW && !hmn_layer_has_split(agent->layer))
+    return hmn__fail(err, HMN_EUNSUPPORTED,
+                     "credit=now needs the forward/learn split, which backend '%s' lacks: use "
+                     "backend ref, or credit=late (the reward as E_DA of the next step)",
+                     hmn_layer_backend(agent->layer));
   return HMN_OK;
 }
 
@@ -104,7 +111,7 @@ int hmn_agent_save(hmn_agent *agent, const char *path, hmn_error *err) {
   hmn__le_put_f64(meta + HMN__META_BYTES, agent->win.reward);
   hmn__le_put_f64(meta + HMN__META_BYTES + 8, agent->win.regret);
   hmn__le_put_f64(meta + HMN__META_BYTES + 16, agent->win.g);
-  hmn__sources_encode(&agent->src, sources);
+  hmn__sources_encode(&agent->src, cfg, sources);
   const hmn__ckpt_blob extra[HMN__CKPT_EXTRA_COUNT] = {
       [HMN__CKPT_META] = {meta, sizeof meta},
       [HMN__CKPT_SOURCES] = {sources, src_bytes},
@@ -162,27 +169,48 @@ fail:
 /* ------------------------------------------------------------------ */
 /* Stepping. */
 
-/* One step at the layer's t, its outcome added to `sums`. */
+/* One step at the layer's t, its outcome added to `sums`. A rewarding
+ * task on a backend with the forward/learn split: forward (z from x(t)),
+ * the action and its reward, the sources, then learn with E(t) and the
+ * action. With credit = now E_DA(t) is the RPE of this step's own
+ * reward; with credit = late it is the previous step's (E(t) computed
+ * before the step, as a fused step must). Without the split only the
+ * late timing and the Hebbian rule exist (agent creation checks). */
 static int hmn__agent_step(hmn_agent *agent, hmn__sums *sums, hmn_error *err) {
   hmn_layer *layer = agent->layer;
   const hmn_config *cfg = hmn_layer_config(layer);
   uint64_t t = hmn_layer_step_count(layer);
   hmn_step_input in;
   hmn_step_stats stats;
+  hmn_feedback fb;
   int rc = hmn_task_input(agent->task, t, &in, err);
   if (rc != HMN_OK) return rc;
-  if (agent->rewarded) {
-    hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
-    in.mod = agent->mod;
+  if (!agent->rewarded) {
+    if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+    if ((rc = hmn_layer_stats(layer, &stats, err)) != HMN_OK) return rc;
+    sums->g += stats.g_mean;
+    return HMN_OK;
   }
-  if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+  bool late = cfg->credit == HMN_CREDIT_LATE;
+  if (late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+  if (hmn_layer_has_split(layer)) {
+    if ((rc = hmn_layer_forward(layer, in.x, agent->z, err)) != HMN_OK) return rc;
+    if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+    hmn__sources_context(&agent->src, cfg, in.ctx);
+    hmn__sources_observe(&agent->src, cfg, fb.reward);
+    if (!late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+    hmn_learn_input learn = {agent->mod, in.ctx, in.phase, fb.action};
+    if ((rc = hmn_layer_learn(layer, &learn, err)) != HMN_OK) return rc;
+  } else {
+    in.mod = agent->mod;
+    if ((rc = hmn_layer_step(layer, &in, err)) != HMN_OK) return rc;
+    if ((rc = hmn_layer_output(layer, agent->z, err)) != HMN_OK) return rc;
+    if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
+    hmn__sources_context(&agent->src, cfg, in.ctx);
+    hmn__sources_observe(&agent->src, cfg, fb.reward);
+  }
   if ((rc = hmn_layer_stats(layer, &stats, err)) != HMN_OK) return rc;
   sums->g += stats.g_mean;
-  if (!agent->rewarded) return HMN_OK;
-  hmn_feedback fb;
-  if ((rc = hmn_layer_output(layer, agent->z, err)) != HMN_OK) return rc;
-  if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
-  hmn__sources_observe(&agent->src, cfg, fb.reward);
   sums->reward += fb.reward;
   sums->regret += fb.regret;
   return HMN_OK;

@@ -82,6 +82,8 @@ void hmn__meta_probe_eta(const hmn__meta *meta, const hmn_config *cfg, int p, fl
   memcpy(point, meta->theta, sizeof point);
   if (est != NULL)
     est->probe(cfg->seed, meta->k, p, meta->theta, hmn__meta_gain_c(cfg, meta->k), point);
+  /* meta_params = global: eta_local is not perturbed (nor moved). */
+  if (cfg->meta_params == HMN_META_PARAMS_GLOBAL) point[0] = meta->theta[0];
   hmn__meta_clip(cfg, point);
   hmn__meta_to_eta(cfg, point, eta);
 }
@@ -93,6 +95,7 @@ void hmn__meta_record(hmn__meta *meta, const hmn_config *cfg, double loss) {
   if (meta->probe < est->n_probes) return;
   double g[HMN__META_DIM];
   est->gradient(cfg->seed, meta->k, meta->loss, hmn__meta_gain_c(cfg, meta->k), &meta->est, g);
+  if (cfg->meta_params == HMN_META_PARAMS_GLOBAL) g[0] = 0.0;
   double ak = hmn__meta_gain_a(cfg, meta->k);
   for (int i = 0; i < HMN__META_DIM; i++) meta->theta[i] -= ak * g[i];
   hmn__meta_clip(cfg, meta->theta);

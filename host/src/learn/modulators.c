@@ -4,10 +4,11 @@
  * and 8, the paper's section 4.3.1 and 7.4).
  *
  *  - Dopamine (DA), the reward-prediction error r - rbar, with rbar an
- *    EMA of the reward. The reward of step t is known only after the step
- *    (the action comes from z(t)), so its RPE is E_DA of step t + 1: the
- *    eligibility traces carry the credit across that step, as in any
- *    three-factor rule with a delayed reward.
+ *    EMA of the reward. The reward of step t is known only after z(t)
+ *    (the action comes from it): with credit = now the closed loop asks
+ *    for E after the outcome and its RPE is E_DA of step t itself (the
+ *    layer's learning half runs then); with credit = late it is E_DA of
+ *    step t + 1, and the traces carry the credit across that step.
  *  - Norepinephrine (NE), novelty: the RMS distance d of the input x(t)
  *    from its running mean, less the usual distance (an EMA of d). The
  *    usual part is taken away because the E_k enter G additively: a
@@ -39,11 +40,13 @@
 
 int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err) {
   memset(src, 0, sizeof *src);
-  src->x_mean = hmn__calloc((size_t)cfg->n_in, sizeof(float));
+  src->x_mean = hmn__calloc((size_t)cfg->n_in + (size_t)cfg->d_ctx, sizeof(float));
   if (src->x_mean == NULL)
     return hmn__fail(err, HMN_ENOMEM, "out of memory for the modulator sources (%d inputs)",
                      cfg->n_in);
   src->n_in = cfg->n_in;
+  src->d_ctx = cfg->d_ctx;
+  src->rbar_ctx = src->x_mean + cfg->n_in;
   return HMN_OK;
 }
 
@@ -54,9 +57,17 @@ void hmn__sources_free(hmn__sources *src) {
 
 void hmn__sources_copy(hmn__sources *dst, const hmn__sources *src) {
   float *keep = dst->x_mean;
-  memcpy(keep, src->x_mean, (size_t)src->n_in * sizeof(float));
+  memcpy(keep, src->x_mean, ((size_t)src->n_in + (size_t)src->d_ctx) * sizeof(float));
   *dst = *src;
   dst->x_mean = keep;
+  dst->rbar_ctx = keep + src->n_in;
+}
+
+void hmn__sources_context(hmn__sources *src, const hmn_config *cfg, const float *ctx) {
+  int best = 0;
+  for (int d = 1; d < cfg->d_ctx; d++)
+    if (ctx[d] > ctx[best]) best = d;
+  src->ctx_index = best;
 }
 
 void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach) {
@@ -90,19 +101,31 @@ void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float 
 
 void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward) {
   float rpe = reward - src->rbar;
+  if (cfg->rpe_baseline == HMN_RPE_CONTEXT) {
+    float *rbar_c = &src->rbar_ctx[src->ctx_index];
+    rpe = reward - *rbar_c;
+    *rbar_c = hmn__ref_ema(*rbar_c, cfg->reward_rate, reward);
+  }
   src->rpe = rpe;
   src->rbar = hmn__pre_ema(src->rbar, cfg->reward_rate, reward);
   src->rvar = hmn__pre_ema(src->rvar, cfg->reward_rate, rpe * rpe);
 }
 
-size_t hmn__sources_bytes(const hmn_config *cfg) {
-  return 4 * (HMN__SOURCES_SCALARS + (size_t)cfg->n_in);
+/* Floats after the scalars: x_mean, then with rpe_baseline = context the
+ * expectation of each context (the same allocation, in that order). */
+static size_t hmn__sources_vector(const hmn_config *cfg) {
+  return (size_t)cfg->n_in + (cfg->rpe_baseline == HMN_RPE_CONTEXT ? (size_t)cfg->d_ctx : 0);
 }
 
-void hmn__sources_encode(const hmn__sources *src, unsigned char *out) {
+size_t hmn__sources_bytes(const hmn_config *cfg) {
+  return 4 * (HMN__SOURCES_SCALARS + hmn__sources_vector(cfg));
+}
+
+void hmn__sources_encode(const hmn__sources *src, const hmn_config *cfg, unsigned char *out) {
   const float scalars[HMN__SOURCES_SCALARS] = {src->rbar, src->rvar, src->rpe, src->usual};
   for (int s = 0; s < HMN__SOURCES_SCALARS; s++) hmn__le_put_f32(out + 4 * s, scalars[s]);
-  for (int i = 0; i < src->n_in; i++)
+  size_t n = hmn__sources_vector(cfg);
+  for (size_t i = 0; i < n; i++)
     hmn__le_put_f32(out + 4 * (HMN__SOURCES_SCALARS + i), src->x_mean[i]);
 }
 
@@ -115,10 +138,13 @@ int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckp
                      "loop needs one written by hmn run or hmn_agent_save)",
                      path);
   if (blob->len != want)
-    return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has %zu bytes, n_in=%d needs %zu",
-                     path, blob->len, cfg->n_in, want);
+    return hmn__fail(err, HMN_EFORMAT,
+                     "checkpoint '%s': section 'sources' has %zu bytes, n_in=%d, rpe_baseline=%s "
+                     "needs %zu",
+                     path, blob->len, cfg->n_in,
+                     cfg->rpe_baseline == HMN_RPE_CONTEXT ? "context" : "global", want);
   static const char *const names[HMN__SOURCES_SCALARS] = {"rbar", "rvar", "rpe", "usual"};
-  size_t n = HMN__SOURCES_SCALARS + (size_t)cfg->n_in;
+  size_t vec = hmn__sources_vector(cfg), n = HMN__SOURCES_SCALARS + vec;
   for (size_t e = 0; e < n; e++) {
     float v = hmn__le_get_f32(blob->data + 4 * e);
     /* A variance is never negative: sqrt of one would be NaN. */
@@ -126,15 +152,19 @@ int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckp
       if (e < HMN__SOURCES_SCALARS)
         return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has %s = %g", path,
                          names[e], (double)v);
-      return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has x_mean[%zu] = %g",
-                       path, e - HMN__SOURCES_SCALARS, (double)v);
+      size_t i = e - HMN__SOURCES_SCALARS;
+      if (i < (size_t)cfg->n_in)
+        return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has x_mean[%zu] = %g",
+                         path, i, (double)v);
+      return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has rbar_ctx[%zu] = %g",
+                       path, i - (size_t)cfg->n_in, (double)v);
     }
   }
   src->rbar = hmn__le_get_f32(blob->data);
   src->rvar = hmn__le_get_f32(blob->data + 4);
   src->rpe = hmn__le_get_f32(blob->data + 8);
   src->usual = hmn__le_get_f32(blob->data + 12);
-  for (int i = 0; i < cfg->n_in; i++)
-    src->x_mean[i] = hmn__le_get_f32(blob->data + 4 * (HMN__SOURCES_SCALARS + (size_t)i));
+  for (size_t i = 0; i < vec; i++)
+    src->x_mean[i] = hmn__le_get_f32(blob->data + 4 * (HMN__SOURCES_SCALARS + i));
   return HMN_OK;
 }

@@ -203,27 +203,80 @@ int hmn__step_check_input(const hmn_config *cfg, const hmn_step_input *in, uint6
   return HMN_OK;
 }
 
-/* Step 1: xhat_ji = x_i(t - tau_ji), read from the ring buffer after x(t)
- * was pushed into slot t mod D. */
-static void hmn__ref_delayed_row(const hmn__state *st, int j, float *xhat) {
+/* Step 1: xhat_ji = x_i(t - tau_ji). Delay 0 reads x(t) itself, the
+ * others the ring buffer: the same values as reading slot t mod D after
+ * x(t) was pushed there, so eq 1 can run before the push (forward). */
+static void hmn__ref_delayed_row(const hmn__state *st, const float *x, int j, float *xhat) {
   const hmn_config *cfg = &st->cfg;
   const uint8_t *tau = HMN__U8(st, TAU) + (size_t)j * cfg->n_in;
   const float *x_hist = HMN__F32(st, X_HIST);
   uint64_t d = (uint64_t)cfg->delay_len;
   for (int i = 0; i < cfg->n_in; i++) {
+    if (tau[i] == 0) {
+      xhat[i] = x[i];
+      continue;
+    }
     uint64_t slot = (st->t + d - tau[i]) % d;
     xhat[i] = x_hist[slot * (uint64_t)cfg->n_in + (uint64_t)i];
   }
 }
 
-int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
+/* Eq 1 for every neuron at step t with input x(t), weights and biases of
+ * before this step's update: the one body that the fused step and the
+ * forward half both run, so their z are the same bits. */
+static void hmn__ref_eq1(const hmn__state *st, const float *x, float *xhat, float *z) {
+  const hmn_config *cfg = &st->cfg;
+  const float *w = HMN__F32(st, W), *b = HMN__F32(st, B);
+  for (int j = 0; j < cfg->n_out; j++) {
+    hmn__ref_delayed_row(st, x, j, xhat);
+    float noise = cfg->noise_sigma * hmn__ref_gaussian(cfg->seed, st->t, (uint32_t)j);
+    float a = hmn__ref_forward(w + (size_t)j * cfg->n_in, xhat, cfg->n_in, b[j], noise);
+    z[j] = hmn__ref_activation(cfg->activation, a);
+  }
+}
+
+/* SPEC section 8, the policy-gradient family: pi = softmax(z / T) over
+ * the neurons, with the maximum subtracted. */
+void hmn__ref_policy(const float *z, int n_out, float temperature, float *pi) {
+  double z_max = z[0];
+  for (int j = 1; j < n_out; j++)
+    if (z[j] > z_max) z_max = z[j];
+  double denom = 0.0;
+  for (int j = 0; j < n_out; j++) denom += exp(((double)z[j] - z_max) / (double)temperature);
+  for (int j = 0; j < n_out; j++)
+    pi[j] = (float)(exp(((double)z[j] - z_max) / (double)temperature) / denom);
+}
+
+/* Step 4's kappa_ji: Hebbian xhat_ji z_j, or, for the policy rule,
+ * xhat_ji (1[j = a] - pi_j) with `post` = 1[j = a] - pi_j. */
+float hmn__ref_kappa(float xhat, float post) { return xhat * post; }
+
+int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err) {
+  float *xhat = hmn__calloc((size_t)st->cfg.n_in, sizeof(float));
+  if (xhat == NULL)
+    return hmn__fail(err, HMN_ENOMEM, "step %llu: out of memory for a scratch row",
+                     (unsigned long long)st->t);
+  hmn__ref_eq1(st, x, xhat, z);
+  hmn__free(xhat);
+  return HMN_OK;
+}
+
+int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t action,
+                         hmn_error *err) {
   const hmn_config *cfg = &st->cfg;
   int n_in = cfg->n_in, n_out = cfg->n_out;
   int rc = hmn__step_check_input(cfg, in, st->t, err);
   if (rc != HMN_OK) return rc;
+  bool policy = cfg->rule == HMN_RULE_POLICY;
+  if (policy && (action < 0 || action >= n_out))
+    return hmn__fail(err, HMN_EINVAL,
+                     "step %llu: rule policy needs the action taken (0 .. %d), got %d; step "
+                     "with hmn_layer_forward, then hmn_layer_learn",
+                     (unsigned long long)st->t, n_out - 1, (int)action);
   float *xhat = hmn__calloc((size_t)n_in, sizeof(float));
   float *alpha = hmn__calloc((size_t)n_in, sizeof(float));
-  if (xhat == NULL || alpha == NULL) {
+  float *post = hmn__calloc((size_t)n_out, sizeof(float));
+  if (xhat == NULL || alpha == NULL || post == NULL) {
     rc = hmn__fail(err, HMN_ENOMEM, "step %llu: out of memory for scratch rows",
                    (unsigned long long)st->t);
     goto done;
@@ -235,17 +288,18 @@ int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
   const float *sign = HMN__F32(st, SIGN);
   uint64_t t = st->t;
 
+  /* Step 2, with the weights of before this step's update. */
+  hmn__ref_eq1(st, in->x, xhat, z);
   /* Step 1: push x(t). */
   memcpy(HMN__F32(st, X_HIST) + (t % (uint64_t)cfg->delay_len) * (uint64_t)n_in, in->x,
          (size_t)n_in * sizeof(float));
   float phase = in->phase != NULL ? *in->phase : hmn__oscillator_phase(cfg, t);
-
-  /* Step 2, with the weights of before this step's update. */
-  for (int j = 0; j < n_out; j++) {
-    hmn__ref_delayed_row(st, j, xhat);
-    float noise = cfg->noise_sigma * hmn__ref_gaussian(cfg->seed, t, (uint32_t)j);
-    float a = hmn__ref_forward(w + (size_t)j * n_in, xhat, n_in, b[j], noise);
-    z[j] = hmn__ref_activation(cfg->activation, a);
+  /* The postsynaptic factor of kappa: z_j, or 1[j = a] - pi_j. */
+  if (policy) {
+    hmn__ref_policy(z, n_out, cfg->temperature, post);
+    for (int j = 0; j < n_out; j++) post[j] = (j == action ? 1.0f : 0.0f) - post[j];
+  } else {
+    memcpy(post, z, (size_t)n_out * sizeof(float));
   }
   /* Step 3. */
   for (int j = 0; j < n_out; j++) c[j] = hmn__ref_ema(c[j], cfg->ctx_rate, z[j]);
@@ -264,12 +318,12 @@ int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
                                        in->mod[cfg->astro_source]);
     float g_j = hmn__ref_neuron_modulation(sign[j], g, cfg->astro_lambda, m_astro);
     g_sum += g_j;
-    hmn__ref_delayed_row(st, j, xhat);
+    hmn__ref_delayed_row(st, in->x, j, xhat);
     hmn__ref_local_attention(cfg->attention, cfg->beta_attn, h, c[j], n_in, alpha);
     for (int i = 0; i < n_in; i++) {
       size_t e = (size_t)j * n_in + i;
-      /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
-      hmn__ref_composite_trace(&psi_f[e], &psi_s[e], lam_f, lam_s, xhat[i] * z[j]);
+      /* Step 4. */
+      hmn__ref_composite_trace(&psi_f[e], &psi_s[e], lam_f, lam_s, hmn__ref_kappa(xhat[i], post[j]));
       float elig = hmn__ref_eligibility(cfg->rho_fast, psi_f[e], cfg->rho_slow, psi_s[e]);
       /* Steps 5, 7, 8. */
       float dw = hmn__ref_preliminary_update(st->eta_local, st->eta_global, g_j, alpha[i] * elig);
@@ -303,7 +357,12 @@ int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
 done:
   hmn__free(xhat);
   hmn__free(alpha);
+  hmn__free(post);
   return rc;
+}
+
+int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
+  return hmn__ref_step_action(st, in, -1, err);
 }
 
 static int hmn__ref_init(hmn_layer *layer, hmn_error *err) {
@@ -319,6 +378,15 @@ static int hmn__ref_backend_step(hmn_layer *layer, const hmn_step_input *in, hmn
 }
 
 /* The host copy is the ref backend's only copy, so syncing is a no-op. */
+static int hmn__ref_backend_forward(hmn_layer *layer, const float *x, float *z, hmn_error *err) {
+  return hmn__ref_forward_z(&layer->st, x, z, err);
+}
+
+static int hmn__ref_backend_learn(hmn_layer *layer, const hmn_step_input *in, int32_t action,
+                                  hmn_error *err) {
+  return hmn__ref_step_action(&layer->st, in, action, err);
+}
+
 static int hmn__ref_sync(hmn_layer *layer, hmn_array which, hmn_error *err) {
   (void)layer;
   (void)which;
@@ -331,6 +399,8 @@ const hmn__backend_ops hmn__backend_ref = {
     .init = hmn__ref_init,
     .fini = hmn__ref_fini,
     .step = hmn__ref_backend_step,
+    .forward = hmn__ref_backend_forward,
+    .learn = hmn__ref_backend_learn,
     .pull = hmn__ref_sync,
     .push = hmn__ref_sync,
 };

@@ -1,0 +1,167 @@
+/*
+ * test_split.c - the step in two halves: hmn_layer_forward +
+ * hmn_layer_learn give the same state, bit for bit, as the fused step
+ * with the same inputs (Hebbian through hmn_layer_step; the policy rule
+ * against the fused step with the action); forward changes no state; the
+ * policy rule's eligibility against a hand computation; clear errors.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "support.h"
+
+/* Every state array, t and the rates of two layers must be the same bits. */
+static void expect_same_state(hmn_layer *a, hmn_layer *b) {
+  cr_assert_eq(a->st.t, b->st.t);
+  for (int k = 0; k < HMN_ARRAY_COUNT; k++) {
+    size_t bytes = hmn__array_bytes(&a->st.cfg, (hmn_array)k);
+    cr_assert(memcmp(a->st.arr[k], b->st.arr[k], bytes) == 0, "array %s differs at t %llu",
+              hmn_array_name((hmn_array)k), (unsigned long long)a->st.t);
+  }
+  cr_assert_eq(a->st.stats.applied, b->st.stats.applied);
+  cr_assert_eq(a->st.stats.candidates, b->st.stats.candidates);
+}
+
+/* A small layer with every mechanism on and delays, noise and modulators
+ * that move the weights. */
+static void split_config(hmn_config *cfg, int rule) {
+  hmn_test_small_config(cfg, 11, 5);
+  cfg->noise_sigma = 0.1f;
+  cfg->eta_global = 5.0f;
+  cfg->theta_p = 0.0f;
+  cfg->rule = rule;
+  if (rule == HMN_RULE_POLICY) cfg->action = HMN_ACTION_SOFTMAX;
+}
+
+static void split_equals_fused(int rule, int steps) {
+  hmn_config cfg;
+  hmn_error err;
+  split_config(&cfg, rule);
+  hmn_layer *fused, *split;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &fused, &err), HMN_OK, "%s", err.message);
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &split, &err), HMN_OK, "%s", err.message);
+  hmn_task *task;
+  cr_assert_eq(hmn_task_create("stream", &cfg, &task, &err), HMN_OK, "%s", err.message);
+  float z[5], zf[5];
+  for (int s = 0; s < steps; s++) {
+    hmn_step_input in;
+    cr_assert_eq(hmn_task_input(task, (uint64_t)s, &in, &err), HMN_OK, "%s", err.message);
+    cr_assert_eq(hmn_layer_forward(split, in.x, z, &err), HMN_OK, "%s", err.message);
+    /* The action depends on z, as in a closed loop. */
+    int32_t action = 0;
+    for (int j = 1; j < cfg.n_out; j++)
+      if (z[j] > z[action]) action = j;
+    action = (action + s) % cfg.n_out;
+    hmn_learn_input learn = {in.mod, in.ctx, in.phase, action};
+    cr_assert_eq(hmn_layer_learn(split, &learn, &err), HMN_OK, "%s", err.message);
+    if (rule == HMN_RULE_HEBBIAN)
+      cr_assert_eq(hmn_layer_step(fused, &in, &err), HMN_OK, "%s", err.message);
+    else
+      cr_assert_eq(hmn__ref_step_action(&fused->st, &in, action, &err), HMN_OK, "%s", err.message);
+    /* forward's z is the fused step's z. */
+    cr_assert_eq(hmn_layer_output(fused, zf, &err), HMN_OK, "%s", err.message);
+    cr_assert(memcmp(z, zf, sizeof z) == 0, "z differs at step %d", s);
+    expect_same_state(fused, split);
+  }
+  /* The weights did move: the comparison is not of two idle layers. */
+  hmn_layer *fresh;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &fresh, &err), HMN_OK, "%s", err.message);
+  cr_assert(memcmp(fresh->st.arr[HMN_ARRAY_W], split->st.arr[HMN_ARRAY_W],
+                   hmn__array_bytes(&cfg, HMN_ARRAY_W)) != 0);
+  hmn_layer_destroy(fresh);
+  hmn_task_destroy(task);
+  hmn_layer_destroy(fused);
+  hmn_layer_destroy(split);
+}
+
+Test(split, forward_learn_equals_fused_step_hebbian) { split_equals_fused(HMN_RULE_HEBBIAN, 200); }
+Test(split, forward_learn_equals_fused_step_policy) { split_equals_fused(HMN_RULE_POLICY, 200); }
+
+Test(split, forward_changes_no_state) {
+  hmn_config cfg;
+  hmn_error err;
+  split_config(&cfg, HMN_RULE_HEBBIAN);
+  hmn_layer *a, *b;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &a, &err), HMN_OK, "%s", err.message);
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &b, &err), HMN_OK, "%s", err.message);
+  hmn_test_run_stream(a, 7);
+  hmn_test_run_stream(b, 7);
+  float x[11], z1[5], z2[5];
+  for (int i = 0; i < 11; i++) x[i] = 0.1f * (float)i;
+  cr_assert_eq(hmn_layer_forward(a, x, z1, &err), HMN_OK, "%s", err.message);
+  cr_assert_eq(hmn_layer_forward(a, x, z2, &err), HMN_OK, "%s", err.message);
+  cr_assert(memcmp(z1, z2, sizeof z1) == 0);
+  expect_same_state(a, b);
+  hmn_layer_destroy(a);
+  hmn_layer_destroy(b);
+}
+
+Test(split, errors_are_clear_and_change_nothing) {
+  hmn_config cfg;
+  hmn_error err;
+  split_config(&cfg, HMN_RULE_POLICY);
+  hmn_layer *layer;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &layer, &err), HMN_OK, "%s", err.message);
+  float x[11] = {0}, mod[3] = {0}, ctx[4] = {0};
+  hmn_learn_input learn = {mod, ctx, NULL, 0};
+  /* learn without forward */
+  cr_assert_eq(hmn_layer_learn(layer, &learn, &err), HMN_EINVAL);
+  cr_assert(strstr(err.message, "without hmn_layer_forward") != NULL, "%s", err.message);
+  /* the policy rule needs the action: not through the fused step */
+  hmn_step_input in = {x, mod, ctx, NULL};
+  cr_assert_eq(hmn_layer_step(layer, &in, &err), HMN_EINVAL);
+  cr_assert(strstr(err.message, "rule policy needs the action") != NULL, "%s", err.message);
+  /* an action out of range */
+  cr_assert_eq(hmn_layer_forward(layer, x, NULL, &err), HMN_OK, "%s", err.message);
+  learn.action = 5;
+  cr_assert_eq(hmn_layer_learn(layer, &learn, &err), HMN_EINVAL);
+  cr_assert_eq(hmn_layer_step_count(layer), 0);
+  /* a non-finite x */
+  x[3] = NAN;
+  cr_assert_eq(hmn_layer_forward(layer, x, NULL, &err), HMN_ENUMERIC);
+  cr_assert(strstr(err.message, "x[3]") != NULL, "%s", err.message);
+  hmn_layer_destroy(layer);
+  /* a backend without the split refuses the policy rule at creation */
+  cr_assert_eq(hmn_layer_create(&cfg, "opencl", &layer, &err), HMN_EUNSUPPORTED);
+  cr_assert(strstr(err.message, "policy") != NULL, "%s", err.message);
+}
+
+/* kappa_ji = xhat_ji (1[j = a] - pi_j): one step from zero traces with the
+ * fast trace alone, psi_f = kappa. */
+Test(split, policy_eligibility_is_chosen_minus_pi) {
+  hmn_config cfg;
+  hmn_error err;
+  hmn_config_defaults(&cfg);
+  cfg.n_in = 3;
+  cfg.n_out = 4;
+  cfg.delay_len = 1;
+  cfg.rule = HMN_RULE_POLICY;
+  cfg.action = HMN_ACTION_SOFTMAX;
+  cfg.temperature = 0.5f;
+  cfg.noise_sigma = 0.0f;
+  hmn_layer *layer;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &layer, &err), HMN_OK, "%s", err.message);
+  float x[3] = {1.0f, 0.5f, -2.0f}, mod[3] = {0}, ctx[4] = {1, 0, 0, 0}, z[4];
+  cr_assert_eq(hmn_layer_forward(layer, x, z, &err), HMN_OK, "%s", err.message);
+  hmn_learn_input learn = {mod, ctx, NULL, 2};
+  cr_assert_eq(hmn_layer_learn(layer, &learn, &err), HMN_OK, "%s", err.message);
+  double zmax = z[0], den = 0.0, pi[4];
+  for (int j = 1; j < 4; j++) zmax = fmax(zmax, z[j]);
+  for (int j = 0; j < 4; j++) den += exp((z[j] - zmax) / 0.5);
+  for (int j = 0; j < 4; j++) pi[j] = exp((z[j] - zmax) / 0.5) / den;
+  float psi[12];
+  cr_assert_eq(hmn_layer_read(layer, HMN_ARRAY_PSI_F, psi, sizeof psi, &err), HMN_OK);
+  double total = 0.0;
+  for (int j = 0; j < 4; j++)
+    for (int i = 0; i < 3; i++) {
+      double want = x[i] * ((j == 2 ? 1.0 : 0.0) - pi[j]);
+      cr_assert_float_eq(psi[j * 3 + i], want, 1e-6, "psi_f[%d][%d]", j, i);
+      total += psi[j * 3 + i];
+    }
+  /* sum_j (1[j = a] - pi_j) = 0: the credit moves between arms. */
+  cr_assert_float_eq(total, 0.0, 1e-6);
+  hmn_layer_destroy(layer);
+}
