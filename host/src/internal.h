@@ -200,6 +200,12 @@ int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err)
 /* pi = softmax(z / temperature) over the neurons (rule policy). */
 void hmn__ref_policy(const float *z, int n_out, float temperature, float *pi);
 float hmn__ref_kappa(float xhat, float post);
+/* What of the spike-timing, BCM and homeostatic families `cfg` uses, as
+ * an error message names it ("rule 'stdp'"), or NULL for none. */
+const char *hmn__rule_family_name(const hmn_config *cfg);
+/* A ref step with z(t) imposed (z_clamp, N_out values; NULL: eq 1's). */
+int hmn__ref_step_clamped(hmn__state *st, const hmn_step_input *in, const float *z_clamp,
+                          hmn_error *err);
 
 /* ---- tasks (task.c, and one file per task beyond stream) ---- */
 typedef struct hmn__task_ops {
