@@ -769,6 +769,35 @@ const char *const *hmn_fpga_model_cards(void);
 int hmn_fpga_model(const char *card, const hmn_config *cfg, hmn_fpga_prediction *out,
                    hmn_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Plasticity protocols (docs/rules/): the classic experiments on a small
+ * layer with imposed spikes, each a table of results plus what was fitted. */
+
+#define HMN_PROTOCOL_MAX_COLS 8
+typedef struct {
+  char name[32];
+  int n_cols;
+  size_t n_rows;
+  char columns[HMN_PROTOCOL_MAX_COLS][32];
+  double *values;     /* n_rows x n_cols, row by row */
+  int n_fit;
+  double fit[4];      /* stdp-window: A+, tau+, A-, tau-; bcm: each crossover;
+                         bcm-theta: theta after each phase; scaling: final w_high, w_low */
+  char summary[640];  /* the fit beside the configured values, a few lines */
+} hmn_protocol_result;
+
+size_t hmn_protocol_count(void);
+const char *hmn_protocol_name_at(size_t index);
+/* Run protocol `name` with the rule parameters of `base` on `backend`
+ * (one that has the postsynaptic clamp: ref). Free with
+ * hmn_protocol_result_free. */
+int hmn_protocol_run(const char *name, const hmn_config *base, const char *backend,
+                     hmn_protocol_result *res, hmn_error *err);
+void hmn_protocol_result_free(hmn_protocol_result *res);
+/* Pfister & Gerstner 2006's visual-cortex triplet parameters (all-to-all
+ * or nearest-spike, hmn_pairing) into `cfg`, with rule = triplet. */
+void hmn_protocol_triplet_visual_cortex(hmn_config *cfg, int pairing);
+
 #ifdef __cplusplus
 }
 #endif

@@ -593,7 +593,8 @@ int hmn_config_validate(const hmn_config *cfg, hmn_error *err) {
                      (double)cfg->theta_min, (double)cfg->theta_max);
   }
   if (cfg->theta_init < cfg->theta_min || cfg->theta_init > cfg->theta_max) {
-    return hmn__fail(err, HMN_ECONFIG, "theta_init must be in [theta_min, theta_max] = [%.9g, %.9g], got %.9g",
+    return hmn__fail(err, HMN_ECONFIG,
+                     "theta_init must be in [theta_min, theta_max] = [%.9g, %.9g], got %.9g",
                      (double)cfg->theta_min, (double)cfg->theta_max, (double)cfg->theta_init);
   }
   if (!(cfg->eta_min < cfg->eta_max)) {
