@@ -33,7 +33,7 @@ static int hmn_proto_plot(const hmn_protocol_result *res, const char *csv, const
     return HMN_EXIT_RUNTIME;
   }
   fprintf(gp, "set terminal pngcairo noenhanced size 900,600\nset output '%s'\n", png);
-  fprintf(gp, "set datafile separator ','\nset key autotitle columnhead\nset grid\n");
+  fprintf(gp, "set datafile separator ','\nset key autotitle columnhead top left box opaque\nset grid\n");
   fprintf(gp, "set title 'hmn protocol %s'\nset xlabel '%s'\n", res->name, res->columns[0]);
   if (strcmp(res->name, "triplet-frequency") == 0) fprintf(gp, "set logscale x\n");
   fprintf(gp, "set xzeroaxis lt -1\n");
