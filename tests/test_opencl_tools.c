@@ -126,7 +126,10 @@ Test(opencl_tools, devices_command_and_default_backend) {
             "%s", output);
   free(output);
 
-  snprintf(command, sizeof command, "HMN_DEVICE= '%s' run --steps 3 --quiet --set n_in=4", bin);
+  /* The stream task: the bandit defaults to ref (its policy rule needs
+   * the forward/learn split). */
+  snprintf(command, sizeof command, "HMN_DEVICE= '%s' run --steps 3 --quiet --task stream --set n_in=4",
+           bin);
   cr_assert_eq(run_capture(command, "run.log", &output), 0, "%s", output);
   cr_assert(strstr(output, "backend opencl") != NULL, "not on opencl by default:\n%s", output);
   free(output);
@@ -161,8 +164,9 @@ Test(opencl_tools, no_device_falls_back_to_ref) {
   cr_assert_eq(run_capture(command, "none.log", &output), 0, "%s", output);
   cr_assert(strstr(output, "No OpenCL device found") != NULL, "%s", output);
   free(output);
-  snprintf(command, sizeof command, "OCL_ICD_VENDORS='%s' '%s' run --steps 3 --quiet", empty,
-           bin);
+  /* The stream task, which defaults to opencl (the bandit defaults to ref). */
+  snprintf(command, sizeof command, "OCL_ICD_VENDORS='%s' '%s' run --steps 3 --quiet --task stream",
+           empty, bin);
   cr_assert_eq(run_capture(command, "none.log", &output), 0, "%s", output);
   cr_assert(strstr(output, "no OpenCL device found, using the ref backend") != NULL &&
                 strstr(output, "backend ref") != NULL,

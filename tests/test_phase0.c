@@ -101,3 +101,61 @@ Test(phase0, preset_closes_most_of_the_gap, .timeout = 300) {
   cr_assert(now > 65.0, "the preset closes %.1f%% of the gap on average", now);
   cr_assert(now > late + 10.0, "credit now %.1f%% vs late %.1f%%", now, late);
 }
+
+/* meta_params = global: SPSA moves eta_global and leaves eta_local at its
+ * config value; with both, eta_local moves too. */
+Test(phase0, meta_params_global_tunes_eta_global_alone) {
+  for (int both = 0; both <= 1; both++) {
+    hmn_config cfg;
+    hmn_error err;
+    bandit_config(&cfg, 3);
+    cfg.estimator = HMN_EST_SPSA;
+    cfg.meta_mode = HMN_META_ONLINE;
+    cfg.meta_window = 50;
+    cfg.meta_a = 2.0f;
+    cfg.eta_local = 1e-4f;
+    cfg.eta_global = 20.0f;
+    cfg.eta_max = 1000.0f;
+    cfg.meta_params = both ? HMN_META_PARAMS_BOTH : HMN_META_PARAMS_GLOBAL;
+    hmn_agent *agent;
+    cr_assert_eq(hmn_agent_create(&cfg, "ref", &agent, &err), HMN_OK, "%s", err.message);
+    hmn_window w;
+    while (hmn_layer_step_count(hmn_agent_layer(agent)) < 1000)
+      cr_assert_eq(hmn_agent_run(agent, 1000, &w, &err), HMN_OK, "%s", err.message);
+    cr_assert_gt(w.meta_iterations, 5);
+    cr_assert_neq(w.eta_global, 20.0f);
+    if (both)
+      cr_assert_neq(w.eta_local, 1e-4f);
+    else
+      cr_assert_eq(w.eta_local, 1e-4f);
+    hmn_agent_destroy(agent);
+  }
+}
+
+/* `hmn baselines` prints every method with its share of the gap: the
+ * oracle closes all of it and random none, by definition. */
+Test(phase0, baselines_command_prints_the_table, .timeout = 120) {
+  const char *bin = getenv("HMN_BIN");
+  cr_assert_not_null(bin, "HMN_BIN is not set");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' baselines --seeds 2 --steps 1000 --quiet --hmn 'late:credit=late'",
+           bin);
+  FILE *p = popen(cmd, "r");
+  cr_assert_not_null(p);
+  char line[512];
+  int seen = 0, preset = 0;
+  while (fgets(line, sizeof line, p) != NULL) {
+    double r, sd, gap;
+    if (strncmp(line, "hmn (preset) ", 13) == 0) preset++;
+    char name[64];
+    if (sscanf(line, "%63s %lf +- %lf %lf", name, &r, &sd, &gap) != 4) continue;
+    if (strcmp(name, "oracle") == 0) cr_assert_float_eq(gap, 100.0, 1e-9, "%s", line);
+    if (strcmp(name, "random") == 0) cr_assert_float_eq(gap, 0.0, 1e-9, "%s", line);
+    if (strcmp(name, "late") == 0 || strcmp(name, "ts_switch") == 0) cr_assert(r > 0.3, "%s", line);
+    seen++;
+  }
+  cr_assert_eq(pclose(p), 0);
+  /* the row "late" and the 7 baselines, and the preset's row */
+  cr_assert_eq(seen, 8);
+  cr_assert_eq(preset, 1);
+}

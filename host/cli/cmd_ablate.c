@@ -36,7 +36,7 @@ static const char hmn_ablate_help[] =
     "  --tuned                 second table: the full rule and the variants that\n"
     "                          rescale the update (attention, global attention,\n"
     "                          gate), each at its own best fixed eta_global from a\n"
-    "                          grid (x1/64 .. x4) tuned on 5 other seeds\n"
+    "                          grid (x1/1024 .. x4) tuned on 5 other seeds\n"
     "  --config FILE           base config (see hmn config --defaults)\n"
     "  --set KEY=VALUE         override one key of the base config; may be repeated\n"
     "  --csv FILE              also write the table as CSV\n"
@@ -322,7 +322,8 @@ static void hmn_ablate_table(const char *const *names, double *const *reward, in
 
 /* The rescaling variants at their own tuned rate: the grid's factors of
  * the base eta_global. */
-static const double hmn_ablate_grid[] = {1.0 / 64, 1.0 / 16, 1.0 / 4, 1.0, 4.0};
+static const double hmn_ablate_grid[] = {1.0 / 1024, 1.0 / 256, 1.0 / 64, 1.0 / 16,
+                                         1.0 / 4,    1.0,       4.0};
 #define HMN_ABLATE_GRID (sizeof hmn_ablate_grid / sizeof hmn_ablate_grid[0])
 #define HMN_ABLATE_TUNE_SEEDS 5
 #define HMN_ABLATE_TUNE_OFFSET 1000
@@ -378,7 +379,7 @@ static int hmn_ablate_tuned(const hmn_ablate_options *opt, const hmn_config *bas
   }
   if (progress) fprintf(stderr, "\r%-70s\r", "");
   if (rc == HMN_EXIT_OK) {
-    printf("\nat their own rate: fixed eta_global, the best of x1/64 .. x4 the base's on seeds "
+    printf("\nat their own rate: fixed eta_global, the best of x1/1024 .. x4 the base's on seeds "
            "%llu..%llu (mean reward), then compared on the paired seeds\n\n",
            (unsigned long long)(base->seed + HMN_ABLATE_TUNE_OFFSET),
            (unsigned long long)(base->seed + HMN_ABLATE_TUNE_OFFSET + HMN_ABLATE_TUNE_SEEDS - 1));

@@ -126,6 +126,19 @@ static int hmn_run_build_config_from(const hmn_run_options *opt, bool preset, hm
     hmn_cli_error("hmn run", "%s", err.message);
     return HMN_EXIT_RUNTIME;
   }
+  /* The preset's policy rule learns after the outcome, through the
+   * forward/learn split that only ref has; on a device backend the preset
+   * runs as the Hebbian rule with the old timing, and says so. --set can
+   * still ask for the policy rule there, which the library refuses. */
+  bool device = opt->device != NULL || (opt->backend != NULL && strcmp(opt->backend, "ref") != 0);
+  if (preset && device) {
+    static const char *const fallback[] = {"rule=hebbian", "action=argmax", "credit=late"};
+    for (size_t k = 0; k < sizeof fallback / sizeof fallback[0]; k++)
+      if (hmn_config_set_pair(cfg, fallback[k], &err) != HMN_OK) {
+        hmn_cli_error("hmn run", "%s", err.message);
+        return HMN_EXIT_RUNTIME;
+      }
+  }
   if (opt->config_path != NULL && hmn_config_load_file(cfg, opt->config_path, &err) != HMN_OK) {
     hmn_cli_error("hmn run", "%s", err.message);
     return HMN_EXIT_RUNTIME;
@@ -153,6 +166,11 @@ static int hmn_run_build_config_from(const hmn_run_options *opt, bool preset, hm
 static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
   if (opt->config_path != NULL) return hmn_run_build_config_from(opt, false, cfg);
   int rc = hmn_run_build_config_from(opt, true, cfg);
+  if (rc == HMN_EXIT_OK && cfg->task == HMN_TASK_BANDIT && cfg->rule == HMN_RULE_HEBBIAN &&
+      (opt->device != NULL || (opt->backend != NULL && strcmp(opt->backend, "ref") != 0)))
+    fprintf(stderr, "hmn run: backend %s has no forward/learn split: the Phase-0 preset runs with "
+                    "rule=hebbian, action=argmax, credit=late (its policy rule needs --backend ref)\n",
+            opt->backend != NULL ? opt->backend : "opencl");
   if (rc != HMN_EXIT_OK || cfg->task == HMN_TASK_BANDIT) return rc;
   return hmn_run_build_config_from(opt, false, cfg);
 }

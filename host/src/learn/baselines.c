@@ -223,12 +223,10 @@ int hmn_baseline_run(const hmn_config *cfg, int which, uint64_t t_begin, uint64_
   task_cfg.action = which == HMN_BASELINE_RANDOM ? HMN_ACTION_RANDOM : HMN_ACTION_ARGMAX;
   hmn_task *task = NULL;
   hmn__base b;
+  memset(&b, 0, sizeof b);
   int rc = hmn_task_create("bandit", &task_cfg, &task, err);
-  if (rc != HMN_OK) return rc;
-  if ((rc = hmn__base_alloc(&b, cfg, which == HMN_BASELINE_SWUCB, err)) != HMN_OK) {
-    hmn_task_destroy(task);
-    return rc;
-  }
+  if (rc != HMN_OK) goto done;
+  if ((rc = hmn__base_alloc(&b, cfg, which == HMN_BASELINE_SWUCB, err)) != HMN_OK) goto done;
   float z[64];
   double total = 0.0, win = 0.0;
   for (uint64_t k = 0; k < steps; k++) {
@@ -270,9 +268,9 @@ int hmn_baseline_run(const hmn_config *cfg, int which, uint64_t t_begin, uint64_
       win = 0.0;
     }
   }
+  if (rc == HMN_OK) *mean_reward = steps > 0 ? total / (double)steps : NAN;
+done:
   hmn__base_free(&b);
   hmn_task_destroy(task);
-  if (rc != HMN_OK) return rc;
-  *mean_reward = steps > 0 ? total / (double)steps : NAN;
-  return HMN_OK;
+  return rc;
 }
