@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hmn.h"
+#include "internal.h"
 #include "support.h"
 
 /* A layer whose one-step weight change is exactly kappa (as the
@@ -402,4 +403,53 @@ Test(rules, clamp_must_be_finite) {
   cr_assert(strstr(err.message, "z_clamp") != NULL, "%s", err.message);
   cr_assert_eq(hmn_layer_step_count(layer), 0);
   hmn_layer_destroy(layer);
+}
+
+/* ---- adenosine fatigue, a modulator source ---- */
+
+Test(rules, adenosine_rises_with_activity_and_decays_at_rest) {
+  hmn_config cfg;
+  hmn_config_defaults(&cfg);
+  cfg.n_in = 2;
+  cfg.n_out = 2;
+  cfg.n_mod = 4;
+  cfg.adenosine = 1;
+  cfg.adenosine_decay = 0.9f;
+  cfg.adenosine_gain = 0.5f;
+  hmn_error err = {0};
+  cr_assert_eq(hmn_config_validate(&cfg, &err), HMN_OK, "%s", err.message);
+  hmn__sources src;
+  cr_assert_eq(hmn__sources_init(&src, &cfg, &err), HMN_OK);
+  float x[2] = {0, 0}, busy[2] = {1.0f, -0.6f}, rest[2] = {0, 0}, mod[4];
+  double a = 0.0;
+  for (int s = 0; s < 20; s++) {
+    hmn__sources_signals(&src, &cfg, x, busy, mod);
+    a = 0.9 * a + 0.5 * 0.8; /* mean |z| = 0.8 */
+    cr_assert_float_eq(mod[3], -a, 1e-5, "step %d", s);
+  }
+  float high = src.adenosine;
+  cr_assert_gt(high, 3.0f); /* on its way to 0.4 / 0.1 = 4 */
+  for (int s = 0; s < 20; s++) hmn__sources_signals(&src, &cfg, x, rest, mod);
+  cr_assert_float_eq(src.adenosine, high * pow(0.9, 20), 1e-5);
+  /* It travels in the sources' checkpoint section. */
+  size_t bytes = hmn__sources_bytes(&cfg);
+  unsigned char *buf = malloc(bytes);
+  hmn__sources_encode(&src, &cfg, buf);
+  hmn__sources back;
+  cr_assert_eq(hmn__sources_init(&back, &cfg, &err), HMN_OK);
+  hmn__ckpt_blob blob = {buf, bytes};
+  cr_assert_eq(hmn__sources_decode(&back, &cfg, &blob, "mem", &err), HMN_OK, "%s", err.message);
+  cr_assert(memcmp(&back.adenosine, &src.adenosine, sizeof(float)) == 0);
+  free(buf);
+  hmn__sources_free(&src);
+  hmn__sources_free(&back);
+}
+
+Test(rules, adenosine_needs_a_modulator_of_its_own) {
+  hmn_config cfg;
+  hmn_config_defaults(&cfg);
+  cfg.adenosine = 1;
+  hmn_error err = {0};
+  cr_assert_eq(hmn_config_validate(&cfg, &err), HMN_ECONFIG);
+  cr_assert(strstr(err.message, "n_mod >= 4") != NULL, "%s", err.message);
 }

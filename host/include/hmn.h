@@ -175,6 +175,10 @@ typedef struct {
   float scale_target;        /* target rate of the scaling */
   float tau_scale;           /* time constant of the scaling */
   float scale_max;           /* the scaling factor stays in [1/scale_max, scale_max] */
+  /* [sources]: adenosine fatigue, a modulator source of the closed loop */
+  int32_t adenosine;         /* 0 off, 1 on: E_Ado = -A, A rising with activity */
+  float adenosine_decay;     /* A <- decay A + gain mean_j |z_j| */
+  float adenosine_gain;
 } hmn_config;
 
 /* Fill every field with its default. */

@@ -274,6 +274,7 @@ typedef struct {
   float *rbar_ctx; /* D_c: reward expectation per context (rpe_baseline context),
                     * in the allocation of x_mean */
   int ctx_index;   /* the context of the step being credited */
+  float adenosine; /* A, the adenosine level (adenosine = on) */
 } hmn__sources;
 
 int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err);
@@ -286,7 +287,8 @@ void hmn__sources_copy(hmn__sources *dst, const hmn__sources *src);
 void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach);
 /* E(t) for the step that shows input x (n_mod values), and the update
  * of the input statistics by x. */
-void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod);
+void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, const float *z,
+                          float *mod);
 /* The context the next outcome belongs to: the largest entry of C_global
  * (rpe_baseline = context keeps a reward expectation per context). */
 void hmn__sources_context(hmn__sources *src, const hmn_config *cfg, const float *ctx);

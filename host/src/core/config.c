@@ -144,6 +144,10 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
     "EMA rate of the reward expectation and variance")                                    \
   X(sources, novelty_rate, FLOAT, "0.01", IN(0, 1),                                       \
     "EMA rate of the input mean and of the usual novelty")                                \
+  X(sources, adenosine, BOOL, "off", ONOFF(),                                             \
+    "adenosine fatigue: E_Ado = -A at the modulator after DA, NE, ACh; needs n_mod >= 4") \
+  X(sources, adenosine_decay, FLOAT, "0.99", IN(0, 1), "adenosine: A <- decay A + gain activity") \
+  X(sources, adenosine_gain, FLOAT, "0.01", GE(0), "adenosine: rise per unit of mean |z_j|") \
   X(sources, rpe_baseline, ENUM, "global", ONE_OF(rpe_baseline),                          \
     "reward expectation of the RPE: global, or per context (largest C_global entry)")     \
   X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
@@ -586,6 +590,12 @@ int hmn_config_validate(const hmn_config *cfg, hmn_error *err) {
                      "rule=policy needs action=softmax (the action must be drawn from pi = "
                      "softmax(z/temperature)), got action=%s",
                      hmn__names_action[cfg->action]);
+  }
+  if (cfg->adenosine && cfg->n_mod < 4) {
+    return hmn__fail(err, HMN_ECONFIG,
+                     "adenosine = on needs a modulator of its own: n_mod >= 4 (DA, NE and ACh "
+                     "take three), got n_mod=%" PRId32,
+                     cfg->n_mod);
   }
   if (!(cfg->theta_min < cfg->theta_max)) {
     return hmn__fail(err, HMN_ECONFIG,
