@@ -453,3 +453,24 @@ Test(rules, adenosine_needs_a_modulator_of_its_own) {
   cr_assert_eq(hmn_config_validate(&cfg, &err), HMN_ECONFIG);
   cr_assert(strstr(err.message, "n_mod >= 4") != NULL, "%s", err.message);
 }
+
+/* ---- D1/D2 populations ---- */
+
+Test(rules, d2_fraction_negates_the_last_neurons) {
+  hmn_config cfg;
+  plain_config(&cfg, HMN_RULE_HEBBIAN, 1, 8);
+  cfg.d2_fraction = 0.25f;
+  cfg.eta_local = 0.0f;
+  cfg.eta_global = 1.0f;
+  hmn_layer *layer = make_layer(&cfg);
+  for (int j = 0; j < 8; j++)
+    cr_assert_eq(read1(layer, HMN_ARRAY_SIGN, (size_t)j), j >= 6 ? -1.0f : 1.0f, "neuron %d", j);
+  /* The same modulated Hebbian step moves D1 and D2 weights apart. */
+  float x = 1.0f, z[8] = {1, 1, 1, 1, 1, 1, 1, 1}, mod = 0.5f, ctx = 1.0f;
+  hmn_step_input in = {&x, &mod, &ctx, NULL};
+  hmn_error err = {0};
+  cr_assert_eq(hmn_layer_step_clamped(layer, &in, z, &err), HMN_OK, "%s", err.message);
+  cr_assert_float_eq(read1(layer, HMN_ARRAY_W, 0), 0.5, 1e-6);
+  cr_assert_float_eq(read1(layer, HMN_ARRAY_W, 7), -0.5, 1e-6);
+  hmn_layer_destroy(layer);
+}

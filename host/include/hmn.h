@@ -108,6 +108,7 @@ typedef struct {
   float bias_rate;       /* eta_b */
   float target_rate;     /* z* */
   float inhibitory_fraction; /* share of neurons with s_j = -1 */
+  float d2_fraction;     /* share of neurons, the last ones, in the D2 population (s_j negated) */
   /* [trace] */
   int32_t rule;          /* hmn_rule */
   float tau_fast, tau_slow;

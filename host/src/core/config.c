@@ -89,6 +89,8 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
   X(neuron, target_rate, FLOAT, "0.1", FINITE(), "target activity z* of the bias")        \
   X(neuron, inhibitory_fraction, FLOAT, "0", IN(0, 1),                                    \
     "share of neurons with sign s_j = -1")                                                \
+  X(neuron, d2_fraction, FLOAT, "0", IN(0, 1),                                            \
+    "share of neurons, the last round(d2_fraction*n_out), in the D2 population: s_j negated") \
   X(trace, rule, ENUM, "hebbian", ONE_OF(rule),                                           \
     "eligibility kappa: hebbian xhat*z, policy xhat*(1[j=a]-pi_j) with pi=softmax(z/temperature), " \
     "stdp, triplet or bcm (docs/rules/)")                                                 \

@@ -127,6 +127,11 @@ void hmn__state_init(hmn__state *st) {
     sign[j] = hmn__init_uniform(cfg->seed, HMN__INIT_SIGN, (size_t)j) < cfg->inhibitory_fraction
                   ? -1.0f
                   : 1.0f;
+  /* D1/D2: the last neurons form the D2 population, whose modulated
+   * learning has the opposite sign (a block, so that populations are read
+   * off by index). */
+  int n_d2 = (int)lround((double)cfg->d2_fraction * (double)cfg->n_out);
+  for (int j = cfg->n_out - n_d2; j < cfg->n_out; j++) sign[j] = -sign[j];
   float *theta = HMN__F32(st, THETA), *scale = HMN__F32(st, SCALE);
   for (int j = 0; j < cfg->n_out; j++) {
     theta[j] = cfg->theta_init;
