@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "hmn.h"
 #include "internal.h"
@@ -473,4 +474,45 @@ Test(rules, d2_fraction_negates_the_last_neurons) {
   cr_assert_float_eq(read1(layer, HMN_ARRAY_W, 0), 0.5, 1e-6);
   cr_assert_float_eq(read1(layer, HMN_ARRAY_W, 7), -0.5, 1e-6);
   hmn_layer_destroy(layer);
+}
+
+/* ---- hmn protocol ---- */
+
+/* Runs `hmn ARGS` with stdout into `out_name`; returns the exit code. */
+static int run_hmn(const char *args, const char *out_name) {
+  const char *bin = getenv("HMN_BIN");
+  cr_assert_not_null(bin, "HMN_BIN is not set (run through ctest)");
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "'%s' %s > '%s' 2>&1", bin, args, hmn_test_path(out_name));
+  int status = system(cmd);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(rules, cli_protocol_writes_the_csv_and_prints_the_fit) {
+  char args[1024];
+  snprintf(args, sizeof args, "protocol bcm --csv '%s'", hmn_test_path("bcm.csv"));
+  cr_assert_eq(run_hmn(args, "bcm.out"), 0);
+  size_t len = 0;
+  char *out = (char *)hmn_test_read_file(hmn_test_path("bcm.out"), &len);
+  cr_assert_not_null(out);
+  cr_assert(strstr(out, "theta = 0.50: dw crosses 0 at rate 0.5000") != NULL, "%s", out);
+  free(out);
+  char *csv = (char *)hmn_test_read_file(hmn_test_path("bcm.csv"), &len);
+  cr_assert_not_null(csv);
+  cr_assert(strncmp(csv, "rate,dw_theta_0.25,dw_theta_0.5,dw_theta_0.75\n0,", 47) == 0, "%s", csv);
+  int lines = 0;
+  for (size_t k = 0; k < len; k++) lines += csv[k] == '\n';
+  cr_assert_eq(lines, 22); /* the header and 21 rates */
+  free(csv);
+}
+
+Test(rules, cli_protocol_names_what_it_refuses) {
+  cr_assert_eq(run_hmn("protocol oja", "oja.out"), 2);
+  char *out = (char *)hmn_test_read_file(hmn_test_path("oja.out"), &(size_t){0});
+  cr_assert(strstr(out, "unknown protocol 'oja'") != NULL, "%s", out);
+  free(out);
+  cr_assert_eq(run_hmn("protocol stdp-window --backend opencl", "ocl.out"), 1);
+  out = (char *)hmn_test_read_file(hmn_test_path("ocl.out"), &(size_t){0});
+  cr_assert(strstr(out, "backend 'opencl' has no rule 'stdp'") != NULL, "%s", out);
+  free(out);
 }
