@@ -407,7 +407,7 @@ Test(checkpoint, inspect_and_layout) {
 
   hmn_ckpt_info info;
   cr_assert_eq(hmn_ckpt_inspect(path, &info, &err), 0, "%s", err.message);
-  cr_assert_eq(info.version, 1u);
+  cr_assert_eq(info.version, 2u);
   cr_assert_eq(info.n_in, 5);
   cr_assert_eq(info.n_out, 3);
   cr_assert_eq(info.n_mod, cfg->n_mod);
@@ -451,7 +451,7 @@ Test(checkpoint, inspect_and_layout) {
 
   /* Header bytes, little-endian. */
   cr_assert_eq(memcmp(buf + HDR(magic), "HMNCKPT\0", 8), 0);
-  cr_assert_eq(rd32(buf + HDR(version)), 1u);
+  cr_assert_eq(rd32(buf + HDR(version)), 2u);
   cr_assert_eq(rd32(buf + HDR(header_bytes)), 64u);
   cr_assert_eq(rd32(buf + HDR(n_in)), 5u);
   cr_assert_eq(rd32(buf + HDR(n_out)), 3u);
@@ -622,7 +622,7 @@ Test(checkpoint, wrong_magic_and_version) {
   wr32(buf + HDR(version), 0);
   fix_header_crc(buf);
   expect_rejected("version 0", buf, len, HMN_EVERSION, "version 0");
-  wr32(buf + HDR(version), 1);
+  wr32(buf + HDR(version), HMN__CKPT_VERSION);
   fix_header_crc(buf);
 
   /* Unchanged again: accepted. */
@@ -781,6 +781,58 @@ Test(checkpoint, section_order_names_and_shapes) {
   free(small_buf);
   free(path);
   free(buf);
+}
+
+/* A version-1 file (before the rule families) has no rule arrays: it
+ * loads with every array it has unchanged and the missing ones at their
+ * initial values. The same sections under version 2 are refused. */
+Test(checkpoint, version_1_file_loads_without_rule_arrays) {
+  size_t len;
+  raw_section sec[SECTIONS];
+  unsigned char *buf = reference_checkpoint(&len, sec);
+  piece pieces[SECTIONS];
+  int n = 0;
+  for (int s = 0; s < SECTIONS; s++) {
+    bool missing = s >= HMN__SEC_ARRAY0 + HMN__CKPT_V1_ARRAYS && s < HMN__SEC_LAYER_COUNT;
+    if (!missing) pieces[n++] = (piece){buf, &sec[s]};
+  }
+  cr_assert_eq(n, SECTIONS - 5);
+  size_t v1_len;
+  unsigned char *v1 = assemble(buf, pieces, n, &v1_len);
+  wr32(v1 + HDR(version), 1);
+  wr32(v1 + HDR(n_sections), (uint32_t)n);
+  fix_header_crc(v1);
+  char *v1_path = tpath("v1.ckpt"), *v2_path = tpath("v2.ckpt");
+  cr_assert_eq(hmn_test_write_file(v1_path, v1, v1_len), 0);
+  cr_assert_eq(hmn_test_write_file(v2_path, buf, len), 0);
+
+  hmn_error err;
+  hmn_layer *old = NULL, *now = NULL;
+  cr_assert_eq(hmn_layer_load(v1_path, "ref", &old, &err), HMN_OK, "%s", err.message);
+  cr_assert_eq(hmn_layer_load(v2_path, "ref", &now, &err), HMN_OK, "%s", err.message);
+  snapshot a, b;
+  snap_take(old, &a);
+  snap_take(now, &b);
+  snap_assert_equal(&a, &b, "version 1 against version 2 of the same state");
+  snap_free(&a);
+  snap_free(&b);
+  const hmn_config *cfg = hmn_layer_config(old);
+  float *theta = malloc(array_size(cfg, HMN_ARRAY_THETA));
+  cr_assert_eq(hmn_layer_read(old, HMN_ARRAY_THETA, theta, array_size(cfg, HMN_ARRAY_THETA), &err),
+               HMN_OK);
+  cr_assert_eq(theta[0], cfg->theta_init);
+  free(theta);
+  hmn_layer_destroy(old);
+  hmn_layer_destroy(now);
+
+  /* Version 2 must have them. */
+  wr32(v1 + HDR(version), 2);
+  fix_header_crc(v1);
+  expect_rejected("version 2 without rule arrays", v1, v1_len, HMN_EFORMAT, "tr_pre");
+  free(v1);
+  free(buf);
+  free(v1_path);
+  free(v2_path);
 }
 
 /* Replace the config section's payload (fixing its length and CRC). */

@@ -66,6 +66,10 @@ int hmn__check_array_values(const hmn_config *cfg, hmn_array which, const void *
 int hmn__check_eta_values(const hmn_config *cfg, float eta_local, float eta_global, int status,
                           const char *origin, hmn_error *err);
 
+/* The rule families' traces, rates, thresholds and scales at their
+ * initial values (part of hmn__state_init; loading a version-1
+ * checkpoint, which has none). */
+void hmn__state_init_rule_arrays(hmn__state *st);
 /* Built-in oscillator phase at step t, wrapped to [0, 2*pi). */
 float hmn__oscillator_phase(const hmn_config *cfg, uint64_t t);
 

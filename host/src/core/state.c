@@ -132,14 +132,22 @@ void hmn__state_init(hmn__state *st) {
    * off by index). */
   int n_d2 = (int)lround((double)cfg->d2_fraction * (double)cfg->n_out);
   for (int j = cfg->n_out - n_d2; j < cfg->n_out; j++) sign[j] = -sign[j];
+  hmn__state_init_rule_arrays(st);
+  st->t = 0;
+  st->eta_local = cfg->eta_local;
+  st->eta_global = cfg->eta_global;
+}
+
+void hmn__state_init_rule_arrays(hmn__state *st) {
+  const hmn_config *cfg = &st->cfg;
+  static const hmn_array zeroed[] = {HMN_ARRAY_PRE_TRACE, HMN_ARRAY_POST_TRACE, HMN_ARRAY_RATE};
+  for (size_t k = 0; k < sizeof zeroed / sizeof zeroed[0]; k++)
+    memset(st->arr[zeroed[k]], 0, hmn__array_bytes(cfg, zeroed[k]));
   float *theta = HMN__F32(st, THETA), *scale = HMN__F32(st, SCALE);
   for (int j = 0; j < cfg->n_out; j++) {
     theta[j] = cfg->theta_init;
     scale[j] = 1.0f;
   }
-  st->t = 0;
-  st->eta_local = cfg->eta_local;
-  st->eta_global = cfg->eta_global;
 }
 
 float hmn__oscillator_phase(const hmn_config *cfg, uint64_t t) {

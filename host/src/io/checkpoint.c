@@ -233,9 +233,10 @@ static int read_header(ckpt_file *ck, hmn_error *err) {
                      "checkpoint '%s': truncated in the header (needs %zu bytes, file has %zu)",
                      path, HMN__CKPT_HEADER_BYTES, len);
   info->version = hmn__le_get_u32(buf + HDR(version));
-  if (info->version != HMN__CKPT_VERSION)
+  if (info->version != HMN__CKPT_VERSION && info->version != 1u)
     return hmn__fail(err, HMN_EVERSION,
-                     "checkpoint '%s': version %lu is not supported (this build reads version %u)",
+                     "checkpoint '%s': version %lu is not supported (this build reads versions 1 "
+                     "to %u)",
                      path, (unsigned long)info->version, HMN__CKPT_VERSION);
   uint32_t stored_crc = hmn__le_get_u32(buf + HDR(crc));
   uint32_t actual_crc = hmn__crc32(buf, HDR(crc));
@@ -265,6 +266,18 @@ static int read_header(ckpt_file *ck, hmn_error *err) {
   return HMN_OK;
 }
 
+/* Sections a version-1 file lacks (ckpt_format.h). */
+static int missing_sections(const ckpt_file *ck) {
+  return ck->info.version == 1u ? HMN_ARRAY_COUNT - HMN__CKPT_V1_ARRAYS : 0;
+}
+
+/* The format's index of the file's s-th section: the same, except after
+ * the arrays a version-1 file lacks. */
+static int logical_section(const ckpt_file *ck, uint32_t s) {
+  int first_missing = HMN__SEC_ARRAY0 + HMN__CKPT_V1_ARRAYS;
+  return (int)s >= first_missing ? (int)s + missing_sections(ck) : (int)s;
+}
+
 /* The header of section number s at `off`: in bounds, the expected tag,
  * flags 0, the size its kind needs, the payload present and its CRC. On
  * success the section's entry in ck->info is filled. */
@@ -272,7 +285,8 @@ static int read_section_header(ckpt_file *ck, uint32_t s, size_t off, hmn_error 
   const unsigned char *buf = ck->buf;
   size_t len = ck->len;
   const char *path = ck->path;
-  const char *expected = hmn__ckpt_section_name((int)s);
+  int want_index = logical_section(ck, s);
+  const char *expected = hmn__ckpt_section_name(want_index);
   if (len - off < HMN__CKPT_SECTION_HEADER_BYTES) {
     if (expected != NULL)
       return hmn__fail(err, HMN_EFORMAT,
@@ -291,10 +305,10 @@ static int read_section_header(ckpt_file *ck, uint32_t s, size_t off, hmn_error 
   if (index < 0)
     return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': unknown section '%s' at offset %zu",
                      path, shown, off);
-  if (index < (int)s)
+  if (index < want_index)
     return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': duplicate section '%s' at offset %zu",
                      path, shown, off);
-  if (index > (int)s)
+  if (index > want_index)
     return hmn__fail(err, HMN_EFORMAT,
                      "checkpoint '%s': section '%s' out of order at offset %zu (missing section "
                      "'%s' before it)",
@@ -384,31 +398,34 @@ static int read_sections(ckpt_file *ck, hmn_error *err) {
     const hmn_ckpt_section_info *si = &info->sections[s];
     const unsigned char *payload = ck->buf + si->offset;
     size_t bytes = (size_t)si->length;
-    switch (hmn__ckpt_section_kind((int)s)) {
+    int index = logical_section(ck, s);
+    switch (hmn__ckpt_section_kind(index)) {
       case HMN__SEC_TEXT:
         rc = parse_config_section(ck->path, payload, si->length, info, &ck->cfg, err);
         break;
       case HMN__SEC_FIXED: rc = read_scalars(ck, payload, err); break;
       case HMN__SEC_ARRAY:
-        rc = read_array(ck, (hmn_array)(s - HMN__SEC_ARRAY0), payload, bytes, err);
+        rc = read_array(ck, (hmn_array)(index - HMN__SEC_ARRAY0), payload, bytes, err);
         break;
       case HMN__SEC_OPAQUE:
         /* Their owners check the content (hmn__layer_load_extra's caller). */
-        ck->extra[s - HMN__SEC_LAYER_COUNT].data = payload;
-        ck->extra[s - HMN__SEC_LAYER_COUNT].len = bytes;
+        ck->extra[index - HMN__SEC_LAYER_COUNT].data = payload;
+        ck->extra[index - HMN__SEC_LAYER_COUNT].len = bytes;
         break;
     }
     if (rc != HMN_OK) return rc;
     off = (size_t)(si->offset + si->length);
   }
-  if (info->n_sections < HMN__SEC_LAYER_COUNT ||
-      (info->n_sections > HMN__SEC_LAYER_COUNT && info->n_sections < HMN__SEC_COUNT)) {
-    int expected = info->n_sections < HMN__SEC_LAYER_COUNT ? HMN__SEC_LAYER_COUNT : HMN__SEC_COUNT;
+  uint32_t layer_count = (uint32_t)(HMN__SEC_LAYER_COUNT - missing_sections(ck));
+  uint32_t all_count = (uint32_t)(HMN__SEC_COUNT - missing_sections(ck));
+  if (info->n_sections < layer_count ||
+      (info->n_sections > layer_count && info->n_sections < all_count)) {
+    uint32_t expected = info->n_sections < layer_count ? layer_count : all_count;
     return hmn__fail(err, HMN_EFORMAT,
                      "checkpoint '%s': missing section '%s' (header lists %lu sections, expected "
-                     "%d)",
-                     ck->path, hmn__ckpt_section_name((int)info->n_sections),
-                     (unsigned long)info->n_sections, expected);
+                     "%lu)",
+                     ck->path, hmn__ckpt_section_name(logical_section(ck, info->n_sections)),
+                     (unsigned long)info->n_sections, (unsigned long)expected);
   }
   if (off != ck->len)
     return hmn__fail(err, HMN_EFORMAT,
@@ -462,9 +479,12 @@ static int ckpt_apply(hmn_layer *layer, const ckpt_file *ck, const char *path, h
   st->eta_global = ck->eta_global;
   memset(&st->stats, 0, sizeof st->stats);
   st->stats.t = ck->t;
+  /* A version-1 file has no rule-family arrays: their initial values. */
+  if (ck->info.version == 1u) hmn__state_init_rule_arrays(st);
   for (int a = 0; a < HMN_ARRAY_COUNT; a++) {
     size_t bytes = hmn__array_bytes(&st->cfg, (hmn_array)a);
     const unsigned char *src = ck->payload[a];
+    if (src == NULL) continue;
     if (hmn_array_type((hmn_array)a) == HMN_F32) {
       float *dst = st->arr[a];
       for (size_t k = 0; k < bytes / 4; k++) dst[k] = hmn__le_get_f32(src + 4 * k);

@@ -18,7 +18,14 @@
 #include <stdint.h>
 
 #define HMN__CKPT_MAGIC "HMNCKPT" /* with its terminating NUL: 8 bytes */
-#define HMN__CKPT_VERSION 1u
+#define HMN__CKPT_VERSION 2u
+/* Version 1 files predate the rule families: they lack the arrays from
+ * HMN_ARRAY_PRE_TRACE on (the last of the array table). They load, with
+ * those arrays at their initial values, which is what a Hebbian layer
+ * (the only rule version 1 knew) has in them. */
+#define HMN__CKPT_V1_ARRAYS ((int)HMN_ARRAY_PRE_TRACE)
+_Static_assert(HMN_ARRAY_PRE_TRACE == HMN_ARRAY_COUNT - 5 && HMN_ARRAY_SCALE == HMN_ARRAY_COUNT - 1,
+               "version 1 checkpoints lack exactly the last five arrays");
 
 /* The file header: u32 unless the size says otherwise; i32 for the shape,
  * u64 for step and seed, crc = CRC-32 of every header byte before it. */
