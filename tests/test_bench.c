@@ -142,6 +142,16 @@ Test(bench, json_fields_on_ref) {
   const json_t *o = json_array_get(root, 0);
   expect_type(o, "backend", is_string, "a string");
   cr_assert_str_eq(json_string_value(json_object_get(o, "backend")), "ref");
+  /* Provenance: which hmn, when, where, and the config measured. */
+  expect_type(o, "hmn_version", is_string, "a string");
+  cr_assert_str_eq(json_string_value(json_object_get(o, "hmn_version")), hmn_version());
+  expect_type(o, "commit", is_string, "a string");
+  expect_type(o, "time", is_string, "a string");
+  cr_assert_eq(strlen(json_string_value(json_object_get(o, "time"))), 20, "ISO 8601 UTC");
+  expect_type(o, "host", is_string, "a string");
+  expect_type(o, "driver", is_null, "null (the host model has no driver)");
+  expect_type(o, "config", is_string, "a string");
+  cr_assert_not_null(strstr(json_string_value(json_object_get(o, "config")), "n_in = 8\n"));
   expect_type(o, "device", is_string, "a string");
   cr_assert_str_eq(json_string_value(json_object_get(o, "device")), "host");
   expect_type(o, "n_in", is_integer, "an integer");

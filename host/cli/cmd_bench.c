@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -329,6 +330,44 @@ static void hmn_bench_run_probe(const hmn_bench_options *opt, hmn_bench_backend 
            (unsigned long long)(bw.array_bytes >> 20), bw.copy_gbps, bw.triad_gbps);
 }
 
+/* What a record needs to be read later without guessing: which hmn
+ * (version and source commit), when, on which host, which device driver,
+ * and the whole layer config as INI text. */
+static void hmn_bench_provenance(json_t *o, hmn_layer *layer) {
+  json_object_set_new(o, "hmn_version", json_string(hmn_version()));
+  json_object_set_new(o, "commit", json_string(HMN_GIT_COMMIT));
+  char when[32] = "";
+  time_t now = time(NULL);
+  struct tm utc;
+  if (gmtime_r(&now, &utc) != NULL) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  json_object_set_new(o, "time", json_string(when));
+  struct utsname u;
+  char host[3 * sizeof u.nodename + 8] = "unknown";
+  if (uname(&u) == 0) snprintf(host, sizeof host, "%s (%s %s)", u.nodename, u.sysname, u.machine);
+  json_object_set_new(o, "host", json_string(host));
+  /* The driver of the layer's OpenCL device; none for the host model. */
+  json_t *driver = json_null();
+  hmn_device_info dev[16];
+  size_t n = 0;
+  hmn_error err;
+  if (strncmp(hmn_layer_backend(layer), "opencl", 6) == 0 &&
+      hmn_opencl_devices(dev, 16, &n, &err) == HMN_OK) {
+    for (size_t k = 0; k < n && k < 16; k++)
+      if (strcmp(dev[k].name, hmn_layer_device(layer)) == 0) {
+        json_decref(driver);
+        driver = json_string(dev[k].driver);
+        break;
+      }
+  }
+  json_object_set_new(o, "driver", driver);
+  char *ini = NULL;
+  json_object_set_new(o, "config",
+                      hmn_config_to_string(hmn_layer_config(layer), &ini, &err) == HMN_OK
+                          ? json_string(ini)
+                          : json_null());
+  free(ini);
+}
+
 /* Everything measured for one backend and size, into a JSON object. */
 static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_backend *be,
                                 hmn_layer *layer, double setup_seconds,
@@ -342,6 +381,7 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
   double gbps = 1e-9 * (double)traffic.total / step_median;
 
   json_t *o = json_object();
+  hmn_bench_provenance(o, layer);
   json_object_set_new(o, "backend", json_string(hmn_layer_backend(layer)));
   json_object_set_new(o, "device", json_string(hmn_layer_device(layer)));
   json_object_set_new(o, "n_in", json_integer(cfg->n_in));
