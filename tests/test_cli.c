@@ -324,6 +324,15 @@ Test(cli, ablate_prints_a_table_and_csv) {
   cr_assert_str_eq(text2, text);
   free(text);
   free(text2);
+  /* --json: the same table as one object, the full rule first, 17 rows. */
+  snprintf(args, sizeof args, "ablate %s --json", small);
+  cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
+  cr_assert(out[0] == '{' && strstr(out, "\"variants\": [") != NULL, "%s", out);
+  cr_assert(strstr(out, "\"variant\": \"full rule (paper)\"") <
+                strstr(out, "\"variant\": \"random policy\""),
+            "%s", out);
+  cr_assert(strstr(out, "\"p_holm\": ") != NULL && strstr(out, "\"seeds\": 2") != NULL, "%s", out);
+  cr_assert(strstr(out, "mean +- sd") == NULL, "text table printed with --json:\n%s", out);
   /* A task without a reward has nothing to compare. */
   cr_assert_eq(run_hmn("ablate --seeds 1 --steps 10 --set task=stream", &out), 2, "%s", out);
   cr_assert_eq(run_hmn("ablate --seeds 0", &out), 2, "%s", out);

@@ -12,6 +12,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@ static const char hmn_ablate_help[] =
     "  --config FILE           base config (see hmn config --defaults)\n"
     "  --set KEY=VALUE         override one key of the base config; may be repeated\n"
     "  --csv FILE              also write the table as CSV\n"
+    "  --json                  print the tables as one JSON object instead\n"
     "  --backend NAME          ref (default) or opencl (the Hebbian rule with\n"
     "                          credit=late only: it has no forward/learn split)\n"
     "  --device SEL            OpenCL device: index or part of its name\n"
@@ -91,7 +93,7 @@ typedef struct {
   const char *csv;
   const char *backend;
   const char *device;
-  bool quiet, tuned;
+  bool quiet, tuned, json;
 } hmn_ablate_options;
 
 static int hmn_ablate_parse(hmn_ablate_options *opt, int argc, char **argv, bool *help) {
@@ -108,6 +110,8 @@ static int hmn_ablate_parse(hmn_ablate_options *opt, int argc, char **argv, bool
       opt->quiet = true;
     } else if (hmn_cli_flag(&args, "--tuned")) {
       opt->tuned = true;
+    } else if (hmn_cli_flag(&args, "--json")) {
+      opt->json = true;
     } else if (hmn_cli_option(&args, "--seeds")) {
       hmn_cli_u64(&args, "--seeds", &opt->seeds);
     } else if (hmn_cli_option(&args, "--steps")) {
@@ -284,7 +288,7 @@ static int hmn_ablate_seeds(const hmn_config *base_cfg, const char *backend, uin
 
 /* Paired tests of each row against row 0, Holm over rows 1 .. n - 1. */
 static void hmn_ablate_table(const char *const *names, double *const *reward, int rows,
-                             uint64_t seeds, const double *eta) {
+                             uint64_t seeds, const double *eta, json_t *json) {
   hmn_paired_test tests[32];
   double p[32];
   hmn_error err;
@@ -295,6 +299,27 @@ static void hmn_ablate_table(const char *const *names, double *const *reward, in
     p[v - 1] = isnan(tests[v].p) ? 1.0 : tests[v].p;
   }
   hmn_holm_adjust(p, rows - 1);
+  if (json != NULL) {
+    for (int v = 0; v < rows; v++) {
+      hmn_stat st = hmn_ablate_stat(reward[v], seeds);
+      json_t *row = json_object();
+      json_object_set_new(row, "variant", json_string(names[v]));
+      json_object_set_new(row, "reward_mean", json_real(st.mean));
+      json_object_set_new(row, "reward_sd", json_real(st.sd));
+      if (eta != NULL) json_object_set_new(row, "eta_global", json_real(eta[v]));
+      if (v > 0) {
+        const hmn_paired_test *t = &tests[v];
+        json_object_set_new(row, "diff", isnan(t->mean) ? json_null() : json_real(t->mean));
+        json_object_set_new(row, "ci_lo", isnan(t->ci_lo) ? json_null() : json_real(t->ci_lo));
+        json_object_set_new(row, "ci_hi", isnan(t->ci_hi) ? json_null() : json_real(t->ci_hi));
+        json_object_set_new(row, "d_z", isnan(t->d_z) ? json_null() : json_real(t->d_z));
+        json_object_set_new(row, "p", isnan(t->p) ? json_null() : json_real(t->p));
+        json_object_set_new(row, "p_holm", json_real(p[v - 1]));
+      }
+      json_array_append_new(json, row);
+    }
+    return;
+  }
   printf("%-26s  %-17s  %-9s  %-20s  %-7s  %-9s  %-9s  %s\n", "variant", "reward", "diff",
          "95% CI of diff", "d_z", "p", "p (Holm)", eta != NULL ? "eta_global" : "verdict");
   hmn_stat base = hmn_ablate_stat(reward[0], seeds);
@@ -329,7 +354,7 @@ static const double hmn_ablate_grid[] = {1.0 / 1024, 1.0 / 256, 1.0 / 64, 1.0 / 
 #define HMN_ABLATE_TUNE_OFFSET 1000
 
 static int hmn_ablate_tuned(const hmn_ablate_options *opt, const hmn_config *base,
-                            const char *backend, bool progress) {
+                            const char *backend, bool progress, json_t *json) {
   static const hmn_variant scaled[] = {
       {"full rule (paper)", {NULL}},
       {"no local attention", {"attention=off", NULL}},
@@ -378,12 +403,14 @@ static int hmn_ablate_tuned(const hmn_ablate_options *opt, const hmn_config *bas
                           scaled[v].name, reward[v], NULL);
   }
   if (progress) fprintf(stderr, "\r%-70s\r", "");
-  if (rc == HMN_EXIT_OK) {
+  if (rc == HMN_EXIT_OK && json != NULL) {
+    hmn_ablate_table(names, reward, ROWS, opt->seeds, eta, json);
+  } else if (rc == HMN_EXIT_OK) {
     printf("\nat their own rate: fixed eta_global, the best of x1/1024 .. x4 the base's on seeds "
            "%llu..%llu (mean reward), then compared on the paired seeds\n\n",
            (unsigned long long)(base->seed + HMN_ABLATE_TUNE_OFFSET),
            (unsigned long long)(base->seed + HMN_ABLATE_TUNE_OFFSET + HMN_ABLATE_TUNE_SEEDS - 1));
-    hmn_ablate_table(names, reward, ROWS, opt->seeds, eta);
+    hmn_ablate_table(names, reward, ROWS, opt->seeds, eta, NULL);
   }
   for (int v = 0; v < ROWS; v++) free(reward[v]);
   return rc;
@@ -425,6 +452,7 @@ int hmn_cmd_ablate(int argc, char **argv) {
     }
   }
   bool progress = !opt.quiet && isatty(STDERR_FILENO);
+  json_t *doc = NULL, *table = NULL, *tuned = NULL;
   FILE *csv = NULL;
   if (opt.csv != NULL && (csv = fopen(opt.csv, "w")) == NULL) {
     hmn_cli_error("hmn ablate", "cannot write --csv file '%s': %s", opt.csv, strerror(errno));
@@ -448,19 +476,35 @@ int hmn_cmd_ablate(int argc, char **argv) {
   }
   if (progress) fprintf(stderr, "\r%-70s\r", "");
 
-  printf("hmn ablate: task bandit (%s), %llu paired seeds (%llu..%llu), %llu steps each, backend "
-         "%s\n",
-         base.bandit == HMN_BANDIT_SWITCHING ? "switching" : "stationary",
-         (unsigned long long)opt.seeds, (unsigned long long)base.seed,
-         (unsigned long long)(base.seed + opt.seeds - 1), (unsigned long long)opt.steps, backend);
-  printf("base: %s; meta-learning %s%s\n",
-         opt.config_path != NULL ? "the config file" : "the paper's full rule over the Phase-0 preset",
-         base.estimator == HMN_EST_OFF ? "off" : "SPSA ",
-         base.estimator == HMN_EST_OFF ? "" : base.meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
-  printf("reward: mean per step of a run, mean +- sd over seeds; diff: variant - full rule, "
-         "paired by seed; p: two-sided paired t-test, Holm over the %zu variants\n\n",
-         (size_t)HMN_VARIANT_COUNT - 1);
-  hmn_ablate_table(names, reward, (int)HMN_VARIANT_COUNT, opt.seeds, NULL);
+  if (opt.json) {
+    doc = json_object();
+    table = json_array();
+    json_object_set_new(doc, "task", json_string("bandit"));
+    json_object_set_new(doc, "bandit", json_string(base.bandit == HMN_BANDIT_SWITCHING
+                                                       ? "switching"
+                                                       : "stationary"));
+    json_object_set_new(doc, "seeds", json_integer((json_int_t)opt.seeds));
+    json_object_set_new(doc, "first_seed", json_integer((json_int_t)base.seed));
+    json_object_set_new(doc, "steps", json_integer((json_int_t)opt.steps));
+    json_object_set_new(doc, "backend", json_string(backend));
+    json_object_set_new(doc, "test", json_string("paired t-test, Holm over the variants"));
+    hmn_ablate_table(names, reward, (int)HMN_VARIANT_COUNT, opt.seeds, NULL, table);
+    json_object_set_new(doc, "variants", table);
+  } else {
+    printf("hmn ablate: task bandit (%s), %llu paired seeds (%llu..%llu), %llu steps each, backend "
+           "%s\n",
+           base.bandit == HMN_BANDIT_SWITCHING ? "switching" : "stationary",
+           (unsigned long long)opt.seeds, (unsigned long long)base.seed,
+           (unsigned long long)(base.seed + opt.seeds - 1), (unsigned long long)opt.steps, backend);
+    printf("base: %s; meta-learning %s%s\n",
+           opt.config_path != NULL ? "the config file" : "the paper's full rule over the Phase-0 preset",
+           base.estimator == HMN_EST_OFF ? "off" : "SPSA ",
+           base.estimator == HMN_EST_OFF ? "" : base.meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
+    printf("reward: mean per step of a run, mean +- sd over seeds; diff: variant - full rule, "
+           "paired by seed; p: two-sided paired t-test, Holm over the %zu variants\n\n",
+           (size_t)HMN_VARIANT_COUNT - 1);
+    hmn_ablate_table(names, reward, (int)HMN_VARIANT_COUNT, opt.seeds, NULL, NULL);
+  }
   if (csv != NULL) {
     bool ok = fprintf(csv, "variant,settings,seed,steps,reward,eta_global\n") >= 0;
     for (size_t v = 0; v < HMN_VARIANT_COUNT; v++) {
@@ -475,16 +519,25 @@ int hmn_cmd_ablate(int argc, char **argv) {
       hmn_cli_error("hmn ablate", "cannot write --csv file '%s': %s", opt.csv, strerror(errno));
       rc = HMN_EXIT_RUNTIME;
     } else {
-      printf("\ncsv: %s\n", opt.csv);
+      if (!opt.json) printf("\ncsv: %s\n", opt.csv);
     }
   }
-  if (rc == HMN_EXIT_OK && opt.tuned) rc = hmn_ablate_tuned(&opt, &base, backend, progress);
+  if (rc == HMN_EXIT_OK && opt.tuned) {
+    if (doc != NULL) tuned = json_array();
+    rc = hmn_ablate_tuned(&opt, &base, backend, progress, tuned);
+    if (doc != NULL) json_object_set_new(doc, "tuned", tuned);
+  }
+  if (rc == HMN_EXIT_OK && doc != NULL) {
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    fputc('\n', stdout);
+  }
 done:
   if (progress && rc != HMN_EXIT_OK) fputc('\n', stderr);
   if (csv != NULL && fclose(csv) != 0 && rc == HMN_EXIT_OK) {
     hmn_cli_error("hmn ablate", "cannot write --csv file '%s': %s", opt.csv, strerror(errno));
     rc = HMN_EXIT_RUNTIME;
   }
+  json_decref(doc);
   free(vals);
   return rc;
 }
