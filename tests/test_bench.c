@@ -325,6 +325,25 @@ Test(bench, bad_peer_file) {
   free(r.out);
 }
 
+/* The figure: two sizes with error bars and, where a meter measured the
+ * energy (the fixture card), a per-watt series on the second axis. */
+Test(bench, plot_with_measured_energy) {
+  char env[1200], args[2048];
+  const char *png = hmn_test_path("bw.png");
+  snprintf(env, sizeof env, "HMN_SYSFS_ROOT='%s/tests/fixtures/sysfs-alveo'", HMN_SOURCE_DIR);
+  snprintf(args, sizeof args,
+           "--backend ref --size 8x4 --size 16x8 --steps 2 --repeats 2 --warmup 1 --no-probe "
+           "--quiet --meter xmc --plot '%s'",
+           png);
+  run_result r = run_bench(env, args, 0);
+  cr_assert_eq(r.status, 0, "%s", r.out);
+  free(r.out);
+  size_t len = 0;
+  unsigned char *data = hmn_test_read_file(png, &len);
+  cr_assert(data != NULL && len > 2000 && memcmp(data, "\x89PNG", 4) == 0, "no PNG written");
+  free(data);
+}
+
 /* Without gnuplot the plot fails with the package to install. */
 Test(bench, plot_without_gnuplot) {
   char args[2048];

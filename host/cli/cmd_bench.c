@@ -809,29 +809,59 @@ static int hmn_bench_plot(const char *file, const json_t *results, const json_t 
         "set format y '%.0s%c'\n"
         "set title 'hmn bench: full HMN step'\n"
         "set xlabel 'synapses N_{in} x N_{out} (k = 10^3, M = 10^6)'\n"
-        "set ylabel 'synaptic updates per second, median (M = 10^6, G = 10^9)'\n",
+        "set ylabel 'synaptic updates per second, median and range of the repeats'\n",
         gp);
+  /* Per series: the median with the repeats' range as error bars, and
+   * SUPS per watt where a meter measured the energy (never a nominal
+   * --watts figure). */
+  bool per_watt[16] = {false};
   for (int s = 0; s < n_series; s++) {
-    fprintf(gp, "$s%d << EOD\n", s);
-    for (int set = 0; set < 2; set++) {
-      size_t k;
-      const json_t *o;
-      json_array_foreach(sets[set], k, o) {
-        char label[256];
-        hmn_bench_series(o, set == 1, label, sizeof label);
-        if (strcmp(label, labels[s]) != 0) continue;
-        double syn = (double)json_integer_value(json_object_get(o, "n_in")) *
-                     (double)json_integer_value(json_object_get(o, "n_out"));
-        double sups = hmn_bench_get(o, "sups_median");
-        if (isfinite(sups) && sups > 0.0) fprintf(gp, "%.17g %.17g\n", syn, sups);
+    for (int kind = 0; kind < 2; kind++) {
+      fprintf(gp, "$%c%d << EOD\n", kind == 0 ? 's' : 'w', s);
+      for (int set = 0; set < 2; set++) {
+        size_t k;
+        const json_t *o;
+        json_array_foreach(sets[set], k, o) {
+          char label[256];
+          hmn_bench_series(o, set == 1, label, sizeof label);
+          if (strcmp(label, labels[s]) != 0) continue;
+          double syn = (double)json_integer_value(json_object_get(o, "n_in")) *
+                       (double)json_integer_value(json_object_get(o, "n_out"));
+          double sups = hmn_bench_get(o, "sups_median");
+          if (kind == 0 && isfinite(sups) && sups > 0.0) {
+            double lo = hmn_bench_get(o, "sups_min"), hi = hmn_bench_get(o, "sups_max");
+            if (!(isfinite(lo) && lo > 0.0)) lo = sups;
+            if (!(isfinite(hi) && hi > 0.0)) hi = sups;
+            fprintf(gp, "%.17g %.17g %.17g %.17g\n", syn, sups, lo, hi);
+          }
+          double spw = hmn_bench_get(o, "sups_per_watt");
+          if (kind == 1 && isfinite(spw) && spw > 0.0) {
+            fprintf(gp, "%.17g %.17g\n", syn, spw);
+            per_watt[s] = true;
+          }
+        }
       }
+      fputs("EOD\n", gp);
     }
-    fputs("EOD\n", gp);
   }
+  bool any_watt = false;
+  for (int s = 0; s < n_series; s++) any_watt = any_watt || per_watt[s];
+  if (any_watt)
+    fputs("set logscale y2\nset y2tics\nset format y2 '%.0s%c'\n"
+          "set y2label 'SUPS per watt, measured (dashed)'\n",
+          gp);
   fputs("plot ", gp);
   for (int s = 0; s < n_series; s++) {
-    fprintf(gp, "%s$s%d using 1:2 with linespoints lw 2 pt 7 title ", s > 0 ? ", " : "", s);
+    fprintf(gp, "%s$s%d using 1:2:3:4 with yerrorlines lw 2 pt 7 lc %d title ", s > 0 ? ", " : "",
+            s, s + 1);
     hmn_bench_gp_string(gp, labels[s]);
+    if (per_watt[s]) {
+      fprintf(gp, ", $w%d using 1:2 axes x1y2 with linespoints dt 2 lw 2 pt 6 lc %d title ", s,
+              s + 1);
+      char title[300];
+      snprintf(title, sizeof title, "%s, per watt", labels[s]);
+      hmn_bench_gp_string(gp, title);
+    }
   }
   fputs("\n", gp);
   int status = pclose(gp);
