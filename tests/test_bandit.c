@@ -200,26 +200,26 @@ Test(bandit, sources_compute_rpe_novelty_and_uncertainty) {
   float mod[3];
   x[0] = 1.0f;
   /* First input: distance from the zero mean is sqrt(1/12), usual 0. */
-  hmn__sources_signals(&src, &cfg, x, mod);
+  hmn__sources_signals(&src, &cfg, x, NULL, mod);
   cr_assert_float_eq(mod[ne], sqrtf(1.0f / 12.0f), 1e-6);
   cr_assert_eq(mod[da], 0.0f);
   /* Reward 1 with rbar 0: RPE 1, rbar 0.5, variance EMA 0.5 * 1 = 0.5. */
   hmn__sources_observe(&src, &cfg, 1.0f);
   cr_assert_eq(src.rbar, 0.5f);
   cr_assert_eq(src.rvar, 0.5f);
-  hmn__sources_signals(&src, &cfg, x, mod);
+  hmn__sources_signals(&src, &cfg, x, NULL, mod);
   cr_assert_eq(mod[da], 1.0f);
   /* ACh: the reward's running sd times the RPE it weighs. */
   cr_assert_float_eq(mod[ach], sqrtf(0.5f) * 1.0f, 1e-7);
   /* Reward 0 after rbar 0.5: RPE -0.5. */
   hmn__sources_observe(&src, &cfg, 0.0f);
-  hmn__sources_signals(&src, &cfg, x, mod);
+  hmn__sources_signals(&src, &cfg, x, NULL, mod);
   cr_assert_eq(mod[da], -0.5f);
   /* Switched off: zero. */
   cfg.dopamine = 0;
   cfg.uncertainty = 0;
   cfg.novelty = 0;
-  hmn__sources_signals(&src, &cfg, x, mod);
+  hmn__sources_signals(&src, &cfg, x, NULL, mod);
   cr_assert(mod[0] == 0.0f && mod[1] == 0.0f && mod[2] == 0.0f);
   hmn__sources_free(&src);
 }

@@ -668,7 +668,7 @@ Test(checkpoint, header_fields_must_agree) {
   memcpy(copy, buf, len);
   wr32(copy + HDR(n_sections), SECTIONS - 1);
   fix_header_crc(copy);
-  expect_rejected("n_sections-1", copy, sec[SECTIONS - 1].start, HMN_EFORMAT, "astro");
+  expect_rejected("n_sections-1", copy, sec[SECTIONS - 1].start, HMN_EFORMAT, "scale");
   expect_rejected("n_sections-1", copy, sec[SECTIONS - 1].start, HMN_EFORMAT, "missing");
 
   /* A section flag set. */

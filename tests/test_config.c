@@ -134,7 +134,7 @@ Test(config, defaults_zero_the_padding) {
 }
 
 Test(config, key_table_lists_every_key_once) {
-  cr_assert_eq(hmn_config_key_count(), 65);
+  cr_assert_eq(hmn_config_key_count(), 91);
   cr_assert_null(hmn_config_key_at(hmn_config_key_count()));
   for (size_t i = 0; i < hmn_config_key_count(); i++) {
     const hmn_config_key_info *k = hmn_config_key_at(i);
@@ -166,7 +166,9 @@ Test(config, key_table_describes_types_and_ranges) {
       {"ctx_rate", "neuron", "float", "[0, 1]"},
       {"target_rate", "neuron", "float", "finite"},
       {"activation", "neuron", "enum", "relu|sigmoid|tanh|linear"},
-      {"rule", "trace", "enum", "hebbian|policy"},
+      {"rule", "trace", "enum", "hebbian|policy|stdp|triplet|bcm"},
+      {"pairing", "rules", "enum", "all|nearest"},
+      {"scale_max", "rules", "float", ">= 1"},
       {"credit", "task", "enum", "now|late"},
       {"meta_params", "meta", "enum", "both|global"},
       {"rpe_baseline", "sources", "enum", "global|context"},
@@ -373,7 +375,7 @@ Test(config, malformed_values_are_refused) {
        "seed must be at most 18446744073709551615, got 18446744073709551616"},
       {"activation", "foo", "activation must be one of relu, sigmoid, tanh, linear, got 'foo'"},
       {"activation", "Tanh", "activation must be one of relu, sigmoid, tanh, linear, got 'Tanh'"},
-      {"rule", "oja", "rule must be one of hebbian, policy, got 'oja'"},
+      {"rule", "oja", "rule must be one of hebbian, policy, stdp, triplet, bcm, got 'oja'"},
       {"attention", "hard", "attention must be one of softmax, softmax_n, off, got 'hard'"},
       {"similarity", "l2", "similarity must be one of cosine, dot, got 'l2'"},
       {"phase_gate", "maybe", "phase_gate must be on or off, got 'maybe'"},
@@ -471,13 +473,18 @@ Test(config, validate_checks_each_key) {
   EXPECT_INVALID(dt, (float)NAN, "dt must be finite, got nan");
   EXPECT_INVALID(rho_slow, (float)INFINITY, "rho_slow must be finite, got inf");
   EXPECT_INVALID(activation, 9, "activation must be one of relu, sigmoid, tanh, linear, got 9");
-  EXPECT_INVALID(rule, 2, "rule must be one of hebbian, policy, got 2");
+  EXPECT_INVALID(rule, 5, "rule must be one of hebbian, policy, stdp, triplet, bcm, got 5");
+  EXPECT_INVALID(pairing, 2, "pairing must be one of all, nearest, got 2");
+  EXPECT_INVALID(hetero_ratio, -1.0f, "hetero_ratio must be >= 0, got -1");
   EXPECT_INVALID(attention, -1, "attention must be one of softmax, softmax_n, off, got -1");
   EXPECT_INVALID(phase_gate, 2, "phase_gate must be on or off, got 2");
 }
 
 Test(config, validate_cross_rules) {
   EXPECT_INVALID(w_min, 1.0f, "w_min must be < w_max, got w_min=1 w_max=1");
+  EXPECT_INVALID(theta_min, 20.0f, "theta_min must be < theta_max, got theta_min=20 theta_max=10");
+  EXPECT_INVALID(theta_init, -1.0f,
+                 "theta_init must be in [theta_min, theta_max] = [0, 10], got -1");
   {
     hmn_config c;
     hmn_error err = {0};

@@ -49,5 +49,7 @@ bool hmn_cli_model_card_known(const char *card);
 int hmn_cli_bench_model(const char *card, const hmn_config *base, const int *n_in,
                         const int *n_out, int n_sizes, bool json);
 int hmn_cmd_bench(int argc, char **argv);
+/* `hmn protocol NAME` (cmd_protocol.c): the classic plasticity experiments. */
+int hmn_cmd_protocol(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const char hmn_usage[] =
     "  devices   list the OpenCL devices and Alveo cards (hmn run --device takes an index)\n"
     "  bitstreams  list and check the FPGA bitstreams, or add one (hmn bitstreams add)\n"
     "  bench     synaptic updates per second, roofline and energy (hmn bench --help)\n"
+    "  protocol  classic plasticity experiments: STDP window, triplet, BCM, scaling\n"
     "\n"
     "Each command takes --help; hmn --version prints the version.\n"
     "Exit codes: 0 success, 1 runtime error, 2 usage error.\n";
@@ -44,6 +45,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "devices") == 0) return hmn_cmd_devices(argc - 2, argv + 2);
   if (strcmp(cmd, "bitstreams") == 0) return hmn_cmd_bitstreams(argc - 2, argv + 2);
   if (strcmp(cmd, "bench") == 0) return hmn_cmd_bench(argc - 2, argv + 2);
+  if (strcmp(cmd, "protocol") == 0) return hmn_cmd_protocol(argc - 2, argv + 2);
   fprintf(stderr, "hmn: unknown command '%s'\n\n%s", cmd, hmn_usage);
   return HMN_EXIT_USAGE;
 }

@@ -81,7 +81,16 @@ typedef struct {
 typedef enum { HMN_ACT_RELU, HMN_ACT_SIGMOID, HMN_ACT_TANH, HMN_ACT_LINEAR } hmn_activation;
 typedef enum { HMN_ATTN_SOFTMAX, HMN_ATTN_SOFTMAX_N, HMN_ATTN_OFF } hmn_attention_mode;
 typedef enum { HMN_SIM_COSINE, HMN_SIM_DOT } hmn_similarity;
-typedef enum { HMN_RULE_HEBBIAN, HMN_RULE_POLICY } hmn_rule;
+typedef enum {
+  HMN_RULE_HEBBIAN,
+  HMN_RULE_POLICY,
+  HMN_RULE_STDP,    /* pair STDP, separate tau_plus / tau_minus */
+  HMN_RULE_TRIPLET, /* triplet STDP (Pfister & Gerstner 2006) */
+  HMN_RULE_BCM      /* BCM with a sliding threshold theta_j */
+} hmn_rule;
+/* How a spike sets a spike-timing trace: all-to-all adds 1, nearest-
+ * neighbour sets it to 1 (only the latest spike counts). */
+typedef enum { HMN_PAIRING_ALL, HMN_PAIRING_NEAREST } hmn_pairing;
 typedef enum { HMN_TASK_STREAM, HMN_TASK_BANDIT } hmn_task_kind;
 typedef enum { HMN_BANDIT_SWITCHING, HMN_BANDIT_STATIONARY } hmn_bandit_variant;
 typedef enum { HMN_ACTION_ARGMAX, HMN_ACTION_SOFTMAX, HMN_ACTION_RANDOM } hmn_action_rule;
@@ -115,6 +124,7 @@ typedef struct {
   float bias_rate;       /* eta_b */
   float target_rate;     /* z* */
   float inhibitory_fraction; /* share of neurons with s_j = -1 */
+  float d2_fraction;     /* share of neurons, the last ones, in the D2 population (s_j negated) */
   /* [trace] */
   int32_t rule;          /* hmn_rule */
   float tau_fast, tau_slow;
@@ -167,6 +177,25 @@ typedef struct {
   float eta_min, eta_max; /* bounds of both learning rates */
   int32_t log_eta;       /* 0 off, 1 on: search in ln(eta) */
   int32_t meta_params;   /* hmn_meta_params: which rates the meta-learner tunes */
+  /* [rules]: the spike-timing, BCM and homeostatic families (docs/rules/) */
+  float tau_plus, tau_minus; /* decay of the pre (LTP) and post (LTD) traces */
+  float a_plus, a_minus;     /* pair STDP amplitudes */
+  float tau_x, tau_y;        /* triplet: second pre and post traces */
+  float a2_plus, a3_plus, a2_minus, a3_minus; /* triplet amplitudes */
+  int32_t pairing;           /* hmn_pairing */
+  float tau_rate;            /* time constant of the rate estimate nu_j */
+  float bcm_power;           /* p of theta_j <- EMA of nu_j^p */
+  float tau_theta;           /* time constant of theta_j */
+  float theta_init, theta_min, theta_max;
+  float hetero_ratio;        /* heterosynaptic depression of inactive synapses; 0 off */
+  int32_t scaling;           /* 0 off, 1 on: homeostatic synaptic scaling */
+  float scale_target;        /* target rate of the scaling */
+  float tau_scale;           /* time constant of the scaling */
+  float scale_max;           /* the scaling factor stays in [1/scale_max, scale_max] */
+  /* [sources]: adenosine fatigue, a modulator source of the closed loop */
+  int32_t adenosine;         /* 0 off, 1 on: E_Ado = -A, A rising with activity */
+  float adenosine_decay;     /* A <- decay A + gain mean_j |z_j| */
+  float adenosine_gain;
 } hmn_config;
 
 /* Fill every field with its default. */
@@ -220,7 +249,12 @@ typedef struct hmn_layer hmn_layer;
   X(KAPPA, "kappa", HMN_F32)                                                  \
   X(W_K, "w_k", HMN_F32)                                                      \
   X(SIGN, "sign", HMN_F32)                                                    \
-  X(ASTRO, "astro", HMN_F32)
+  X(ASTRO, "astro", HMN_F32)                                                  \
+  X(PRE_TRACE, "tr_pre", HMN_F32)                                             \
+  X(POST_TRACE, "tr_post", HMN_F32)                                          \
+  X(RATE, "rate", HMN_F32)                                                    \
+  X(THETA, "theta", HMN_F32)                                                  \
+  X(SCALE, "scale", HMN_F32)
 
 typedef enum { HMN_F32, HMN_U8 } hmn_elem_type;
 
@@ -283,6 +317,12 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err);
  * every array is rewritten with hmn_layer_write. */
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,
                         hmn_error *err);
+/* One step with z(t) imposed: the N_out values `z_clamp` replace eq 1's
+ * activation in everything that follows it (a postsynaptic clamp, so
+ * that pairing protocols impose the post spikes). Backend ref only;
+ * others answer HMN_EUNSUPPORTED. */
+int hmn_layer_step_clamped(hmn_layer *layer, const hmn_step_input *in, const float *z_clamp,
+                           hmn_error *err);
 /* The step in two halves (SPEC section 3, "Forward, then learn").
  * hmn_layer_forward computes eq 1 for x(t) and copies z (N_out floats)
  * to `z` (may be NULL); it changes no state but the kept x(t) and z.
@@ -852,6 +892,35 @@ typedef struct {
 const char *const *hmn_fpga_model_cards(void);
 int hmn_fpga_model(const char *card, const hmn_config *cfg, hmn_fpga_prediction *out,
                    hmn_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Plasticity protocols (docs/rules/): the classic experiments on a small
+ * layer with imposed spikes, each a table of results plus what was fitted. */
+
+#define HMN_PROTOCOL_MAX_COLS 8
+typedef struct {
+  char name[32];
+  int n_cols;
+  size_t n_rows;
+  char columns[HMN_PROTOCOL_MAX_COLS][32];
+  double *values;     /* n_rows x n_cols, row by row */
+  int n_fit;
+  double fit[4];      /* stdp-window: A+, tau+, A-, tau-; bcm: each crossover;
+                         bcm-theta: theta after each phase; scaling: final w_high, w_low */
+  char summary[640];  /* the fit beside the configured values, a few lines */
+} hmn_protocol_result;
+
+size_t hmn_protocol_count(void);
+const char *hmn_protocol_name_at(size_t index);
+/* Run protocol `name` with the rule parameters of `base` on `backend`
+ * (one that has the postsynaptic clamp: ref). Free with
+ * hmn_protocol_result_free. */
+int hmn_protocol_run(const char *name, const hmn_config *base, const char *backend,
+                     hmn_protocol_result *res, hmn_error *err);
+void hmn_protocol_result_free(hmn_protocol_result *res);
+/* Pfister & Gerstner 2006's visual-cortex triplet parameters (all-to-all
+ * or nearest-spike, hmn_pairing) into `cfg`, with rule = triplet. */
+void hmn_protocol_triplet_visual_cortex(hmn_config *cfg, int pairing);
 
 #ifdef __cplusplus
 }

@@ -236,6 +236,12 @@ int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err)
 /* pi = softmax(z / temperature) over the neurons (rule policy). */
 void hmn__ref_policy(const float *z, int n_out, float temperature, float *pi);
 float hmn__ref_kappa(float xhat, float post);
+/* What of the spike-timing, BCM and homeostatic families `cfg` uses, as
+ * an error message names it ("rule 'stdp'"), or NULL for none. */
+const char *hmn__rule_family_name(const hmn_config *cfg);
+/* A ref step with z(t) imposed (z_clamp, N_out values; NULL: eq 1's). */
+int hmn__ref_step_clamped(hmn__state *st, const hmn_step_input *in, const float *z_clamp,
+                          hmn_error *err);
 
 /* ---- tasks (task.c, and one file per task beyond stream) ---- */
 typedef struct hmn__task_ops {
@@ -295,6 +301,7 @@ typedef struct {
   float *rbar_ctx; /* D_c: reward expectation per context (rpe_baseline context),
                     * in the allocation of x_mean */
   int ctx_index;   /* the context of the step being credited */
+  float adenosine; /* A, the adenosine level (adenosine = on) */
 } hmn__sources;
 
 int hmn__sources_init(hmn__sources *src, const hmn_config *cfg, hmn_error *err);
@@ -307,7 +314,8 @@ void hmn__sources_copy(hmn__sources *dst, const hmn__sources *src);
 void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach);
 /* E(t) for the step that shows input x (n_mod values), and the update
  * of the input statistics by x. */
-void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod);
+void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, const float *z,
+                          float *mod);
 /* The context the next outcome belongs to: the largest entry of C_global
  * (rpe_baseline = context keeps a reward expectation per context). */
 void hmn__sources_context(hmn__sources *src, const hmn_config *cfg, const float *ctx);

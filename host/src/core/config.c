@@ -26,7 +26,10 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
 #define HMN__CHOICES_activation(X)                                        \
   X(relu, HMN_ACT_RELU) X(sigmoid, HMN_ACT_SIGMOID) X(tanh, HMN_ACT_TANH) \
   X(linear, HMN_ACT_LINEAR)
-#define HMN__CHOICES_rule(X) X(hebbian, HMN_RULE_HEBBIAN) X(policy, HMN_RULE_POLICY)
+#define HMN__CHOICES_rule(X)                                                     \
+  X(hebbian, HMN_RULE_HEBBIAN) X(policy, HMN_RULE_POLICY) X(stdp, HMN_RULE_STDP) \
+  X(triplet, HMN_RULE_TRIPLET) X(bcm, HMN_RULE_BCM)
+#define HMN__CHOICES_pairing(X) X(all, HMN_PAIRING_ALL) X(nearest, HMN_PAIRING_NEAREST)
 #define HMN__CHOICES_credit(X) X(now, HMN_CREDIT_NOW) X(late, HMN_CREDIT_LATE)
 #define HMN__CHOICES_rpe_baseline(X) X(global, HMN_RPE_GLOBAL) X(context, HMN_RPE_CONTEXT)
 #define HMN__CHOICES_meta_params(X) X(both, HMN_META_PARAMS_BOTH) X(global, HMN_META_PARAMS_GLOBAL)
@@ -47,6 +50,7 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
 
 static const char *const hmn__names_activation[] = {HMN__CHOICES_activation(HMN__CHOICE_AT)};
 static const char *const hmn__names_rule[] = {HMN__CHOICES_rule(HMN__CHOICE_AT)};
+static const char *const hmn__names_pairing[] = {HMN__CHOICES_pairing(HMN__CHOICE_AT)};
 static const char *const hmn__names_attention[] = {HMN__CHOICES_attention(HMN__CHOICE_AT)};
 static const char *const hmn__names_similarity[] = {HMN__CHOICES_similarity(HMN__CHOICE_AT)};
 static const char *const hmn__names_task[] = {HMN__CHOICES_task(HMN__CHOICE_AT)};
@@ -85,8 +89,11 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
   X(neuron, target_rate, FLOAT, "0.1", FINITE(), "target activity z* of the bias")        \
   X(neuron, inhibitory_fraction, FLOAT, "0", IN(0, 1),                                    \
     "share of neurons with sign s_j = -1")                                                \
+  X(neuron, d2_fraction, FLOAT, "0", IN(0, 1),                                            \
+    "share of neurons, the last round(d2_fraction*n_out), in the D2 population: s_j negated") \
   X(trace, rule, ENUM, "hebbian", ONE_OF(rule),                                           \
-    "eligibility kappa: hebbian xhat*z, or policy xhat*(1[j=a]-pi_j), pi=softmax(z/temperature)") \
+    "eligibility kappa: hebbian xhat*z, policy xhat*(1[j=a]-pi_j) with pi=softmax(z/temperature), " \
+    "stdp, triplet or bcm (docs/rules/)")                                                 \
   X(trace, tau_fast, FLOAT, "5", GT(0), "time constant of the fast trace psi_f")          \
   X(trace, tau_slow, FLOAT, "50", GT(0), "time constant of the slow trace psi_s")         \
   X(trace, rho_fast, FLOAT, "1", FINITE(), "weight rho_f of the fast trace")              \
@@ -139,6 +146,10 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
     "EMA rate of the reward expectation and variance")                                    \
   X(sources, novelty_rate, FLOAT, "0.01", IN(0, 1),                                       \
     "EMA rate of the input mean and of the usual novelty")                                \
+  X(sources, adenosine, BOOL, "off", ONOFF(),                                             \
+    "adenosine fatigue: E_Ado = -A at the modulator after DA, NE, ACh; needs n_mod >= 4") \
+  X(sources, adenosine_decay, FLOAT, "0.99", IN(0, 1), "adenosine: A <- decay A + gain activity") \
+  X(sources, adenosine_gain, FLOAT, "0.01", GE(0), "adenosine: rise per unit of mean |z_j|") \
   X(sources, rpe_baseline, ENUM, "global", ONE_OF(rpe_baseline),                          \
     "reward expectation of the RPE: global, or per context (largest C_global entry)")     \
   X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
@@ -156,7 +167,31 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
   X(meta, eta_max, FLOAT, "1", FINITE(), "highest learning rate the meta-learner sets")   \
   X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps") \
   X(meta, meta_params, ENUM, "both", ONE_OF(meta_params),                                 \
-    "rates the meta-learner tunes: both, or global (eta_local stays fixed)")
+    "rates the meta-learner tunes: both, or global (eta_local stays fixed)")              \
+  X(rules, tau_plus, FLOAT, "20", GT(0), "decay of the presynaptic trace r1 (LTP window)") \
+  X(rules, tau_minus, FLOAT, "20", GT(0), "decay of the postsynaptic trace o1 (LTD window)") \
+  X(rules, a_plus, FLOAT, "0.01", GE(0), "pair STDP: LTP amplitude A+")                   \
+  X(rules, a_minus, FLOAT, "0.012", GE(0), "pair STDP: LTD amplitude A-")                 \
+  X(rules, tau_x, FLOAT, "101", GT(0), "triplet: decay of the second presynaptic trace r2") \
+  X(rules, tau_y, FLOAT, "125", GT(0), "triplet: decay of the second postsynaptic trace o2") \
+  X(rules, a2_plus, FLOAT, "5e-10", GE(0), "triplet: pair LTP amplitude A2+")             \
+  X(rules, a3_plus, FLOAT, "0.0062", GE(0), "triplet: triplet LTP amplitude A3+")         \
+  X(rules, a2_minus, FLOAT, "0.007", GE(0), "triplet: pair LTD amplitude A2-")            \
+  X(rules, a3_minus, FLOAT, "0.00023", GE(0), "triplet: triplet LTD amplitude A3-")       \
+  X(rules, pairing, ENUM, "all", ONE_OF(pairing),                                         \
+    "spike-timing traces: all (a spike adds 1) or nearest (a spike sets 1)")             \
+  X(rules, tau_rate, FLOAT, "100", GT(0), "time constant of the rate estimate nu_j (bcm, scaling)") \
+  X(rules, bcm_power, FLOAT, "2", GT(0), "bcm: theta_j tracks an EMA of nu_j^p")          \
+  X(rules, tau_theta, FLOAT, "1000", GT(0), "bcm: time constant of theta_j")              \
+  X(rules, theta_init, FLOAT, "0.1", FINITE(), "bcm: initial theta_j; in [theta_min, theta_max]") \
+  X(rules, theta_min, FLOAT, "0", FINITE(), "bcm: lowest theta_j; below theta_max")       \
+  X(rules, theta_max, FLOAT, "10", FINITE(), "bcm: highest theta_j")                      \
+  X(rules, hetero_ratio, FLOAT, "0", GE(0),                                               \
+    "heterosynaptic depression: kappa -= ratio*z_j at synapses with xhat = 0; 0 off")     \
+  X(rules, scaling, BOOL, "off", ONOFF(), "homeostatic synaptic scaling of incoming weights") \
+  X(rules, scale_target, FLOAT, "0.1", GT(0), "scaling: target rate of nu_j")             \
+  X(rules, tau_scale, FLOAT, "10000", GT(0), "scaling: time constant of the scaling")     \
+  X(rules, scale_max, FLOAT, "2", GE(1), "scaling: the factor stays in [1/scale_max, scale_max]")
 
 typedef enum { HMN__T_INT32, HMN__T_UINT64, HMN__T_FLOAT, HMN__T_ENUM, HMN__T_BOOL } hmn__type;
 typedef enum { HMN__B_NONE, HMN__B_INCL, HMN__B_EXCL } hmn__bound;
@@ -557,6 +592,22 @@ int hmn_config_validate(const hmn_config *cfg, hmn_error *err) {
                      "rule=policy needs action=softmax (the action must be drawn from pi = "
                      "softmax(z/temperature)), got action=%s",
                      hmn__names_action[cfg->action]);
+  }
+  if (cfg->adenosine && cfg->n_mod < 4) {
+    return hmn__fail(err, HMN_ECONFIG,
+                     "adenosine = on needs a modulator of its own: n_mod >= 4 (DA, NE and ACh "
+                     "take three), got n_mod=%" PRId32,
+                     cfg->n_mod);
+  }
+  if (!(cfg->theta_min < cfg->theta_max)) {
+    return hmn__fail(err, HMN_ECONFIG,
+                     "theta_min must be < theta_max, got theta_min=%.9g theta_max=%.9g",
+                     (double)cfg->theta_min, (double)cfg->theta_max);
+  }
+  if (cfg->theta_init < cfg->theta_min || cfg->theta_init > cfg->theta_max) {
+    return hmn__fail(err, HMN_ECONFIG,
+                     "theta_init must be in [theta_min, theta_max] = [%.9g, %.9g], got %.9g",
+                     (double)cfg->theta_min, (double)cfg->theta_max, (double)cfg->theta_init);
   }
   if (!(cfg->eta_min < cfg->eta_max)) {
     return hmn__fail(err, HMN_ECONFIG, "eta_min must be < eta_max, got eta_min=%.9g eta_max=%.9g",

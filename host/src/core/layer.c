@@ -38,11 +38,16 @@ int hmn_layer_create(const hmn_config *cfg, const char *backend, hmn_layer **out
     ops = hmn__backend_find(name);
   }
   if (ops == NULL) return hmn__fail(err, HMN_EBACKEND, "unknown backend '%s'", spec);
-  if (cfg->rule != HMN_RULE_HEBBIAN && (ops->forward == NULL || ops->learn == NULL))
+  if (cfg->rule == HMN_RULE_POLICY && (ops->forward == NULL || ops->learn == NULL))
     return hmn__fail(err, HMN_EUNSUPPORTED,
                      "backend '%s' has no rule 'policy' (it needs the forward/learn split, which "
                      "backend ref has)",
                      name);
+  /* The spike-timing, BCM and homeostatic families run in ref so far. */
+  const char *family = hmn__rule_family_name(cfg);
+  if (family != NULL && strcmp(name, "ref") != 0)
+    return hmn__fail(err, HMN_EUNSUPPORTED, "backend '%s' has no %s yet (backend ref has it)",
+                     name, family);
   if (colon != NULL && ops->device == NULL)
     return hmn__fail(err, HMN_EINVAL, "backend '%s' runs on the host and takes no device ('%s')",
                      name, spec);
@@ -122,6 +127,16 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   if (rc == HMN_OK) rc = hmn__check_state(layer, err);
   if (rc == HMN_OK) rc = layer->ops->step(layer, in, err);
   return rc;
+}
+
+int hmn_layer_step_clamped(hmn_layer *layer, const hmn_step_input *in, const float *z_clamp,
+                           hmn_error *err) {
+  if (layer == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_layer_step_clamped: NULL layer");
+  if (strcmp(layer->ops->name, "ref") != 0)
+    return hmn__fail(err, HMN_EUNSUPPORTED,
+                     "step %llu: backend '%s' has no postsynaptic clamp; backend ref has it",
+                     (unsigned long long)layer->st.t, layer->ops->name);
+  return hmn__ref_step_clamped(&layer->st, in, z_clamp, err);
 }
 
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,

@@ -44,6 +44,14 @@ size_t hmn_array_length(const hmn_config *cfg, hmn_array which) {
   case HMN_ARRAY_SIGN:
   case HMN_ARRAY_ASTRO:
     return (size_t)cfg->n_out;
+  case HMN_ARRAY_RATE:
+  case HMN_ARRAY_THETA:
+  case HMN_ARRAY_SCALE:
+    return (size_t)cfg->n_out;
+  case HMN_ARRAY_PRE_TRACE:
+    return 2 * (size_t)cfg->n_in; /* r1 then r2 */
+  case HMN_ARRAY_POST_TRACE:
+    return 2 * (size_t)cfg->n_out; /* o1 then o2 */
   case HMN_ARRAY_H:
     return (size_t)cfg->n_in;
   case HMN_ARRAY_KAPPA:
@@ -119,6 +127,16 @@ void hmn__state_init(hmn__state *st) {
     sign[j] = hmn__init_uniform(cfg->seed, HMN__INIT_SIGN, (size_t)j) < cfg->inhibitory_fraction
                   ? -1.0f
                   : 1.0f;
+  /* D1/D2: the last neurons form the D2 population, whose modulated
+   * learning has the opposite sign (a block, so that populations are read
+   * off by index). */
+  int n_d2 = (int)lround((double)cfg->d2_fraction * (double)cfg->n_out);
+  for (int j = cfg->n_out - n_d2; j < cfg->n_out; j++) sign[j] = -sign[j];
+  float *theta = HMN__F32(st, THETA), *scale = HMN__F32(st, SCALE);
+  for (int j = 0; j < cfg->n_out; j++) {
+    theta[j] = cfg->theta_init;
+    scale[j] = 1.0f;
+  }
   st->t = 0;
   st->eta_local = cfg->eta_local;
   st->eta_global = cfg->eta_global;

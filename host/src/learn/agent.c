@@ -240,13 +240,13 @@ static int hmn__agent_step(hmn_agent *agent, hmn__sums *sums, hmn_error *err) {
     return HMN_OK;
   }
   bool late = cfg->credit == HMN_CREDIT_LATE;
-  if (late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+  if (late) hmn__sources_signals(&agent->src, cfg, in.x, agent->z, agent->mod);
   if (hmn_layer_has_split(layer)) {
     if ((rc = hmn_layer_forward(layer, in.x, agent->z, err)) != HMN_OK) return rc;
     if ((rc = hmn_task_feedback(agent->task, t, agent->z, &fb, err)) != HMN_OK) return rc;
     hmn__sources_context(&agent->src, cfg, in.ctx);
     hmn__sources_observe(&agent->src, cfg, fb.reward);
-    if (!late) hmn__sources_signals(&agent->src, cfg, in.x, agent->mod);
+    if (!late) hmn__sources_signals(&agent->src, cfg, in.x, agent->z, agent->mod);
     hmn_learn_input learn = {agent->mod, in.ctx, in.phase, fb.action};
     if ((rc = hmn_layer_learn(layer, &learn, err)) != HMN_OK) return rc;
   } else {

@@ -25,6 +25,13 @@
  *    the RPE it plays the part uncertainty plays in learning (Pearce-Hall,
  *    Yu and Dayan): learn more from surprises while the outcomes are
  *    uncertain, e.g. after the arm probabilities switch.
+ *  - Adenosine (Ado), fatigue: a level A that rises with the layer's
+ *    activity and decays at rest, A <- decay A + gain mean_j |z_j|, with
+ *    z the newest output the loop has (this step's with credit = now,
+ *    the last step's with credit = late). It enters G as E_Ado = -A:
+ *    sustained activity damps the modulated learning rate, and rest
+ *    restores it. It takes the modulator after DA, NE and ACh (index 3
+ *    with astro_source among the first three).
  *
  * The state (rbar, the variance, the pending RPE, the usual novelty and
  * the input mean) is part of the closed loop's checkpoint (section
@@ -81,7 +88,17 @@ void hmn__sources_indices(const hmn_config *cfg, int *da, int *ne, int *ach) {
   }
 }
 
-void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, float *mod) {
+/* Adenosine's modulator: the first index DA, NE and ACh leave free. */
+static int hmn__sources_adenosine_index(const hmn_config *cfg) {
+  int da, ne, ach;
+  hmn__sources_indices(cfg, &da, &ne, &ach);
+  for (int k = 0; k < cfg->n_mod; k++)
+    if (k != da && k != ne && k != ach) return k;
+  return -1;
+}
+
+void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float *x, const float *z,
+                          float *mod) {
   int da, ne, ach;
   hmn__sources_indices(cfg, &da, &ne, &ach);
   double d2 = 0.0;
@@ -98,6 +115,14 @@ void hmn__sources_signals(hmn__sources *src, const hmn_config *cfg, const float 
   if (da >= 0 && cfg->dopamine) mod[da] = src->rpe;
   if (cfg->novelty) mod[ne] = surprise;
   if (ach >= 0 && cfg->uncertainty) mod[ach] = sqrtf(src->rvar) * src->rpe;
+  int ado = cfg->adenosine ? hmn__sources_adenosine_index(cfg) : -1;
+  if (ado >= 0) {
+    double activity = 0.0;
+    for (int j = 0; j < cfg->n_out; j++) activity += fabs((double)z[j]);
+    activity /= (double)cfg->n_out;
+    src->adenosine = cfg->adenosine_decay * src->adenosine + cfg->adenosine_gain * (float)activity;
+    mod[ado] = -src->adenosine;
+  }
 }
 
 void hmn__sources_observe(hmn__sources *src, const hmn_config *cfg, float reward) {
@@ -118,8 +143,9 @@ static size_t hmn__sources_vector(const hmn_config *cfg) {
   return (size_t)cfg->n_in + (cfg->rpe_baseline == HMN_RPE_CONTEXT ? (size_t)cfg->d_ctx : 0);
 }
 
+/* With adenosine on, its level A follows the vector. */
 size_t hmn__sources_bytes(const hmn_config *cfg) {
-  return 4 * (HMN__SOURCES_SCALARS + hmn__sources_vector(cfg));
+  return 4 * (HMN__SOURCES_SCALARS + hmn__sources_vector(cfg) + (cfg->adenosine ? 1 : 0));
 }
 
 void hmn__sources_encode(const hmn__sources *src, const hmn_config *cfg, unsigned char *out) {
@@ -128,6 +154,7 @@ void hmn__sources_encode(const hmn__sources *src, const hmn_config *cfg, unsigne
   size_t n = hmn__sources_vector(cfg);
   for (size_t i = 0; i < n; i++)
     hmn__le_put_f32(out + 4 * (HMN__SOURCES_SCALARS + i), src->x_mean[i]);
+  if (cfg->adenosine) hmn__le_put_f32(out + 4 * (HMN__SOURCES_SCALARS + n), src->adenosine);
 }
 
 int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckpt_blob *blob,
@@ -146,6 +173,12 @@ int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckp
                      cfg->rpe_baseline == HMN_RPE_CONTEXT ? "context" : "global", want);
   static const char *const names[HMN__SOURCES_SCALARS] = {"rbar", "rvar", "rpe", "usual"};
   size_t vec = hmn__sources_vector(cfg), n = HMN__SOURCES_SCALARS + vec;
+  if (cfg->adenosine) {
+    float a = hmn__le_get_f32(blob->data + 4 * n);
+    if (!isfinite(a))
+      return hmn__fail(err, HMN_EFORMAT, "checkpoint '%s': section 'sources' has adenosine = %g",
+                       path, (double)a);
+  }
   for (size_t e = 0; e < n; e++) {
     float v = hmn__le_get_f32(blob->data + 4 * e);
     /* A variance is never negative: sqrt of one would be NaN. */
@@ -167,5 +200,6 @@ int hmn__sources_decode(hmn__sources *src, const hmn_config *cfg, const hmn__ckp
   src->usual = hmn__le_get_f32(blob->data + 12);
   for (size_t i = 0; i < vec; i++)
     src->x_mean[i] = hmn__le_get_f32(blob->data + 4 * (HMN__SOURCES_SCALARS + i));
+  src->adenosine = cfg->adenosine ? hmn__le_get_f32(blob->data + 4 * n) : 0.0f;
   return HMN_OK;
 }

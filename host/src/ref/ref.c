@@ -251,6 +251,132 @@ void hmn__ref_policy(const float *z, int n_out, float temperature, float *pi) {
  * xhat_ji (1[j = a] - pi_j) with `post` = 1[j = a] - pi_j. */
 float hmn__ref_kappa(float xhat, float post) { return xhat * post; }
 
+/* Section 8, pair STDP: kappa_ji = A+ r1_i z_j - A- o1_j x_i. r1 (tau+)
+ * and o1 (tau-) hold the earlier spikes only, so a pre spike k steps
+ * before a post spike gives A+ exp(-k dt / tau+), and the reverse order
+ * -A- exp(-k dt / tau-). */
+float hmn__ref_kappa_stdp(float a_plus, float a_minus, float r1, float o1, float x, float z) {
+  return a_plus * r1 * z - a_minus * o1 * x;
+}
+
+/* Section 8, triplet STDP (Pfister & Gerstner 2006): LTP at a post spike
+ * r1 (A2+ + A3+ o2), LTD at a pre spike o1 (A2- + A3- r2), with o2 and
+ * r2 of before this step's spikes. */
+float hmn__ref_kappa_triplet(const hmn_config *cfg, float r1, float r2, float o1, float o2,
+                             float x, float z) {
+  return z * r1 * (cfg->a2_plus + cfg->a3_plus * o2) - x * o1 * (cfg->a2_minus + cfg->a3_minus * r2);
+}
+
+/* Section 8, BCM: kappa_ji = xhat_ji z_j (z_j - theta_j). */
+float hmn__ref_kappa_bcm(float xhat, float z, float theta) { return xhat * z * (z - theta); }
+
+/* Heterosynaptic depression: a synapse whose input is silent (xhat = 0)
+ * while its neuron is active loses ratio * z_j. */
+float hmn__ref_hetero(float ratio, float xhat, float z) { return xhat == 0.0f ? -ratio * z : 0.0f; }
+
+/* A spike-timing trace after its decay, meeting this step's spike s: all
+ * to all adds it, nearest-neighbour replaces the trace by it. */
+float hmn__ref_trace_spike(int pairing, float trace, float s) {
+  if (pairing == HMN_PAIRING_NEAREST) return s != 0.0f ? s : trace;
+  return trace + s;
+}
+
+/* The rate estimate nu_j <- lambda nu_j + (1 - lambda) z_j, lambda =
+ * exp(-dt / tau_rate). */
+float hmn__ref_rate(float nu, float lam, float z) { return lam * nu + (1.0f - lam) * z; }
+
+/* BCM's sliding threshold: theta_j <- lambda theta_j + (1 - lambda)
+ * nu_j^p, lambda = exp(-dt / tau_theta), clamped to [theta_min, theta_max]. */
+float hmn__ref_bcm_theta(const hmn_config *cfg, float theta, float lam, float nu) {
+  float v = lam * theta + (1.0f - lam) * (float)pow((double)fabsf(nu), (double)cfg->bcm_power);
+  if (v < cfg->theta_min) return cfg->theta_min;
+  if (v > cfg->theta_max) return cfg->theta_max;
+  return v;
+}
+
+/* Synaptic scaling: the neuron's total factor S_j moves by
+ * 1 + (1 - lambda) (nu* - nu_j) / nu*, lambda = exp(-dt / tau_scale),
+ * and stays in [1 / scale_max, scale_max]. Returns the new S_j; the
+ * weights are multiplied by new S_j / old S_j. */
+float hmn__ref_scale(const hmn_config *cfg, float s, float lam, float nu) {
+  float v = s * (1.0f + (1.0f - lam) * (cfg->scale_target - nu) / cfg->scale_target);
+  float lo = 1.0f / cfg->scale_max;
+  if (v < lo) return lo;
+  if (v > cfg->scale_max) return cfg->scale_max;
+  return v;
+}
+
+const char *hmn__rule_family_name(const hmn_config *cfg) {
+  switch (cfg->rule) {
+  case HMN_RULE_STDP:
+    return "rule 'stdp'";
+  case HMN_RULE_TRIPLET:
+    return "rule 'triplet'";
+  case HMN_RULE_BCM:
+    return "rule 'bcm'";
+  default:
+    break;
+  }
+  if (cfg->hetero_ratio != 0.0f) return "heterosynaptic depression (hetero_ratio)";
+  if (cfg->scaling) return "synaptic scaling (scaling = on)";
+  return NULL;
+}
+
+/* Spike-timing traces, before kappa: every trace decays by one step. */
+static void hmn__ref_traces_decay(hmn__state *st) {
+  const hmn_config *cfg = &st->cfg;
+  float *pre = HMN__F32(st, PRE_TRACE), *post = HMN__F32(st, POST_TRACE);
+  float lp = hmn__ref_decay(cfg->dt, cfg->tau_plus), lx = hmn__ref_decay(cfg->dt, cfg->tau_x);
+  float lm = hmn__ref_decay(cfg->dt, cfg->tau_minus), ly = hmn__ref_decay(cfg->dt, cfg->tau_y);
+  for (int i = 0; i < cfg->n_in; i++) {
+    pre[i] *= lp;
+    pre[cfg->n_in + i] *= lx;
+  }
+  for (int j = 0; j < cfg->n_out; j++) {
+    post[j] *= lm;
+    post[cfg->n_out + j] *= ly;
+  }
+}
+
+/* Spike-timing traces, after kappa: this step's spikes x_i(t), z_j(t). */
+static void hmn__ref_traces_spike(hmn__state *st, const float *x, const float *z) {
+  const hmn_config *cfg = &st->cfg;
+  float *pre = HMN__F32(st, PRE_TRACE), *post = HMN__F32(st, POST_TRACE);
+  for (int i = 0; i < cfg->n_in; i++) {
+    pre[i] = hmn__ref_trace_spike(cfg->pairing, pre[i], x[i]);
+    pre[cfg->n_in + i] = hmn__ref_trace_spike(cfg->pairing, pre[cfg->n_in + i], x[i]);
+  }
+  for (int j = 0; j < cfg->n_out; j++) {
+    post[j] = hmn__ref_trace_spike(cfg->pairing, post[j], z[j]);
+    post[cfg->n_out + j] = hmn__ref_trace_spike(cfg->pairing, post[cfg->n_out + j], z[j]);
+  }
+}
+
+/* Step 4's kappa_ji of every family. */
+static float hmn__ref_family_kappa(const hmn__state *st, int i, int j, float xhat, float x,
+                                   float post) {
+  const hmn_config *cfg = &st->cfg;
+  const float *pre_tr = HMN__F32(st, PRE_TRACE), *post_tr = HMN__F32(st, POST_TRACE);
+  float kappa;
+  switch (cfg->rule) {
+  case HMN_RULE_STDP:
+    kappa = hmn__ref_kappa_stdp(cfg->a_plus, cfg->a_minus, pre_tr[i], post_tr[j], x, post);
+    break;
+  case HMN_RULE_TRIPLET:
+    kappa = hmn__ref_kappa_triplet(cfg, pre_tr[i], pre_tr[cfg->n_in + i], post_tr[j],
+                                   post_tr[cfg->n_out + j], x, post);
+    break;
+  case HMN_RULE_BCM:
+    kappa = hmn__ref_kappa_bcm(xhat, post, HMN__F32(st, THETA)[j]);
+    break;
+  default:
+    kappa = hmn__ref_kappa(xhat, post);
+    break;
+  }
+  if (cfg->hetero_ratio != 0.0f) kappa += hmn__ref_hetero(cfg->hetero_ratio, xhat, post);
+  return kappa;
+}
+
 int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err) {
   float *xhat = hmn__calloc((size_t)st->cfg.n_in, sizeof(float));
   if (xhat == NULL)
@@ -261,12 +387,14 @@ int hmn__ref_forward_z(hmn__state *st, const float *x, float *z, hmn_error *err)
   return HMN_OK;
 }
 
-int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t action,
-                         hmn_error *err) {
+static int hmn__ref_step_full(hmn__state *st, const hmn_step_input *in, int32_t action,
+                              const float *z_clamp, hmn_error *err) {
   const hmn_config *cfg = &st->cfg;
   int n_in = cfg->n_in, n_out = cfg->n_out;
   int rc = hmn__step_check_input(cfg, in, st->t, err);
   if (rc != HMN_OK) return rc;
+  if (z_clamp != NULL && (rc = hmn__check_vector(z_clamp, n_out, "z_clamp", st->t, err)) != HMN_OK)
+    return rc;
   bool policy = cfg->rule == HMN_RULE_POLICY;
   if (policy && (action < 0 || action >= n_out))
     return hmn__fail(err, HMN_EINVAL,
@@ -288,8 +416,13 @@ int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t actio
   const float *sign = HMN__F32(st, SIGN);
   uint64_t t = st->t;
 
-  /* Step 2, with the weights of before this step's update. */
+  /* Step 2, with the weights of before this step's update; a clamp
+   * imposes z(t). */
   hmn__ref_eq1(st, in->x, xhat, z);
+  if (z_clamp != NULL) memcpy(z, z_clamp, (size_t)n_out * sizeof(float));
+  bool timing = cfg->rule == HMN_RULE_STDP || cfg->rule == HMN_RULE_TRIPLET;
+  bool rated = cfg->rule == HMN_RULE_BCM || cfg->scaling;
+  if (timing) hmn__ref_traces_decay(st);
   /* Step 1: push x(t). */
   memcpy(HMN__F32(st, X_HIST) + (t % (uint64_t)cfg->delay_len) * (uint64_t)n_in, in->x,
          (size_t)n_in * sizeof(float));
@@ -310,6 +443,8 @@ int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t actio
                                        in->ctx);
   float lam_f = hmn__ref_decay(cfg->dt, cfg->tau_fast);
   float lam_s = hmn__ref_decay(cfg->dt, cfg->tau_slow);
+  float lam_scale = hmn__ref_decay(cfg->dt, cfg->tau_scale);
+  float *rate = HMN__F32(st, RATE), *scale = HMN__F32(st, SCALE);
   uint64_t applied = 0, candidates = 0;
   double g_sum = 0.0;
 
@@ -320,10 +455,18 @@ int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t actio
     g_sum += g_j;
     hmn__ref_delayed_row(st, in->x, j, xhat);
     hmn__ref_local_attention(cfg->attention, cfg->beta_attn, h, c[j], n_in, alpha);
+    /* Synaptic scaling multiplies the row by new S_j / old S_j. */
+    float row_factor = 1.0f;
+    if (cfg->scaling) {
+      float s_new = hmn__ref_scale(cfg, scale[j], lam_scale, rate[j]);
+      row_factor = s_new / scale[j];
+      scale[j] = s_new;
+    }
     for (int i = 0; i < n_in; i++) {
       size_t e = (size_t)j * n_in + i;
       /* Step 4. */
-      hmn__ref_composite_trace(&psi_f[e], &psi_s[e], lam_f, lam_s, hmn__ref_kappa(xhat[i], post[j]));
+      hmn__ref_composite_trace(&psi_f[e], &psi_s[e], lam_f, lam_s,
+                               hmn__ref_family_kappa(st, i, j, xhat[i], in->x[i], post[j]));
       float elig = hmn__ref_eligibility(cfg->rho_fast, psi_f[e], cfg->rho_slow, psi_s[e]);
       /* Steps 5, 7, 8. */
       float dw = hmn__ref_preliminary_update(st->eta_local, st->eta_global, g_j, alpha[i] * elig);
@@ -340,7 +483,19 @@ int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t actio
       }
       if (dw != 0.0f) applied++;
       /* Step 10. */
-      w[e] = hmn__ref_clamp_weight(w[e], dw, cfg->w_min, cfg->w_max);
+      float w_old = cfg->scaling ? w[e] * row_factor : w[e];
+      w[e] = hmn__ref_clamp_weight(w_old, dw, cfg->w_min, cfg->w_max);
+    }
+  }
+  /* The families' own state, from this step's spikes and rates. */
+  if (timing) hmn__ref_traces_spike(st, in->x, z);
+  if (rated) {
+    float lam_rate = hmn__ref_decay(cfg->dt, cfg->tau_rate);
+    float lam_theta = hmn__ref_decay(cfg->dt, cfg->tau_theta);
+    float *theta = HMN__F32(st, THETA);
+    for (int j = 0; j < n_out; j++) {
+      rate[j] = hmn__ref_rate(rate[j], lam_rate, z[j]);
+      if (cfg->rule == HMN_RULE_BCM) theta[j] = hmn__ref_bcm_theta(cfg, theta[j], lam_theta, rate[j]);
     }
   }
   /* Step 11. */
@@ -359,6 +514,16 @@ done:
   hmn__free(alpha);
   hmn__free(post);
   return rc;
+}
+
+int hmn__ref_step_action(hmn__state *st, const hmn_step_input *in, int32_t action,
+                         hmn_error *err) {
+  return hmn__ref_step_full(st, in, action, NULL, err);
+}
+
+int hmn__ref_step_clamped(hmn__state *st, const hmn_step_input *in, const float *z_clamp,
+                          hmn_error *err) {
+  return hmn__ref_step_full(st, in, -1, z_clamp, err);
 }
 
 int hmn__ref_step(hmn__state *st, const hmn_step_input *in, hmn_error *err) {
