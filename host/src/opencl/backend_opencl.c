@@ -538,8 +538,8 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   cl->slot_floats = (hmn__inputs_bytes(cfg) + 127) / 128 * (128 / sizeof(float));
   size_t out_bytes = (size_t)cfg->n_out * sizeof(float);
   if (rc == HMN_OK)
-    rc = hmn__cl_create_buffer(cl, cl->slot_floats * sizeof(float), "forward's input", &cl->fwd_inputs,
-                               err);
+    rc = hmn__cl_create_buffer(cl, cl->slot_floats * sizeof(float), "forward's input",
+                               &cl->fwd_inputs, err);
   if (rc == HMN_OK) rc = hmn__cl_create_buffer(cl, out_bytes, "forward's z", &cl->fwd_z, err);
   if (rc == HMN_OK) rc = hmn__cl_create_buffer(cl, out_bytes, "the policy's pi", &cl->pi, err);
   if (rc == HMN_OK && ((cl->fwd_slot = hmn__calloc(cl->slot_floats, sizeof(float))) == NULL ||
