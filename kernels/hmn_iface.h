@@ -109,7 +109,8 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
   X(BH_MAX, bh_max, F32, "the largest beta h_i(t)")                                  \
   X(STEPS, steps, U32, "steps of the launch (its first step only)")                  \
   X(PREV_STEPS, prev_steps, U32, "steps of the launch before (first step only)")     \
-  X(HIST_HALF, hist_half, U32, "the half of x_hist holding the history (first only)")
+  X(HIST_HALF, hist_half, U32, "the half of x_hist holding the history (first only)") \
+  X(ACTION, action1, U32, "1 + the action taken (rule policy); 0: none, Hebbian kappa")
 
 /* Words the step record occupies: 16, so that x(t) starts 64 bytes in, as
  * aligned as the buffer. */

@@ -250,13 +250,43 @@ HMN_INLINE void hmnk_block_uniforms(hmnk_rng_at at, hmnk_u32 q, HMN_LOCAL float 
 #endif
 }
 
+/* Steps 1-2 of row j at step s of a launch, the item's share: the
+ * delayed inputs into xhat_row and eq 1's sum with the row's weights into
+ * the item's lanes of lane_f, chunks interleaved over the items as the
+ * fixed reduction order needs (hmnk_lanes_total combines them after a
+ * barrier). Where h_out is not 0 (group 0 of the fused step) it also
+ * stores h(t). The fused step and the forward-only kernel both run this,
+ * so their z are the same bits. */
+HMN_INLINE void hmnk_row_drive(HMN_GLOBAL const float *inputs, HMN_GLOBAL const float *hist,
+                               hmnk_u32 s, hmnk_u32 slot, HMN_GLOBAL const float *w_row,
+                               HMN_GLOBAL const hmnk_u8 *tau_row, hmnk_u32 item,
+                               HMN_GLOBAL float *h_out, HMN_LOCAL hmnk_vf *xhat_row,
+                               HMN_LOCAL float *lane_f) {
+  HMN_GLOBAL const float *step_in = inputs + s * HMN_SLOT_FLOATS;
+  HMN_GLOBAL const float *x_in = step_in + HMN_IN_X;
+  HMN_GLOBAL const float *h_in = step_in + HMN_IN_H;
+  hmnk_vf acc = (hmnk_vf)(0.0f);
+  for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+    hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+    hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+    hmnk_vf x = hmnk_load_f(x_in + i, valid);
+    if (h_out != 0) hmnk_store_f(hmnk_load_f(h_in + i, valid), h_out + i, valid);
+    hmnk_vf xhat = hmnk_delayed_input_v(inputs, hist, s, x, hmnk_load_u8(tau_row + i, valid),
+                                        slot, i, valid);
+    xhat_row[ch] = xhat;
+    acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
+  }
+  hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+}
+
 /* Row scalars that item 0 computes for the whole work-group. */
 #define HMN_ROW_Z 0
 #define HMN_ROW_C 1
 #define HMN_ROW_RATE 2   /* eq 3's rate, hmnk_update_rate */
 #define HMN_ROW_MAX 3
 #define HMN_ROW_FACTOR 4 /* eq 11's factor, hmnk_attention_factor */
-#define HMN_ROW_SCALARS 5
+#define HMN_ROW_POST 5   /* step 4's postsynaptic factor, hmnk_post */
+#define HMN_ROW_SCALARS 6
 
 /* The whole step (SPEC section 3, steps 1-11) for neuron j = the
  * work-group's id, for each of the launch's steps in turn (1 to 16 of
@@ -294,7 +324,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT astro,
     HMN_GLOBAL const float *HMN_RESTRICT sign, HMN_GLOBAL const float *HMN_RESTRICT inputs,
     HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
-    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params) {
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const float *HMN_RESTRICT pi) {
   /* Per chunk of the row: its delayed inputs; its attention logits, then
    * numerators, then candidate updates (zeros past the row's end). Then
    * the row's uniforms, and the lanes of the reductions. */
@@ -357,7 +387,6 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)step_in;
     hmnk_u32 slot = step_u[HMN_SC_SLOT];
     hmnk_rng_at at = {L.seed_lo, L.seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
-    HMN_GLOBAL const float *x_in = step_in + HMN_IN_X;
     HMN_GLOBAL const float *h_in = step_in + HMN_IN_H;
 
     /* Step 9's uniforms: one Philox block of the stochastic stream per 4
@@ -379,29 +408,16 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     }
 
     /* Steps 1-2: h(t) into h (group 0); the delayed inputs, and eq 1's
-     * sum with the weights of before this step's update, chunks
-     * interleaved over the items as the fixed reduction order needs. */
-    hmnk_vf acc = (hmnk_vf)(0.0f);
-    for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
-      hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
-      hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-      hmnk_vf x = hmnk_load_f(x_in + i, valid);
-      if (j == 0u) hmnk_store_f(hmnk_load_f(h_in + i, valid), h + i, valid);
-      hmnk_vf xhat = hmnk_delayed_input_v(inputs, hist, s, x, hmnk_load_u8(tau_row + i, valid),
-                                          slot, i, valid);
-      xhat_row[ch] = xhat;
-      acc = acc + hmnk_load_f(w_row + i, valid) * xhat;
-    }
-    hmnk_vstore(acc, 0, lane_f + item * (hmnk_u32)HMN_VEC);
+     * sum with the weights of before this step's update. */
+    hmnk_row_drive(inputs, hist, s, slot, w_row, tau_row, item, j == 0u ? h : 0, xhat_row,
+                   lane_f);
     HMN_BARRIER();
 
     /* Eq 1's drive and z_j, step 3's c_j, step 6's astrocyte and G_j, step
      * 11's bias (from this step's c_j; the drive used the old bias). */
     if (item == 0u) {
-      float sum = hmnk_lanes_total(lane_f);
-      float noise = L.noise_sigma * hmnk_gaussian(at, j);
       float b_j = b[j];
-      float z_j = hmnk_activation(L.activation, hmnk_forward(sum, b_j, noise));
+      float z_j = hmnk_output(L.activation, L.noise_sigma, at, j, hmnk_lanes_total(lane_f), b_j);
       float c_j = hmnk_ema(c[j], L.ctx_rate, z_j);
       z[j] = z_j;
       c[j] = c_j;
@@ -413,6 +429,9 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       g_j[j] = g;
       b[j] = hmnk_bias_homeostasis(b_j, L.bias_rate, L.target_rate, c_j);
       row_s[HMN_ROW_Z] = z_j;
+      /* (pi is read only with an action: a Hebbian step leaves it unset) */
+      hmnk_u32 action1 = step_u[HMN_SC_ACTION];
+      row_s[HMN_ROW_POST] = hmnk_post(action1, j, z_j, action1 != 0u ? pi[j] : 0.0f);
       row_s[HMN_ROW_C] = c_j;
       row_s[HMN_ROW_RATE] =
           hmnk_update_rate(step_in[HMN_SC_ETA_LOCAL], step_in[HMN_SC_ETA_GLOBAL], g);
@@ -456,7 +475,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * traces and phase terms, which the loop after the barrier streams, are
      * on their way in meanwhile. */
     float m = row_s[HMN_ROW_MAX];
-    acc = (hmnk_vf)(0.0f);
+    hmnk_vf acc = (hmnk_vf)(0.0f);
     for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
@@ -498,7 +517,7 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * HMN_ROW_ITEMS-th: eight arrays stream through these loops, and
      * sequential runs let the CPU's prefetchers keep up better than the
      * interleaved order, which the reductions above need. */
-    float z_j = row_s[HMN_ROW_Z], rate = row_s[HMN_ROW_RATE];
+    float post_j = row_s[HMN_ROW_POST], rate = row_s[HMN_ROW_RATE];
     float cos_phase = step_in[HMN_SC_COS_PHASE], sin_phase = step_in[HMN_SC_SIN_PHASE];
     float factor = row_s[HMN_ROW_FACTOR];
     hmnk_u32 u_first = row0 - 4u * q0;
@@ -508,9 +527,9 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-      /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
+      /* Step 4, eligibility kappa_ji = xhat_ji post_j (hmnk_post). */
       hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
-      hmnk_composite_trace_v(&pf, &ps, L.lam_f, L.lam_s, xhat_row[ch] * z_j);
+      hmnk_composite_trace_v(&pf, &ps, L.lam_f, L.lam_s, xhat_row[ch] * post_j);
       hmnk_store_f(pf, pf_row + i, valid);
       hmnk_store_f(ps, ps_row + i, valid);
       hmnk_vf elig = hmnk_eligibility_v(L.rho_f, pf, L.rho_s, ps);
@@ -552,4 +571,34 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     /* The next step reuses the local arrays. */
     HMN_BARRIER();
   }
+}
+
+/* Eq 1 alone for x(t) (hmn_layer_forward): z_j of the step the next fused
+ * launch runs, into z_out, through the same hmnk_row_drive and
+ * hmnk_output as hmn_step_row, with the same noise draw, so the fused step
+ * then computes the same z. One work-group per neuron; `inputs` is one
+ * step's slot (its record's SLOT, T_LO, T_HI and HIST_HALF, then x(t)),
+ * and the history is the half the next launch reads. Nothing of the state
+ * is written. */
+HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_forward_row(
+    HMN_GLOBAL const float *HMN_RESTRICT w, HMN_GLOBAL const hmnk_u8 *HMN_RESTRICT tau,
+    HMN_GLOBAL const float *HMN_RESTRICT x_hist, HMN_GLOBAL const float *HMN_RESTRICT b,
+    HMN_GLOBAL const float *HMN_RESTRICT inputs, HMN_GLOBAL float *HMN_RESTRICT z_out,
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params) {
+  HMN_LOCAL hmnk_vf xhat_row[HMN_ROW_CHUNKS];
+  HMN_LOCAL float lane_f[HMN_SUM_LANES] __attribute__((aligned(sizeof(hmnk_vf))));
+  hmnk_layer L;
+  hmnk_read_layer(params, &L);
+  HMN_GLOBAL const hmnk_u32 *step_u = (HMN_GLOBAL const hmnk_u32 *)inputs;
+  hmnk_u32 half_floats = (hmnk_u32)HMN_DELAY * (hmnk_u32)HMN_N_IN;
+  HMN_GLOBAL const float *hist = x_hist + step_u[HMN_SC_HIST_HALF] * half_floats;
+  hmnk_u32 j = (hmnk_u32)get_group_id(0);
+  hmnk_u32 item = (hmnk_u32)get_local_id(0);
+  hmnk_u32 row0 = j * (hmnk_u32)HMN_N_IN;
+  hmnk_rng_at at = {L.seed_lo, L.seed_hi, step_u[HMN_SC_T_LO], step_u[HMN_SC_T_HI]};
+  hmnk_row_drive(inputs, hist, 0u, step_u[HMN_SC_SLOT], w + row0, tau + row0, item, 0, xhat_row,
+                 lane_f);
+  HMN_BARRIER();
+  if (item == 0u)
+    z_out[j] = hmnk_output(L.activation, L.noise_sigma, at, j, hmnk_lanes_total(lane_f), b[j]);
 }

@@ -96,6 +96,24 @@ HMN_INLINE float hmnk_gaussian(hmnk_rng_at at, hmnk_u32 neuron) {
  * that order, with `sum` reduced by the caller in a fixed order. */
 HMN_INLINE float hmnk_forward(float sum, float b, float noise) { return (sum + b) + noise; }
 
+/* Eq 1 for neuron j at the step `at`: z_j = f(a_j) with the noise draw of
+ * (t, j). The one body that the fused step and the forward-only kernel
+ * both call, so that forward's z is the step's z bit for bit. */
+HMN_INLINE float hmnk_output(int activation, float noise_sigma, hmnk_rng_at at, hmnk_u32 j,
+                             float sum, float b_j) {
+  float noise = noise_sigma * hmnk_gaussian(at, j);
+  return hmnk_activation(activation, hmnk_forward(sum, b_j, noise));
+}
+
+/* Step 4's postsynaptic factor of kappa_ji = xhat_ji post_j: z_j for the
+ * Hebbian rule; 1[j = a] - pi_j for the policy rule (SPEC section 8),
+ * where action1 = a + 1 (0: no action, Hebbian) and pi_j is the host's
+ * softmax of the step's z. */
+HMN_INLINE float hmnk_post(hmnk_u32 action1, hmnk_u32 j, float z_j, float pi_j) {
+  if (action1 == 0u) return z_j;
+  return (j + 1u == action1 ? 1.0f : 0.0f) - pi_j;
+}
+
 /* The vector helpers the bodies below call under suffix _v: the twins of
  * hmn_math.h, and these. */
 #ifdef HMN_OPENCL_C

@@ -42,8 +42,7 @@ static const char hmn_ablate_help[] =
     "  --set KEY=VALUE         override one key of the base config; may be repeated\n"
     "  --csv FILE              also write the table as CSV\n"
     "  --json                  print the tables as one JSON object instead\n"
-    "  --backend NAME          ref (default) or opencl (the Hebbian rule with\n"
-    "                          credit=late only: it has no forward/learn split)\n"
+    "  --backend NAME          ref (default) or opencl\n"
     "  --device SEL            OpenCL device: index or part of its name\n"
     "  --quiet                 no progress line\n"
     "  --help                  this text\n";

@@ -158,6 +158,13 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   return HMN_EXIT_OK;
 }
 
+/* Whether the backend asked for lacks the forward/learn split (the FPGA
+ * backends; --device selects an OpenCL device, which has it). */
+static bool hmn_run_no_split(const hmn_run_options *opt) {
+  return opt->backend != NULL && strcmp(opt->backend, "ref") != 0 &&
+         strcmp(opt->backend, "opencl") != 0;
+}
+
 /* Config errors in --set or --task are usage errors (exit 2); in a file
  * they are runtime errors (exit 1), as the command line itself was well
  * formed. --task is the key `task`, applied after the --set options. */
@@ -169,11 +176,11 @@ static int hmn_run_build_config_from(const hmn_run_options *opt, bool preset, hm
     return HMN_EXIT_RUNTIME;
   }
   /* The preset's policy rule learns after the outcome, through the
-   * forward/learn split that only ref has; on a device backend the preset
-   * runs as the Hebbian rule with the old timing, and says so. --set can
-   * still ask for the policy rule there, which the library refuses. */
-  bool device = opt->device != NULL || (opt->backend != NULL && strcmp(opt->backend, "ref") != 0);
-  if (preset && device) {
+   * forward/learn split that ref and opencl have; on an FPGA backend the
+   * preset runs as the Hebbian rule with the old timing, and says so.
+   * --set can still ask for the policy rule there, which the library
+   * refuses. */
+  if (preset && hmn_run_no_split(opt)) {
     static const char *const fallback[] = {"rule=hebbian", "action=argmax", "credit=late"};
     for (size_t k = 0; k < sizeof fallback / sizeof fallback[0]; k++)
       if (hmn_config_set_pair(cfg, fallback[k], &err) != HMN_OK) {
@@ -209,10 +216,11 @@ static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
   if (opt->config_path != NULL) return hmn_run_build_config_from(opt, false, cfg);
   int rc = hmn_run_build_config_from(opt, true, cfg);
   if (rc == HMN_EXIT_OK && cfg->task == HMN_TASK_BANDIT && cfg->rule == HMN_RULE_HEBBIAN &&
-      (opt->device != NULL || (opt->backend != NULL && strcmp(opt->backend, "ref") != 0)))
+      hmn_run_no_split(opt))
     fprintf(stderr, "hmn run: backend %s has no forward/learn split: the Phase-0 preset runs with "
-                    "rule=hebbian, action=argmax, credit=late (its policy rule needs --backend ref)\n",
-            opt->backend != NULL ? opt->backend : "opencl");
+                    "rule=hebbian, action=argmax, credit=late (its policy rule needs --backend ref "
+                    "or opencl)\n",
+            opt->backend);
   if (rc != HMN_EXIT_OK || cfg->task == HMN_TASK_BANDIT) return rc;
   return hmn_run_build_config_from(opt, false, cfg);
 }

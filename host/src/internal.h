@@ -187,6 +187,9 @@ void hmn__pre_embedding(const hmn_config *cfg, const float *h_prev, const float 
  * and C_global(t). */
 float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, const float *w_k,
                                  const float *mod, const float *ctx);
+/* pi = softmax(z / temperature) over the neurons (rule policy, SPEC
+ * section 8), in double with the maximum subtracted, then rounded. */
+void hmn__pre_policy(const float *z, int n_out, float temperature, float *pi);
 /* cos and sin of an angle, in double and rounded: eq 4's terms. */
 void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out);
 

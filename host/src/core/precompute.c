@@ -84,6 +84,18 @@ float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, cons
   return (float)sum;
 }
 
+/* The policy rule's pi (SPEC section 8) for a learning step on a device:
+ * the softmax of z / temperature in double, rounded once. */
+void hmn__pre_policy(const float *z, int n_out, float temperature, float *pi) {
+  double z_max = z[0];
+  for (int j = 1; j < n_out; j++)
+    if (z[j] > z_max) z_max = z[j];
+  double denom = 0.0;
+  for (int j = 0; j < n_out; j++) denom += exp(((double)z[j] - z_max) / (double)temperature);
+  for (int j = 0; j < n_out; j++)
+    pi[j] = (float)(exp(((double)z[j] - z_max) / (double)temperature) / denom);
+}
+
 void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out) {
   *cos_out = (float)cos(angle);
   *sin_out = (float)sin(angle);

@@ -35,6 +35,9 @@
 
 enum { HMN__K_ROW, HMN__K_COUNT };
 static const char *const hmn__kernel_names[HMN__K_COUNT] = {"hmn_step_row"};
+/* Eq 1 alone (hmn_layer_forward): a kernel of its own, outside the step's
+ * launches and the profile, which count the steps. */
+#define HMN__FORWARD_NAME "hmn_forward_row"
 /* Profile entries: the kernels, then the per-step uploads. */
 #define HMN__PROF_WRITE HMN__K_COUNT
 #define HMN__PROF_COUNT (HMN__K_COUNT + 1)
@@ -90,6 +93,13 @@ typedef struct {
   cl_program program;
   cl_kernel kernels[HMN__K_COUNT];
   size_t wg[HMN__K_COUNT];        /* each kernel's compiled work-group size */
+  cl_kernel forward;              /* hmn_forward_row, of the row kernel's size */
+  /* The split (hmn_layer_forward, hmn_layer_learn): forward's one-step
+   * slot (its record and x(t)) and z on the device, z as forward read it
+   * (the z that learn's step computes again), and the policy rule's pi
+   * for the learning step, formed on the host from that z. */
+  cl_mem fwd_inputs, fwd_z, pi;
+  float *fwd_slot, *fwd_z_host, *pi_host;
   cl_mem arr[HMN_ARRAY_COUNT];
   cl_mem extra[HMN__X_COUNT];
   cl_mem snap_arr[HMN_ARRAY_COUNT];
@@ -199,6 +209,8 @@ static void hmn__cl_release_program(hmn__cl_layer *cl) {
     if (cl->kernels[k] != NULL) clReleaseKernel(cl->kernels[k]);
     cl->kernels[k] = NULL;
   }
+  if (cl->forward != NULL) clReleaseKernel(cl->forward);
+  cl->forward = NULL;
   if (cl->program != NULL) clReleaseProgram(cl->program);
   cl->program = NULL;
 }
@@ -224,6 +236,13 @@ static int hmn__cl_load_program(hmn__cl_layer *cl, const hmn_config *cfg, hmn_er
     }
     /* Every kernel declares its size; 1 is safe should one not. */
     cl->wg[k] = wg[0] > 0 ? wg[0] : 1;
+  }
+  cl_int e = CL_SUCCESS;
+  cl->forward = clCreateKernel(cl->program, HMN__FORWARD_NAME, &e);
+  if (e != CL_SUCCESS) {
+    rc = hmn__fail(err, HMN_EBUILD, "OpenCL device '%s': cannot create kernel %s: %s",
+                   cl->dev.info.name, HMN__FORWARD_NAME, hmn__cl_error_name(e));
+    goto cleanup;
   }
 cleanup:
   hmn__free(defines);
@@ -304,6 +323,19 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   HMN__ARG_MEM(row, x[HMN__X_G_J]);
   HMN__ARG_MEM(row, x[HMN__X_COUNTS]);
   HMN__ARG_MEM(row, cl->params);
+  HMN__ARG_MEM(row, cl->pi);
+
+  hmn__args fwd = {cl->forward, 0, CL_SUCCESS};
+  HMN__ARG_MEM(&fwd, m[HMN_ARRAY_W]);
+  HMN__ARG_MEM(&fwd, m[HMN_ARRAY_TAU]);
+  HMN__ARG_MEM(&fwd, m[HMN_ARRAY_X_HIST]);
+  HMN__ARG_MEM(&fwd, m[HMN_ARRAY_B]);
+  HMN__ARG_MEM(&fwd, cl->fwd_inputs);
+  HMN__ARG_MEM(&fwd, cl->fwd_z);
+  HMN__ARG_MEM(&fwd, cl->params);
+  if (fwd.status != CL_SUCCESS)
+    return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': setting the arguments of %s: %s",
+                     cl->dev.info.name, HMN__FORWARD_NAME, hmn__cl_error_name(fwd.status));
 
   for (int k = 0; k < HMN__K_COUNT; k++)
     if (a[k].status != CL_SUCCESS)
@@ -415,6 +447,12 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
   for (int k = 0; k < 2; k++)
     if (cl->phase_terms[k] != NULL) clReleaseMemObject(cl->phase_terms[k]);
   if (cl->params != NULL) clReleaseMemObject(cl->params);
+  cl_mem split_mem[3] = {cl->fwd_inputs, cl->fwd_z, cl->pi};
+  for (int k = 0; k < 3; k++)
+    if (split_mem[k] != NULL) clReleaseMemObject(split_mem[k]);
+  hmn__free(cl->fwd_slot);
+  hmn__free(cl->fwd_z_host);
+  hmn__free(cl->pi_host);
   hmn__free(cl->h_copy);
   hmn__free(cl->snap_h_copy);
   hmn__free(cl->keys);
@@ -498,6 +536,16 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
     rc = hmn__cl_create_buffer(cl, HMN_P_COUNT * sizeof(cl_uint), "the parameter record",
                                &cl->params, err);
   cl->slot_floats = (hmn__inputs_bytes(cfg) + 127) / 128 * (128 / sizeof(float));
+  size_t out_bytes = (size_t)cfg->n_out * sizeof(float);
+  if (rc == HMN_OK)
+    rc = hmn__cl_create_buffer(cl, cl->slot_floats * sizeof(float), "forward's input",
+                               &cl->fwd_inputs, err);
+  if (rc == HMN_OK) rc = hmn__cl_create_buffer(cl, out_bytes, "forward's z", &cl->fwd_z, err);
+  if (rc == HMN_OK) rc = hmn__cl_create_buffer(cl, out_bytes, "the policy's pi", &cl->pi, err);
+  if (rc == HMN_OK && ((cl->fwd_slot = hmn__calloc(cl->slot_floats, sizeof(float))) == NULL ||
+                       (cl->fwd_z_host = hmn__calloc((size_t)cfg->n_out, sizeof(float))) == NULL ||
+                       (cl->pi_host = hmn__calloc((size_t)cfg->n_out, sizeof(float))) == NULL))
+    rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
   size_t ring_bytes = HMN__RING * cl->slot_floats * sizeof(float);
   if (rc == HMN_OK && cl->svm &&
       (cl->ring = clSVMAlloc(cl->ctx, CL_MEM_READ_ONLY | CL_MEM_SVM_FINE_GRAIN_BUFFER, ring_bytes,
@@ -554,7 +602,7 @@ static void hmn__cl_fini(hmn_layer *layer) {
 /* Steps t .. t + count - 1 (inputs checked, count <= HMN__GROUP) as one
  * launch, in consecutive slots of one group of the ring. */
 static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t count,
-                          hmn_error *err) {
+                          int32_t action, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
@@ -614,7 +662,9 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
         /* What the whole launch shares, read from its first slot only. */
         .steps = count,
         .prev_steps = cl->prev_steps,
-        .hist_half = cl->hist_half};
+        .hist_half = cl->hist_half,
+        /* (a learning step's, which is a launch of one step) */
+        .action1 = action >= 0 ? (uint32_t)action + 1u : 0u};
     hmn__step_record_store(&rec, staged);
   }
   if (cl->svm) {
@@ -665,7 +715,7 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
 }
 
 static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
-  return hmn__cl_launch(layer, in, 1, err);
+  return hmn__cl_launch(layer, in, 1, -1, err);
 }
 
 /* Checked inputs (hmn_layer_step_many): launches of as many steps as fit
@@ -676,11 +726,87 @@ static int hmn__cl_step_many(hmn_layer *layer, const hmn_step_input *in, size_t 
   for (size_t done = 0; done < count;) {
     uint32_t room = HMN__GROUP - (uint32_t)(cl->slots_used % HMN__GROUP);
     uint32_t n = count - done < room ? (uint32_t)(count - done) : room;
-    int rc = hmn__cl_launch(layer, in + done, n, err);
+    int rc = hmn__cl_launch(layer, in + done, n, -1, err);
     if (rc != HMN_OK) return rc;
     done += n;
   }
   return HMN_OK;
+}
+
+/* Eq 1 for x(t) (hmn_layer_forward): the forward kernel on a slot of its
+ * own, z read back. It reads the state in queue order after every step
+ * before it and writes nothing of it. */
+static int hmn__cl_forward(hmn_layer *layer, const float *x, float *z, hmn_error *err) {
+  hmn__cl_layer *cl = layer->backend_data;
+  hmn__state *st = &layer->st;
+  const hmn_config *cfg = &st->cfg;
+  uint64_t t = st->t;
+  int rc = HMN_OK;
+  if (layer->state_lost)
+    return hmn__fail(err, HMN_EDEVICE,
+                     "step %llu: the state on opencl device '%s' was lost to an earlier device "
+                     "error; restore a checkpoint or snapshot",
+                     (unsigned long long)t, cl->dev.info.name);
+  if (cl->args_stale && (rc = hmn__cl_refresh(layer, err)) != HMN_OK) return rc;
+  hmn__step_record rec = {.slot = (uint32_t)(t % (uint64_t)cfg->delay_len),
+                          .t_lo = (uint32_t)t,
+                          .t_hi = (uint32_t)(t >> 32),
+                          .steps = 1,
+                          .hist_half = cl->hist_half};
+  hmn__step_record_store(&rec, cl->fwd_slot);
+  memcpy(cl->fwd_slot + HMN_STEP_SCALARS, x, (size_t)cfg->n_in * sizeof(float));
+  const char *what = "writing forward's input";
+  cl_int e = clEnqueueWriteBuffer(cl->queue, cl->fwd_inputs, CL_TRUE, 0,
+                                  (HMN_STEP_SCALARS + (size_t)cfg->n_in) * sizeof(float),
+                                  cl->fwd_slot, 0, NULL, NULL);
+  size_t global = (size_t)cfg->n_out * cl->wg[HMN__K_ROW];
+  if (e == CL_SUCCESS) {
+    what = HMN__FORWARD_NAME;
+    e = clEnqueueNDRangeKernel(cl->queue, cl->forward, 1, NULL, &global, &cl->wg[HMN__K_ROW], 0,
+                               NULL, NULL);
+  }
+  if (e == CL_SUCCESS) {
+    what = "reading forward's z";
+    e = clEnqueueReadBuffer(cl->queue, cl->fwd_z, CL_TRUE, 0, (size_t)cfg->n_out * sizeof(float),
+                            cl->fwd_z_host, 0, NULL, NULL);
+  }
+  if (e != CL_SUCCESS)
+    return hmn__fail(err, HMN_EDEVICE, "step %llu (forward) on OpenCL device '%s': %s failed: %s",
+                     (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
+  memcpy(z, cl->fwd_z_host, (size_t)cfg->n_out * sizeof(float));
+  return HMN_OK;
+}
+
+/* The whole step t with x as forward had it (split.c keeps it) and the
+ * action: the fused launch of one step, whose record carries the action
+ * and whose pi (rule policy) the host forms from forward's z, the z that
+ * the step computes again. */
+static int hmn__cl_learn(hmn_layer *layer, const hmn_step_input *in, int32_t action,
+                         hmn_error *err) {
+  hmn__cl_layer *cl = layer->backend_data;
+  hmn__state *st = &layer->st;
+  const hmn_config *cfg = &st->cfg;
+  int rc = hmn__step_check_input(cfg, in, st->t, err);
+  if (rc != HMN_OK) return rc;
+  if (layer->state_lost)
+    return hmn__fail(err, HMN_EDEVICE,
+                     "step %llu: the state on opencl device '%s' was lost to an earlier device "
+                     "error; restore a checkpoint or snapshot",
+                     (unsigned long long)st->t, cl->dev.info.name);
+  if (cfg->rule != HMN_RULE_POLICY) return hmn__cl_launch(layer, in, 1, -1, err);
+  if (action < 0 || action >= cfg->n_out)
+    return hmn__fail(err, HMN_EINVAL,
+                     "step %llu: rule policy needs the action taken (0 .. %d), got %d; step "
+                     "with hmn_layer_forward, then hmn_layer_learn",
+                     (unsigned long long)st->t, cfg->n_out - 1, (int)action);
+  hmn__pre_policy(cl->fwd_z_host, cfg->n_out, cfg->temperature, cl->pi_host);
+  /* (blocking: in queue order after every step that read pi before) */
+  cl_int e = clEnqueueWriteBuffer(cl->queue, cl->pi, CL_TRUE, 0,
+                                  (size_t)cfg->n_out * sizeof(float), cl->pi_host, 0, NULL, NULL);
+  if (e != CL_SUCCESS)
+    return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': writing pi failed: %s",
+                     (unsigned long long)st->t, cl->dev.info.name, hmn__cl_error_name(e));
+  return hmn__cl_launch(layer, in, 1, action, err);
 }
 
 /* One array between host and device. x_hist is read from the half that
@@ -882,6 +1008,8 @@ const hmn__backend_ops hmn__backend_opencl = {
     .fini = hmn__cl_fini,
     .step = hmn__cl_step,
     .step_many = hmn__cl_step_many,
+    .forward = hmn__cl_forward,
+    .learn = hmn__cl_learn,
     .pull = hmn__cl_pull,
     .push = hmn__cl_push,
     .stats = hmn__cl_stats,
