@@ -301,6 +301,34 @@ class Layer:
         err = _lib.Error()
         _check(lib.hmn_layer_step(self._handle(), ctypes.byref(inp), err), err)
 
+    @property
+    def has_split(self):
+        """True where the backend runs the step in two halves (forward, learn)."""
+        return bool(lib.hmn_layer_has_split(self._handle()))
+
+    def forward(self, x):
+        """The first half of step t (docs/spec.md section 3): push x(t) and
+        compute z(t), returned as a NumPy array; the state is unchanged
+        until learn() completes the step."""
+        keep = []
+        inp = self._inputs(x, None, None, None, keep)
+        z = np.empty(self._dims["n_out"], dtype=np.float32)
+        err = _lib.Error()
+        _check(lib.hmn_layer_forward(self._handle(), inp.x, z.ctypes.data, err), err)
+        return z
+
+    def learn(self, mod=None, ctx=None, phase=None, action=-1):
+        """The second half of step t, with the modulators, context and
+        phase of the outcome and the action taken from z (rule 'policy'
+        needs it; -1 for none). forward() then learn() gives the bits of
+        step() with the same inputs."""
+        keep = []
+        d = self._dims
+        inp = self._inputs(np.zeros(d["n_in"]), mod, ctx, phase, keep)
+        learn = _lib.LearnInput(inp.mod, inp.ctx, inp.phase, int(action))
+        err = _lib.Error()
+        _check(lib.hmn_layer_learn(self._handle(), ctypes.byref(learn), err), err)
+
     def step_many(self, x, mod=None, ctx=None, phase=None):
         """len(x) steps, row s of x (and of mod, ctx, phase where they
         have one row per step; one row is used for every step) the inputs

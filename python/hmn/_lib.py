@@ -27,6 +27,15 @@ class StepInput(ctypes.Structure):
     ]
 
 
+class LearnInput(ctypes.Structure):
+    _fields_ = [
+        ("mod", ctypes.c_void_p),
+        ("ctx", ctypes.c_void_p),
+        ("phase", ctypes.c_void_p),
+        ("action", ctypes.c_int32),
+    ]
+
+
 class StepStats(ctypes.Structure):
     _fields_ = [
         ("t", ctypes.c_uint64),
@@ -161,6 +170,9 @@ _SIGNATURES = {
     "hmn_layer_step_count": (_U64, [_P]),
     "hmn_layer_step": (_I, [_P, ctypes.POINTER(StepInput), _E]),
     "hmn_layer_step_many": (_I, [_P, ctypes.POINTER(StepInput), _SZ, _E]),
+    "hmn_layer_forward": (_I, [_P, _P, _P, _E]),
+    "hmn_layer_learn": (_I, [_P, ctypes.POINTER(LearnInput), _E]),
+    "hmn_layer_has_split": (_I, [_P]),
     "hmn_layer_output": (_I, [_P, _P, _E]),
     "hmn_layer_stats": (_I, [_P, ctypes.POINTER(StepStats), _E]),
     "hmn_layer_read": (_I, [_P, _I, _P, _SZ, _E]),

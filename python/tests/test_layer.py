@@ -97,6 +97,25 @@ def test_step_many_equals_steps(backend):
         assert np.array_equal(one.read(name), many.read(name)), name
 
 
+def test_forward_then_learn_equals_step(backend):
+    rng = np.random.default_rng(9)
+    fused = hmn.Layer(backend=backend, **SMALL)
+    split = hmn.Layer(backend=backend, **SMALL)
+    assert split.has_split
+    for s in range(15):
+        x = rng.random(12, dtype=np.float32)
+        mod = rng.standard_normal(3).astype(np.float32)
+        fused.step(x, mod=mod)
+        z = split.forward(x)
+        assert z.shape == (5,)
+        split.learn(mod=mod)
+        assert np.array_equal(z, fused.read("z")), s
+    for name in hmn.ARRAYS:
+        assert np.array_equal(fused.read(name), split.read(name)), name
+    with pytest.raises(hmn.HmnError):
+        split.learn()  # no forward of this step
+
+
 def test_ref_view_is_zero_copy():
     layer = hmn.Layer(backend="ref", **SMALL)
     view = layer.view("W")

@@ -119,8 +119,8 @@ static size_t hmn__clf_bytes(const hmn__clf_layer *f, const hmn_config *cfg, int
 static int hmn__clf_transfer(hmn_layer *layer, hmn_array which, bool to_device, hmn_error *err) {
   hmn__clf_layer *f = layer->backend_data;
   const hmn_config *cfg = &layer->st.cfg;
-  int arg = 0;
-  while (hmn__fpga_arg_array(arg) != (int)which) arg++;
+  int arg = hmn__fpga_array_arg(which);
+  if (arg < 0) return HMN_OK;
   size_t bytes = hmn__array_bytes(cfg, which);
   size_t whole = hmn__clf_bytes(f, cfg, arg);
   void *host = layer->st.arr[which];

@@ -104,19 +104,13 @@ static int hmn__xrt_write_params(hmn_layer *layer, hmn_error *err) {
   return rc;
 }
 
-static int hmn__xrt_arg_of(hmn_array which) {
-  for (int arg = 0; arg < HMN__FPGA_PARAMS; arg++)
-    if (hmn__fpga_arg_array(arg) == (int)which) return arg;
-  return -1;
-}
-
 /* A state array to or from its buffer; the synapse arrays (arguments
  * 0-4) travel in the kernel's padded rows (layout.h). */
 static int hmn__xrt_pull(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
   const hmn_config *cfg = &layer->st.cfg;
-  int rc = hmn__xrt_wait(layer, err), arg = hmn__xrt_arg_of(which);
-  if (rc != HMN_OK) return rc;
+  int rc = hmn__xrt_wait(layer, err), arg = hmn__fpga_array_arg(which);
+  if (rc != HMN_OK || arg < 0) return rc;
   if (arg > 4) return hmn__xrt_read(x, arg, layer->st.arr[which], hmn__array_bytes(cfg, which), err);
   rc = hmn__xrt_read(x, arg, x->padded, hmn__fpga_padded_bytes(cfg, arg), err);
   if (rc == HMN_OK) hmn__fpga_unpad_rows(cfg, arg, x->padded, layer->st.arr[which]);
@@ -126,8 +120,8 @@ static int hmn__xrt_pull(hmn_layer *layer, hmn_array which, hmn_error *err) {
 static int hmn__xrt_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
   const hmn_config *cfg = &layer->st.cfg;
-  int rc = hmn__xrt_wait(layer, err), arg = hmn__xrt_arg_of(which);
-  if (rc != HMN_OK) return rc;
+  int rc = hmn__xrt_wait(layer, err), arg = hmn__fpga_array_arg(which);
+  if (rc != HMN_OK || arg < 0) return rc;
   /* A checkpoint restore changes the config before it pushes. */
   x->params_stale = true;
   if (arg > 4) {

@@ -27,6 +27,12 @@ int hmn__fpga_arg_array(int arg) {
   return arg >= 0 && arg < HMN__FPGA_PARAMS ? (int)hmn__fpga_arrays[arg] : -1;
 }
 
+int hmn__fpga_array_arg(hmn_array which) {
+  for (int arg = 0; arg < HMN__FPGA_PARAMS; arg++)
+    if (hmn__fpga_arg_array(arg) == (int)which) return arg;
+  return -1;
+}
+
 size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg) {
   if (arg >= 0 && arg < HMN__FPGA_WIDE_ARGS) {
     /* The kernel reads and writes the last word whole. */

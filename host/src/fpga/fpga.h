@@ -40,6 +40,11 @@ enum { HMN__FPGA_PARAMS = 14, HMN__FPGA_INPUTS = 15, HMN__FPGA_STATS = 16, HMN__
  * stats). Arguments 0-4 are the synapse arrays, read as whole 16-element
  * words. */
 int hmn__fpga_arg_array(int arg);
+/* The argument that holds state array `which`, or -1 for the arrays the
+ * FPGA kernel has no buffer for (the rule families' traces, rates,
+ * thresholds and scales: its rule is Hebbian, so the host copy, at its
+ * initial values, is the truth). */
+int hmn__fpga_array_arg(hmn_array which);
 /* Device bytes of buffer argument `arg`: synapse arrays padded to whole
  * words, the others exact. */
 size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg);
