@@ -129,7 +129,7 @@ Test(cli, ckpt_info_prints_header_and_sections) {
   const char *out;
   snprintf(args, sizeof args, "ckpt info '%s'", path);
   cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
-  cr_assert(strstr(out, "version   1") != NULL, "%s", out);
+  cr_assert(strstr(out, "version   2") != NULL, "%s", out);
   cr_assert(strstr(out, "n_in=5 n_out=3") != NULL, "%s", out);
   cr_assert(strstr(out, "step      12") != NULL, "%s", out);
   cr_assert(strstr(out, "seed      99") != NULL, "%s", out);
