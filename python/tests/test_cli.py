@@ -38,7 +38,7 @@ def test_config_files_reproduce_runs(tmp_path, hmn_bin):
     a, b = tmp_path / "a.ckpt", tmp_path / "b.ckpt"
     head = cli(hmn_bin, "run", "--backend", "ref", "--steps", "300", "--quiet",
                "--checkpoint", str(a)).stdout
-    assert "defaults + Phase-0 preset" in head
+    assert "the Phase-0 preset (hmn config --phase0)" in head
     head = cli(hmn_bin, "run", "--backend", "ref", "--steps", "300", "--quiet",
                "--config", str(phase0), "--checkpoint", str(b)).stdout
     assert str(phase0) in head
@@ -61,11 +61,13 @@ def test_json_outputs(tmp_path, hmn_bin):
     assert isinstance(devices["xrt"]["ready"], bool)
 
 
-def test_ablate_one_seed_shows_no_spread(hmn_bin):
-    out = cli(hmn_bin, "ablate", "--seeds", "1", "--steps", "200", "--backend", "ref", "--quiet",
-              "--set", "n_in=8", "--set", "meta_window=100").stdout
-    assert "+-" not in out and "±" not in out
-    assert "full (HMN+SPSA)" in out
+def test_ablate_needs_two_seeds_for_a_spread(hmn_bin):
+    # One seed has no spread and no paired test: refused, not printed as +- 0.
+    one = cli(hmn_bin, "ablate", "--seeds", "1", "--steps", "200", "--backend", "ref", "--quiet",
+              "--set", "n_in=8", "--set", "meta_window=100", check=False)
+    assert one.returncode == 2 and "--seeds must be at least 2" in one.stderr, one.stderr
+    assert "+-" not in one.stdout and "±" not in one.stdout
     two = cli(hmn_bin, "ablate", "--seeds", "2", "--steps", "200", "--backend", "ref", "--quiet",
               "--set", "n_in=8", "--set", "meta_window=100").stdout
+    assert "full rule (paper)" in two
     assert "+-" in two
