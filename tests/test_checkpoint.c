@@ -1016,6 +1016,45 @@ Test(checkpoint, failed_write_keeps_old_file) {
   free(dir);
 }
 
+/* A state that has run away (inputs near FLT_MAX drive the traces to
+ * inf) is not written: the reader would refuse it, so the save names the
+ * array and keeps the last good file. */
+Test(checkpoint, runaway_state_is_not_saved_and_the_old_file_stays) {
+  char *path = tpath("runaway.ckpt");
+  hmn_config cfg;
+  hmn_error err;
+  hmn_layer *layer = NULL;
+  hmn_test_small_config(&cfg, 4, 2);
+  cfg.activation = HMN_ACT_LINEAR;
+  cr_assert_eq(hmn_layer_create(&cfg, "ref", &layer, &err), 0, "%s", err.message);
+  save_ok(layer, path);
+  size_t old_len;
+  unsigned char *old = hmn_test_read_file(path, &old_len);
+  cr_assert_not_null(old);
+
+  float x[4] = {3e38f, 3e38f, 3e38f, 3e38f}, mod[16] = {0}, ctx[64] = {0};
+  cr_assert(cfg.n_mod <= 16 && cfg.d_ctx <= 64);
+  hmn_step_input in = {x, mod, ctx, NULL};
+  for (int k = 0; k < 3; k++) cr_assert_eq(hmn_layer_step(layer, &in, &err), 0, "%s", err.message);
+  int rc = hmn_layer_save(layer, path, &err);
+  cr_assert_eq(rc, HMN_ENUMERIC, "save of a non-finite state returned %d: %s", rc, err.message);
+  cr_assert_not_null(strstr(err.message, path), "%s", err.message);
+  cr_assert_not_null(strstr(err.message, "the state of step 3 has "), "%s", err.message);
+  cr_assert_not_null(strstr(err.message, "must be finite"), "%s", err.message);
+
+  size_t now_len;
+  unsigned char *now = hmn_test_read_file(path, &now_len);
+  cr_assert_not_null(now);
+  cr_assert(now_len == old_len && memcmp(now, old, old_len) == 0, "the old checkpoint changed");
+  hmn_ckpt_info info;
+  cr_assert_eq(hmn_ckpt_inspect(path, &info, &err), 0, "%s", err.message);
+  cr_assert_eq(info.step, 0u);
+  free(now);
+  free(old);
+  hmn_layer_destroy(layer);
+  free(path);
+}
+
 Test(checkpoint, write_file_atomic_replaces_whole_file) {
   char *path = tpath("atomic.txt");
   hmn_error err;

@@ -80,6 +80,21 @@ int hmn__layer_save_extra(hmn_layer *layer, const char *path,
   }
 
   const hmn__state *st = &layer->st;
+  /* Only what the reader accepts is written (the same rules, values.c): a
+   * state that has run away, a trace at inf, is reported now, naming the
+   * array and the element, and the file at `path` keeps its contents. */
+  char origin[64];
+  snprintf(origin, sizeof origin, "the state of step %llu", (unsigned long long)st->t);
+  hmn_error why;
+  hmn__clear(&why);
+  int bad = hmn__check_eta_values(&st->cfg, st->eta_local, st->eta_global, HMN_ENUMERIC, origin,
+                                  &why);
+  for (int a = 0; a < HMN_ARRAY_COUNT && bad == HMN_OK; a++)
+    bad = hmn__check_array_values(&st->cfg, (hmn_array)a, st->arr[a], HMN_ENUMERIC, origin, &why);
+  if (bad != HMN_OK)
+    return hmn__fail(err, bad, "cannot write checkpoint '%s': %s; the file was left as it was",
+                     path, why.message);
+
   char *text = NULL;
   hmn_error inner;
   hmn__clear(&inner);
