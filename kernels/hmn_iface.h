@@ -110,11 +110,12 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
   X(STEPS, steps, U32, "steps of the launch (its first step only)")                  \
   X(PREV_STEPS, prev_steps, U32, "steps of the launch before (first step only)")     \
   X(HIST_HALF, hist_half, U32, "the half of x_hist holding the history (first only)") \
-  X(ACTION, action1, U32, "1 + the action taken (rule policy); 0: none, Hebbian kappa")
+  X(ACTION, action1, U32, "1 + the action taken (rule policy); 0: none, Hebbian kappa") \
+  X(FORWARD, forward, U32, "FPGA kernel: 1 for eq 1 alone, z to stats, no state written")
 
-/* Words the step record occupies: 16, so that x(t) starts 64 bytes in, as
- * aligned as the buffer. */
-#define HMN_STEP_SCALARS 16
+/* Words the step record occupies: 32, so that x(t) starts 128 bytes in, as
+ * aligned as the buffer, with room for the record to grow. */
+#define HMN_STEP_SCALARS 32
 
 /* The indices, and the layer as the kernels hold it. */
 #define HMN__IFACE_P_INDEX(NAME, field, KIND, source) HMN_P_##NAME,

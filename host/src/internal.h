@@ -204,7 +204,7 @@ typedef struct {
   HMN_IFACE_STEP(HMN__STEP_FIELD)
 } hmn__step_record;
 #undef HMN__STEP_FIELD
-_Static_assert(HMN_SC_COUNT <= HMN_STEP_SCALARS, "the step record outgrew its 16 words");
+_Static_assert(HMN_SC_COUNT <= HMN_STEP_SCALARS, "the step record outgrew its HMN_STEP_SCALARS words");
 _Static_assert(sizeof(hmn__step_record) == HMN_SC_COUNT * 4, "every step word is 32 bits");
 /* Store a step record at the head of a step's inputs. */
 void hmn__step_record_store(const hmn__step_record *rec, float *slot);
