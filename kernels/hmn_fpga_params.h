@@ -21,7 +21,9 @@
 /* 2: synapse rows padded to whole 16-lane words on the device (hw/hmn_step_hls.h).
  * 3: the per-step values as hmn_iface.h's step record at the head of
  *    the inputs buffer, in place of seven scalar arguments. */
-#define HMN_FPGA_ABI 3
+/* 4: the rule families' words at the end of the parameter record, and
+ *    HMN_STEP_CLAMP in the step record's ACTION word. */
+#define HMN_FPGA_ABI 4
 #define HMN_FPGA_KERNEL_NAME "hmn_fpga_step"
 /* Synapses per 512-bit word: the lanes of the kernel (HMN_WIDE_LANES). */
 #define HMN_FPGA_LANES 16
