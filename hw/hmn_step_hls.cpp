@@ -166,7 +166,7 @@ void read_layer(const hmnk_u32 *params, layer_t &L) {
 read_params:
   for (int k = 0; k < HMN_FPGA_PARAM_WORDS; k++) {
 #pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = 32 max = 32
+#pragma HLS LOOP_TRIPCOUNT min = 54 max = 54
     p[k] = params[k];
   }
   hmnk_read_layer(p, &L);
@@ -725,7 +725,7 @@ extern "C" void hmn_fpga_step(word_t *w, word_t *psi_f, word_t *psi_s, const wor
 #pragma HLS INTERFACE mode = m_axi port = sign offset = slave bundle = gmem_state depth = 4096
 #pragma HLS INTERFACE mode = m_axi port = kappa offset = slave bundle = gmem_state depth = 4096
 #pragma HLS INTERFACE mode = m_axi port = w_k offset = slave bundle = gmem_state depth = 4096
-#pragma HLS INTERFACE mode = m_axi port = params offset = slave bundle = gmem_state depth = 32
+#pragma HLS INTERFACE mode = m_axi port = params offset = slave bundle = gmem_state depth = 54
 #pragma HLS INTERFACE mode = m_axi port = inputs offset = slave bundle = gmem_state depth = 4096
 #pragma HLS INTERFACE mode = m_axi port = stats offset = slave bundle = gmem_state depth = 8196
 #pragma HLS INTERFACE mode = s_axilite port = return

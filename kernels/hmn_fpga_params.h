@@ -21,9 +21,11 @@
 /* 2: synapse rows padded to whole 16-lane words on the device (hw/hmn_step_hls.h).
  * 3: the per-step values as hmn_iface.h's step record at the head of
  *    the inputs buffer, in place of seven scalar arguments.
- * 4: the step record grew to 32 words (x(t) at word 32); the record's
- *    FORWARD word runs eq 1 alone (hmn_layer_forward), its z after the
- *    statistics' G_j; the policy rule's pi after C_global(t) in the inputs. */
+ * 4: the rule families' words at the end of the parameter record, and
+ *    HMN_STEP_CLAMP in the step record's ACTION word; the step record grew
+ *    to 32 words (x(t) at word 32); the record's FORWARD word runs eq 1
+ *    alone (hmn_layer_forward), its z after the statistics' G_j; the
+ *    policy rule's pi after C_global(t) in the inputs. */
 #define HMN_FPGA_ABI 4
 #define HMN_FPGA_KERNEL_NAME "hmn_fpga_step"
 /* Synapses per 512-bit word: the lanes of the kernel (HMN_WIDE_LANES). */

@@ -83,7 +83,7 @@ size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim) {
   return sizeof(float) * ((size_t)lim->max_delay * in + in + 11 * out + 7 * block) + block;
 }
 
-_Static_assert(HMN_FPGA_PARAM_WORDS == 32, "the parameter record is the bitstreams' ABI: a change "
+_Static_assert(HMN_FPGA_PARAM_WORDS == 54, "the parameter record is the bitstreams' ABI: a change "
                                           "to it changes HMN_FPGA_ABI and this count");
 
 void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS]) {
