@@ -52,7 +52,9 @@ static void csim_launch(hmn_layer *layer, const uint32_t *inputs, uint32_t *stat
   hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
                     HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
                     HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
-                    HMN__F32(st, W_K), params, inputs, stats);
+                    HMN__F32(st, W_K), HMN__F32(st, PRE_TRACE), HMN__F32(st, POST_TRACE),
+                    HMN__F32(st, RATE), HMN__F32(st, THETA), HMN__F32(st, SCALE), params,
+                    inputs, stats);
 
   for (int arg = 0; arg < 4; arg++) {
     hmn__fpga_unpad_rows(cfg, arg, wide[arg], st->arr[hmn__fpga_arg_array(arg)]);
@@ -255,7 +257,7 @@ Test(fpga_csim, kernel_ignores_a_shape_beyond_its_maxima) {
   memset(&taus, 0, sizeof taus);
   uint32_t inputs[HMN_FPGA_IN_X + 2] = {0};
   hmn_hls_csim_step(&word, &word, &word, &word, &taus, 1, one, one, one, one, one, one, one, one,
-                    one, params, inputs, stats);
+                    one, one, one, one, one, one, params, inputs, stats);
   for (size_t k = 0; k < sizeof stats / sizeof stats[0]; k++) cr_assert_eq(stats[k], 0xababababu);
 }
 
@@ -372,7 +374,9 @@ Test(fpga_csim, a_too_shallow_row_stream_deadlocks, .timeout = 300) {
   hmn_hls_csim_step(wide[0], wide[1], wide[2], wide[3], taus, n_words, HMN__F32(st, X_HIST),
                     HMN__F32(st, H), HMN__F32(st, B), HMN__F32(st, C), HMN__F32(st, Z),
                     HMN__F32(st, ASTRO), HMN__F32(st, SIGN), HMN__F32(st, KAPPA),
-                    HMN__F32(st, W_K), params, inputs, stats);
+                    HMN__F32(st, W_K), HMN__F32(st, PRE_TRACE), HMN__F32(st, POST_TRACE),
+                    HMN__F32(st, RATE), HMN__F32(st, THETA), HMN__F32(st, SCALE), params,
+                    inputs, stats);
   hmn_hls_csim_threaded(0);
   hmn_hls_csim_override_depth("row_vals", 0);
   const char *deadlock = hmn_hls_csim_deadlock();
@@ -504,4 +508,134 @@ Test(fpga_csim, policy_rule_agrees_with_ref, .timeout = 600) {
   hmn_task_destroy(task);
   hmn_layer_destroy(ref);
   hmn_layer_destroy(sim);
+}
+
+/* ---- the rule families in the C-simulation, against ref ----
+ *
+ * From the same state (ref's, copied over before each step), one step of
+ * ref and one of the C-simulated kernel; every state array agrees by SPEC
+ * section 5: exactly where the step computes it elementwise from the same
+ * values, else within 1e-5 + 1e-4 |ref| (z comes from a reduction in
+ * another order and carries its rounding into the rest). Stochastic
+ * rounding is off, so no decision can flip; every step is audited. */
+static void csim_family_agrees_with_ref(hmn_config *cfg, const char *what) {
+  hmn_error err;
+  cfg->stochastic = 0;
+  cfg->eta_global = 5.0f;
+  hmn_layer *ref = hmn_test_layer(cfg, "ref"), *sim = hmn_test_layer(cfg, "ref");
+  hmn_task *task;
+  cr_assert_eq(hmn_task_create("stream", cfg, &task, &err), HMN_OK, "%s", err.message);
+  static const hmn_array exact[] = {HMN_ARRAY_X_HIST, HMN_ARRAY_H,     HMN_ARRAY_ASTRO,
+                                    HMN_ARRAY_PHI,    HMN_ARRAY_KAPPA, HMN_ARRAY_W_K,
+                                    HMN_ARRAY_SIGN,   HMN_ARRAY_PRE_TRACE};
+  hmn_hls_csim_audit_reset();
+  for (int s = 0; s < 30; s++) {
+    hmn_test_copy_state(ref, sim);
+    hmn_step_input in;
+    cr_assert_eq(hmn_task_input(task, (uint64_t)s, &in, &err), HMN_OK, "%s", err.message);
+    cr_assert_eq(hmn_layer_step(ref, &in, &err), HMN_OK, "%s", err.message);
+    cr_assert_eq(csim_step(sim, &in, &err), HMN_OK, "%s", err.message);
+    for (int k = 0; k < HMN_ARRAY_COUNT; k++) {
+      if (k == HMN_ARRAY_TAU) continue;
+      size_t n = hmn_array_length(cfg, (hmn_array)k);
+      const float *r = ref->st.arr[k], *d = sim->st.arr[k];
+      bool bits = false;
+      for (size_t q = 0; q < sizeof exact / sizeof exact[0]; q++) bits |= exact[q] == (hmn_array)k;
+      for (size_t e = 0; e < n; e++) {
+        if (bits)
+          cr_assert(memcmp(&d[e], &r[e], 4) == 0, "%s, step %d: %s[%zu] %.9g, ref %.9g", what, s,
+                    hmn_array_name((hmn_array)k), e, (double)d[e], (double)r[e]);
+        else
+          cr_assert(fabs((double)d[e] - r[e]) <= 1e-5 + 1e-4 * fabs((double)r[e]),
+                    "%s, step %d: %s[%zu] %.9g, ref %.9g", what, s, hmn_array_name((hmn_array)k),
+                    e, (double)d[e], (double)r[e]);
+      }
+    }
+  }
+  hmn_task_destroy(task);
+  hmn_layer_destroy(ref);
+  hmn_layer_destroy(sim);
+}
+
+static void csim_family_config(hmn_config *cfg) {
+  hmn_test_busy_config(cfg, 37, 6);
+  cfg->rho_slow = 0.5f;
+}
+
+Test(fpga_csim, family_stdp_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.rule = HMN_RULE_STDP;
+  cfg.tau_plus = 20.0f;
+  cfg.tau_minus = 40.0f;
+  csim_family_agrees_with_ref(&cfg, "C-sim stdp");
+  cr_assert_gt(hmn_hls_csim_audit_iterations("load_pre_traces"), 0);
+  cr_assert_gt(hmn_hls_csim_audit_iterations("store_post_traces"), 0);
+}
+
+Test(fpga_csim, family_triplet_all_to_all_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.rule = HMN_RULE_TRIPLET;
+  cfg.pairing = HMN_PAIRING_ALL;
+  csim_family_agrees_with_ref(&cfg, "C-sim triplet all-to-all");
+}
+
+Test(fpga_csim, family_triplet_nearest_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.rule = HMN_RULE_TRIPLET;
+  cfg.pairing = HMN_PAIRING_NEAREST;
+  csim_family_agrees_with_ref(&cfg, "C-sim triplet nearest");
+}
+
+Test(fpga_csim, family_bcm_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.rule = HMN_RULE_BCM;
+  csim_family_agrees_with_ref(&cfg, "C-sim bcm");
+  cr_assert_gt(hmn_hls_csim_audit_iterations("store_rates"), 0);
+  cfg.bcm_power = 1.5f;
+  csim_family_agrees_with_ref(&cfg, "C-sim bcm, power 1.5");
+}
+
+Test(fpga_csim, family_hetero_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.hetero_ratio = 0.2f;
+  csim_family_agrees_with_ref(&cfg, "C-sim hebbian + heterosynaptic");
+  cfg.rule = HMN_RULE_STDP;
+  csim_family_agrees_with_ref(&cfg, "C-sim stdp + heterosynaptic");
+}
+
+Test(fpga_csim, family_scaling_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.scaling = 1;
+  csim_family_agrees_with_ref(&cfg, "C-sim hebbian + scaling");
+  cfg.rule = HMN_RULE_BCM;
+  csim_family_agrees_with_ref(&cfg, "C-sim bcm + scaling");
+}
+
+Test(fpga_csim, family_d1d2_agrees_with_ref, .timeout = 300) {
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.d2_fraction = 0.5f;
+  cfg.rule = HMN_RULE_STDP;
+  csim_family_agrees_with_ref(&cfg, "C-sim stdp, half D2");
+}
+
+/* The families with the region as on the card: every process in a thread
+ * of its own at its declared stream depths. */
+Test(fpga_csim, threaded_families_agree_with_ref, .timeout = 300) {
+  hmn_hls_csim_clear_deadlock();
+  hmn_hls_csim_threaded(1);
+  hmn_config cfg;
+  csim_family_config(&cfg);
+  cfg.rule = HMN_RULE_TRIPLET;
+  cfg.hetero_ratio = 0.1f;
+  cfg.scaling = 1;
+  csim_family_agrees_with_ref(&cfg, "C-sim threaded triplet + hetero + scaling");
+  hmn_hls_csim_threaded(0);
+  cr_assert_null(hmn_hls_csim_deadlock(), "%s", hmn_hls_csim_deadlock());
 }

@@ -43,9 +43,11 @@ int hmn_layer_create(const hmn_config *cfg, const char *backend, hmn_layer **out
                      "backend '%s' has no rule 'policy' (it needs the forward/learn split, which "
                      "backend ref has)",
                      name);
-  /* The spike-timing, BCM and homeostatic families run in ref so far. */
+  /* The spike-timing, BCM and homeostatic families run in ref and on the
+   * FPGA kernel (opencl-fpga, xrt) so far. */
   const char *family = hmn__rule_family_name(cfg);
-  if (family != NULL && strcmp(name, "ref") != 0)
+  if (family != NULL && strcmp(name, "ref") != 0 && strcmp(name, "opencl-fpga") != 0 &&
+      strcmp(name, "xrt") != 0)
     return hmn__fail(err, HMN_EUNSUPPORTED, "backend '%s' has no %s yet (backend ref has it)",
                      name, family);
   if (colon != NULL && ops->device == NULL)

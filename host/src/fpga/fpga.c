@@ -14,11 +14,13 @@ _Static_assert(HMN__FPGA_PARAMS == HMN_FPGA_ARG_PARAMS && HMN__FPGA_INPUTS == HM
                    HMN__FPGA_STATS == HMN_FPGA_ARG_STATS,
                "the host's argument positions are hmn_fpga_params.h's");
 
-/* Arguments 0 .. 13 in hmn_fpga_params.h's order. */
+/* Arguments 0 .. 18 in hmn_fpga_params.h's order. */
 static const hmn_array hmn__fpga_arrays[HMN__FPGA_PARAMS] = {
-    HMN_ARRAY_W, HMN_ARRAY_PSI_F, HMN_ARRAY_PSI_S, HMN_ARRAY_PHI,   HMN_ARRAY_TAU,
-    HMN_ARRAY_X_HIST, HMN_ARRAY_H, HMN_ARRAY_B,   HMN_ARRAY_C,     HMN_ARRAY_Z,
-    HMN_ARRAY_ASTRO, HMN_ARRAY_SIGN, HMN_ARRAY_KAPPA, HMN_ARRAY_W_K};
+    HMN_ARRAY_W,          HMN_ARRAY_PSI_F,      HMN_ARRAY_PSI_S, HMN_ARRAY_PHI,   HMN_ARRAY_TAU,
+    HMN_ARRAY_X_HIST,     HMN_ARRAY_H,          HMN_ARRAY_B,     HMN_ARRAY_C,     HMN_ARRAY_Z,
+    HMN_ARRAY_ASTRO,      HMN_ARRAY_SIGN,       HMN_ARRAY_KAPPA, HMN_ARRAY_W_K,   HMN_ARRAY_PRE_TRACE,
+    HMN_ARRAY_POST_TRACE, HMN_ARRAY_RATE,       HMN_ARRAY_THETA, HMN_ARRAY_SCALE};
+_Static_assert((int)HMN__FPGA_PARAMS == (int)HMN_ARRAY_COUNT, "every state array is a kernel argument");
 
 /* Synapse arrays are arguments 0-4 (read in whole words of 16). */
 #define HMN__FPGA_WIDE_ARGS 5
@@ -59,8 +61,9 @@ size_t hmn__fpga_arg_bytes(const hmn_config *cfg, int arg) {
 
 const char *hmn__fpga_arg_name(int arg) {
   static const char *const names[HMN_FPGA_ARG_COUNT] = {
-      "w", "psi_f", "psi_s", "phi",  "tau",   "x_hist", "h",      "b",    "c",
-      "z", "astro", "sign",  "kappa", "w_k", "params", "inputs", "stats"};
+      "w",      "psi_f",   "psi_s", "phi",   "tau",   "x_hist", "h",      "b",
+      "c",      "z",       "astro", "sign",  "kappa", "w_k",    "tr_pre", "tr_post",
+      "rate",   "theta",   "scale", "params", "inputs", "stats"};
   return arg >= 0 && arg < HMN_FPGA_ARG_COUNT ? names[arg] : "?";
 }
 
@@ -76,11 +79,12 @@ int hmn__fpga_check_limits(const hmn_config *cfg, const hmn__fpga_limits *lim, c
 }
 
 size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim) {
-  /* hmnk_fpga_chip: the delay line and h per input, eleven arrays per
-   * neuron, and a block: seven float arrays and the delays. */
+  /* hmnk_fpga_chip: the delay line, h and two traces per input,
+   * seventeen arrays per neuron, and a block: seven float arrays and the
+   * delays. */
   size_t block = (size_t)HMN__FPGA_BLOCK_WORDS * HMN_FPGA_LANES;
   size_t in = (size_t)lim->max_in, out = (size_t)lim->max_out;
-  return sizeof(float) * ((size_t)lim->max_delay * in + in + 11 * out + 7 * block) + block;
+  return sizeof(float) * ((size_t)lim->max_delay * in + 3 * in + 17 * out + 7 * block) + block;
 }
 
 _Static_assert(HMN_FPGA_PARAM_WORDS == 54, "the parameter record is the bitstreams' ABI: a change "

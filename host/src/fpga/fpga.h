@@ -34,16 +34,14 @@ typedef struct {
 
 /* The buffer arguments 0 .. HMN__FPGA_BUFFERS-1, after the state arrays
  * they hold: params, inputs, stats. */
-enum { HMN__FPGA_PARAMS = 14, HMN__FPGA_INPUTS = 15, HMN__FPGA_STATS = 16, HMN__FPGA_BUFFERS = 17 };
+enum { HMN__FPGA_PARAMS = 19, HMN__FPGA_INPUTS = 20, HMN__FPGA_STATS = 21, HMN__FPGA_BUFFERS = 22 };
 
 /* The state array kernel argument `arg` holds, or -1 (params, inputs,
  * stats). Arguments 0-4 are the synapse arrays, read as whole 16-element
  * words. */
 int hmn__fpga_arg_array(int arg);
-/* The argument that holds state array `which`, or -1 for the arrays the
- * FPGA kernel has no buffer for (the rule families' traces, rates,
- * thresholds and scales: its rule is Hebbian, so the host copy, at its
- * initial values, is the truth). */
+/* The argument that holds state array `which` (every state array has
+ * one). */
 int hmn__fpga_array_arg(hmn_array which);
 /* Device bytes of buffer argument `arg`: synapse arrays padded to whole
  * words, the others exact. */
