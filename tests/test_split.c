@@ -84,7 +84,7 @@ static void split_equals_fused(const char *backend, int rule, int steps) {
     action = (action + s) % cfg.n_out;
     hmn_learn_input learn = {in.mod, in.ctx, in.phase, action};
     cr_assert_eq(hmn_layer_learn(split, &learn, &err), HMN_OK, "%s", err.message);
-    if (rule == HMN_RULE_HEBBIAN)
+    if (rule != HMN_RULE_POLICY)
       cr_assert_eq(hmn_layer_step(fused, &in, &err), HMN_OK, "%s", err.message);
     else
       fused_with_action(fused, &in, action);
@@ -132,6 +132,14 @@ Test(split, opencl_fpga_forward_learn_equals_fused_step_hebbian, .timeout = 600)
 Test(split, opencl_fpga_forward_learn_equals_fused_step_policy, .timeout = 600) {
   HMN_TEST_REQUIRE_OPENCL();
   split_equals_fused("opencl-fpga", HMN_RULE_POLICY, 60);
+}
+/* The families through the split on the FPGA kernel: the learning launch
+ * is the fused step's, traces, rates and S_j included. */
+Test(split, opencl_fpga_forward_learn_equals_fused_step_families, .timeout = 600) {
+  HMN_TEST_REQUIRE_OPENCL();
+  split_equals_fused("opencl-fpga", HMN_RULE_STDP, 30);
+  split_equals_fused("opencl-fpga", HMN_RULE_TRIPLET, 30);
+  split_equals_fused("opencl-fpga", HMN_RULE_BCM, 30);
 }
 
 /* The policy rule on a device backend against ref by SPEC section 5:
