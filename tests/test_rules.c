@@ -779,3 +779,27 @@ Test(rules_opencl, checkpoint_of_another_family_switches_the_program, .timeout =
   hmn_layer_destroy(saved);
   hmn_layer_destroy(ocl);
 }
+
+/* ---- hmn bench --rule ---- */
+
+Test(rules, bench_rule_names_the_family_in_its_json) {
+  static const char *const rules[][2] = {
+      {"stdp", "\"rule\": \"stdp\""}, {"hetero", "\"rule\": \"hebbian+hetero\""},
+      {"scaling", "\"rule\": \"hebbian+scaling\""}};
+  for (size_t k = 0; k < 3; k++) {
+    char args[512];
+    snprintf(args, sizeof args,
+             "bench --backend ref --size 8 --rule %s --steps 3 --repeats 1 --warmup 0 "
+             "--no-profile --no-probe --meter none --json --quiet",
+             rules[k][0]);
+    cr_assert_eq(run_hmn(args, "bench.json"), 0, "--rule %s", rules[k][0]);
+    char *out = (char *)hmn_test_read_file(hmn_test_path("bench.json"), &(size_t){0});
+    cr_assert_not_null(out);
+    cr_assert(strstr(out, rules[k][1]) != NULL, "--rule %s: %s", rules[k][0], out);
+    free(out);
+  }
+  cr_assert_eq(run_hmn("bench --rule oja", "bench.out"), 2);
+  char *out = (char *)hmn_test_read_file(hmn_test_path("bench.out"), &(size_t){0});
+  cr_assert(strstr(out, "--rule must be") != NULL && strstr(out, "'oja'") != NULL, "%s", out);
+  free(out);
+}
