@@ -143,9 +143,9 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
   X(FORWARD, forward, U32, "FPGA kernel: 1 for eq 1 alone, z to stats, no state written")
 
 /* The ACTION word of a step whose z_j are imposed (hmn_layer_step_clamped):
- * the kernels take z_j from the buffer that otherwise holds the policy's
- * pi, and every later use of z (c_j, kappa, the traces and rates) is of
- * the imposed value. */
+ * the kernels take z_j from the step's inputs (where each kernel path's
+ * layout puts them) instead of eq 1, and every later use of z (c_j,
+ * kappa, the traces and rates) is of the imposed value. */
 #define HMN_STEP_CLAMP 0xffffffffu
 
 /* Words the step record occupies: 32, so that x(t) starts 128 bytes in, as
