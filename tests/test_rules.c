@@ -780,6 +780,21 @@ Test(rules_opencl, checkpoint_of_another_family_switches_the_program, .timeout =
   hmn_layer_destroy(ocl);
 }
 
+/* Oclgrind finds no out-of-bounds access, race or uninitialized read in
+ * a family's kernel: rows with a partial last chunk (the padded lanes that
+ * heterosynaptic depression must leave alone), several steps to a launch,
+ * and each family with the options on. */
+Test(rules_opencl, oclgrind_finds_nothing_in_the_families, .timeout = 600) {
+  static const char *const configs[] = {
+      "--size 19x3 --rule triplet --set hetero_ratio=0.2 --set scaling=on --set delay_len=3",
+      "--size 7x2 --rule bcm --set hetero_ratio=0.2 --set scaling=on",
+      "--size 33x2 --rule stdp --set pairing=nearest --set delay_len=1",
+  };
+  hmn_test_oclgrind_clean("bench --batch 7 --steps 20 --repeats 1 --warmup 0 --no-probe "
+                          "--no-profile --meter none",
+                          "opencl", "", configs, sizeof configs / sizeof configs[0]);
+}
+
 /* ---- hmn bench --rule ---- */
 
 Test(rules, bench_rule_names_the_family_in_its_json) {
