@@ -38,8 +38,9 @@ static inline size_t hmn_hls_words_per_row(size_t n_in) { return (n_in + 15u) / 
 void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi_s, const hmnk_wide *phi,
                        const hmnk_wide_u8 *tau, size_t n_words, float *x_hist, float *h, float *b,
                        float *c, float *z, float *astro, const float *sign, const float *kappa,
-                       const float *w_k, const hmnk_u32 *params, const hmnk_u32 *inputs,
-                       hmnk_u32 *stats);
+                       const float *w_k, float *tr_pre, float *tr_post, float *rate,
+                       float *theta, float *scale, const hmnk_u32 *params,
+                       const hmnk_u32 *inputs, hmnk_u32 *stats);
 
 /* Hardware arithmetic in the C-simulation: with `on`, the kernel runs
  * with subnormal results and operands flushed to zero, as AMD's

@@ -27,9 +27,11 @@ HMN_KERNEL HMN_WORK_GROUP(1) void hmn_fpga_step(
     HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT z,
     HMN_GLOBAL float *HMN_RESTRICT astro, HMN_GLOBAL const float *HMN_RESTRICT sign,
     HMN_GLOBAL const float *HMN_RESTRICT kappa, HMN_GLOBAL const float *HMN_RESTRICT w_k,
-    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT inputs,
-    HMN_GLOBAL hmnk_u32 *HMN_RESTRICT stats) {
+    HMN_GLOBAL float *HMN_RESTRICT tr_pre, HMN_GLOBAL float *HMN_RESTRICT tr_post,
+    HMN_GLOBAL float *HMN_RESTRICT rate, HMN_GLOBAL float *HMN_RESTRICT theta,
+    HMN_GLOBAL float *HMN_RESTRICT scale, HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params,
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT inputs, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT stats) {
   HMN_LOCAL hmnk_fpga_chip chip;
   hmnk_fpga_step(&chip, w, psi_f, psi_s, phi, tau, x_hist, h, b, c, z, astro, sign, kappa, w_k,
-                 params, inputs, stats);
+                 tr_pre, tr_post, rate, theta, scale, params, inputs, stats);
 }

@@ -19,6 +19,11 @@
  *            per clock, flat over the synapse index e = j N_in + i
  *   store    the changed per-neuron state and the statistics
  *
+ * A forward launch (the step record's FORWARD word, hmn_layer_forward)
+ * runs load, the push of x(t) on chip only and the rows, and writes z
+ * into the statistics buffer instead of the synapse pass and the store:
+ * the same eq-1 code and noise draw (t, j) as the step, no state written.
+ *
  * The shape arrives at run time (hmn_fpga_params.h): one bitstream serves
  * every layer within the on-chip maxima it was built for. The loops are
  * written for II = 1: every loop-carried floating-point sum rotates over
@@ -90,6 +95,10 @@ typedef struct {
   /* Per input: the delay line (row r at r * MAX_IN) and h. */
   float x_hist[HMN_FPGA_MAX_DELAY * HMN_FPGA_MAX_IN];
   float h[HMN_FPGA_MAX_IN];
+  /* The spike-timing families' presynaptic traces, decayed by this step
+   * (tau+ and tau_x), before this step's spikes. */
+  float r1[HMN_FPGA_MAX_IN];
+  float r2[HMN_FPGA_MAX_IN];
   /* Per neuron, as loaded: */
   float b_old[HMN_FPGA_MAX_OUT];
   float c_old[HMN_FPGA_MAX_OUT];
@@ -100,6 +109,17 @@ typedef struct {
   float c[HMN_FPGA_MAX_OUT];
   float b[HMN_FPGA_MAX_OUT];
   float g_j[HMN_FPGA_MAX_OUT];
+  float post[HMN_FPGA_MAX_OUT]; /* step 4's post factor (hmnk_post) */
+  /* The families' per-neuron state: postsynaptic traces decayed by this
+   * step (tau- and tau_y), the rate estimate and BCM threshold as loaded,
+   * the scaling factor S_j (this step's after the rows) and the row's
+   * weight factor new S_j / old S_j. */
+  float o1[HMN_FPGA_MAX_OUT];
+  float o2[HMN_FPGA_MAX_OUT];
+  float rate[HMN_FPGA_MAX_OUT];
+  float theta[HMN_FPGA_MAX_OUT];
+  float scale[HMN_FPGA_MAX_OUT];
+  float row_factor[HMN_FPGA_MAX_OUT];
   float attn_max[HMN_FPGA_MAX_OUT];
   float attn_factor[HMN_FPGA_MAX_OUT];
   /* One block of the synapse pass, as read and as updated. */
@@ -121,6 +141,7 @@ typedef struct {
   hmnk_u32 slot;
   hmnk_rng_at at;
   float eta_local, eta_global, cos_phase, sin_phase;
+  hmnk_u32 action1; /* the step record's ACTION */
 } hmnk_fpga_now;
 
 /* Eq 4's synapse terms: this kernel keeps phi_ji, not its cosine and
@@ -151,6 +172,78 @@ HMN_INLINE void hmnk_fpga_clear(float *acc) {
 }
 
 /* ---- load and store ---- */
+
+/* The rule families' state into the on-chip arrays, each only where the
+ * layer's family keeps it: the spike-timing traces decayed by one step
+ * (they meet this step's spikes in hmnk_fpga_store_family), the rate,
+ * the threshold and the scaling factor as they are. */
+HMN_INLINE void hmnk_fpga_load_family(HMN_LOCAL hmnk_fpga_chip *chip, const hmnk_fpga_layer *L,
+                                      HMN_GLOBAL const float *tr_pre,
+                                      HMN_GLOBAL const float *tr_post,
+                                      HMN_GLOBAL const float *rate,
+                                      HMN_GLOBAL const float *theta,
+                                      HMN_GLOBAL const float *scale) {
+  if (hmnk_rule_timing(L->rule)) {
+    HMN_XCL_PIPELINE
+    for (hmnk_u32 i = 0; i < L->n_in; i++) {
+      HMN_PIPELINE
+      chip->r1[i] = hmnk_trace_decay(tr_pre[i], L->lam_plus);
+      chip->r2[i] = hmnk_trace_decay(tr_pre[L->n_in + i], L->lam_x);
+    }
+    HMN_XCL_PIPELINE
+    for (hmnk_u32 j = 0; j < L->n_out; j++) {
+      HMN_PIPELINE
+      chip->o1[j] = hmnk_trace_decay(tr_post[j], L->lam_minus);
+      chip->o2[j] = hmnk_trace_decay(tr_post[L->n_out + j], L->lam_y);
+    }
+  }
+  if (hmnk_rule_rated(L->rule, L->scaling)) {
+    HMN_XCL_PIPELINE
+    for (hmnk_u32 j = 0; j < L->n_out; j++) {
+      HMN_PIPELINE
+      chip->rate[j] = rate[j];
+      chip->theta[j] = theta[j];
+      chip->scale[j] = scale[j];
+    }
+  }
+}
+
+/* The families' state after the synapses: this step's spikes x_i(t),
+ * z_j(t) into the traces, the rate from z_j(t), BCM's threshold from
+ * that rate, the scaling factor of this step. */
+HMN_INLINE void hmnk_fpga_store_family(HMN_LOCAL const hmnk_fpga_chip *chip,
+                                       const hmnk_fpga_layer *L, hmnk_u32 slot,
+                                       HMN_GLOBAL float *tr_pre, HMN_GLOBAL float *tr_post,
+                                       HMN_GLOBAL float *rate, HMN_GLOBAL float *theta,
+                                       HMN_GLOBAL float *scale) {
+  if (hmnk_rule_timing(L->rule)) {
+    HMN_XCL_PIPELINE
+    for (hmnk_u32 i = 0; i < L->n_in; i++) {
+      HMN_PIPELINE
+      float x_i = chip->x_hist[slot * (hmnk_u32)HMN_FPGA_MAX_IN + i];
+      tr_pre[i] = hmnk_trace_spike(L->pairing, chip->r1[i], x_i);
+      tr_pre[L->n_in + i] = hmnk_trace_spike(L->pairing, chip->r2[i], x_i);
+    }
+    HMN_XCL_PIPELINE
+    for (hmnk_u32 j = 0; j < L->n_out; j++) {
+      HMN_PIPELINE
+      tr_post[j] = hmnk_trace_spike(L->pairing, chip->o1[j], chip->z[j]);
+      tr_post[L->n_out + j] = hmnk_trace_spike(L->pairing, chip->o2[j], chip->z[j]);
+    }
+  }
+  if (hmnk_rule_rated(L->rule, L->scaling)) {
+    HMN_XCL_PIPELINE
+    for (hmnk_u32 j = 0; j < L->n_out; j++) {
+      HMN_PIPELINE
+      float nu = hmnk_rate(chip->rate[j], L->lam_rate, chip->z[j]);
+      rate[j] = nu;
+      if (L->rule == HMN_RULE_BCM)
+        theta[j] = hmnk_bcm_theta(chip->theta[j], L->lam_theta, nu, L->bcm_power, L->theta_min,
+                                  L->theta_max);
+      if (L->scaling != 0) scale[j] = chip->scale[j];
+    }
+  }
+}
 
 /* Burst reads of the small state into the on-chip arrays. */
 HMN_INLINE void hmnk_fpga_load(HMN_LOCAL hmnk_fpga_chip *chip, const hmnk_fpga_layer *L,
@@ -202,20 +295,23 @@ HMN_INLINE void hmnk_fpga_store(HMN_LOCAL const hmnk_fpga_chip *chip, const hmnk
   stats[HMN_FPGA_S_CANDIDATES_HI] = (hmnk_u32)(candidates >> 32);
 }
 
-/* Step 1's push of x(t) into ring row `slot`, and step 3's h, on chip and
- * in memory. */
+/* Step 1's push of x(t) into ring row `slot`, and step 3's h, on chip,
+ * and with `write_state` in memory too (a forward launch writes none). */
 HMN_INLINE void hmnk_fpga_inputs(HMN_LOCAL hmnk_fpga_chip *chip, const hmnk_fpga_layer *L,
                                  hmnk_u32 slot, HMN_GLOBAL const float *x_in,
-                                 HMN_GLOBAL float *x_hist, HMN_GLOBAL float *h) {
+                                 HMN_GLOBAL float *x_hist, HMN_GLOBAL float *h,
+                                 hmnk_u32 write_state) {
   HMN_XCL_PIPELINE
   for (hmnk_u32 i = 0; i < L->n_in; i++) {
     HMN_PIPELINE
     float x_i = x_in[i];
     chip->x_hist[slot * (hmnk_u32)HMN_FPGA_MAX_IN + i] = x_i;
-    x_hist[slot * L->n_in + i] = x_i;
     float h_i = hmnk_ema(chip->h[i], L->emb_rate, x_i);
     chip->h[i] = h_i;
-    h[i] = h_i;
+    if (write_state != 0u) {
+      x_hist[slot * L->n_in + i] = x_i;
+      h[i] = h_i;
+    }
   }
 }
 
@@ -315,13 +411,27 @@ HMN_INLINE void hmnk_fpga_attention_row(HMN_LOCAL const float *h, hmnk_u32 n_in,
   *denom = hmnk_fpga_tree(acc);
 }
 
-/* Step 6 per neuron (astrocyte, G_j) and step 5's row reductions. */
-HMN_INLINE void hmnk_fpga_neuron_rows(HMN_LOCAL const float *h, HMN_LOCAL const float *c,
-                                      HMN_LOCAL const float *sign, HMN_LOCAL float *astro,
-                                      HMN_LOCAL float *g_j, HMN_LOCAL float *attn_max,
-                                      HMN_LOCAL float *attn_factor, const hmnk_fpga_layer *L,
-                                      float g, float e_ne) {
+/* Step 6 per neuron (astrocyte, G_j), step 4's post factor (z_j, or
+ * 1[j = a] - pi_j with an action) and step 5's row reductions. */
+HMN_INLINE void hmnk_fpga_neuron_rows(HMN_LOCAL const float *h, HMN_LOCAL const float *z,
+                                      HMN_LOCAL const float *c, HMN_LOCAL const float *sign,
+                                      HMN_LOCAL float *astro, HMN_LOCAL float *g_j,
+                                      HMN_LOCAL float *post, HMN_LOCAL float *attn_max,
+                                      HMN_LOCAL float *attn_factor, HMN_LOCAL const float *rate,
+                                      HMN_LOCAL float *scale, HMN_LOCAL float *row_factor,
+                                      const hmnk_fpga_layer *L, float g, float e_ne,
+                                      hmnk_u32 action1, HMN_GLOBAL const float *pi) {
   for (hmnk_u32 j = 0; j < L->n_out; j++) {
+    /* (pi is read only with an action: a Hebbian step leaves it zero) */
+    post[j] = hmnk_post(action1, j, z[j], action1 != 0u ? pi[j] : 0.0f);
+    /* Synaptic scaling: S_j from the rate of before this step, and the
+     * row's weights times new S_j / old S_j. */
+    if (L->scaling != 0) {
+      float s_new = hmnk_synaptic_scale(scale[j], L->lam_scale, rate[j], L->scale_target,
+                                        L->scale_max);
+      row_factor[j] = s_new / scale[j];
+      scale[j] = s_new;
+    }
     float astro_j = astro[j];
     float m_astro = hmnk_astrocyte(&astro_j, L->astro_decay, L->astro_gain, e_ne);
     astro[j] = astro_j;
@@ -340,12 +450,14 @@ HMN_INLINE void hmnk_fpga_neuron_rows(HMN_LOCAL const float *h, HMN_LOCAL const 
 HMN_XCL_DATAFLOW
 HMN_INLINE void hmnk_fpga_rows(HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOBAL const hmnk_wide *w,
                                HMN_GLOBAL const hmnk_wide_u8 *tau, const hmnk_fpga_layer *L,
-                               const hmnk_fpga_now *now, float g, float e_ne) {
+                               const hmnk_fpga_now *now, float g, float e_ne,
+                               HMN_GLOBAL const float *pi) {
   HMN_HLS_DATAFLOW
   hmnk_fpga_forward_rows(chip->x_hist, chip->b_old, chip->c_old, chip->z, chip->c, chip->b, w,
                          tau, L, now);
-  hmnk_fpga_neuron_rows(chip->h, chip->c, chip->sign, chip->astro, chip->g_j, chip->attn_max,
-                        chip->attn_factor, L, g, e_ne);
+  hmnk_fpga_neuron_rows(chip->h, chip->z, chip->c, chip->sign, chip->astro, chip->g_j,
+                        chip->post, chip->attn_max, chip->attn_factor, chip->rate, chip->scale,
+                        chip->row_factor, L, g, e_ne, now->action1, pi);
 }
 
 /* ---- the synapses ---- */
@@ -388,10 +500,12 @@ HMN_INLINE void hmnk_fpga_update_block(
     HMN_LOCAL const float *blk_w, HMN_LOCAL const float *blk_pf, HMN_LOCAL const float *blk_ps,
     HMN_LOCAL const float *blk_phi, HMN_LOCAL const hmnk_u8 *blk_tau, HMN_LOCAL float *out_w,
     HMN_LOCAL float *out_pf, HMN_LOCAL float *out_ps, HMN_LOCAL const float *x_hist,
-    HMN_LOCAL const float *h, HMN_LOCAL const float *z, HMN_LOCAL const float *c,
+    HMN_LOCAL const float *h, HMN_LOCAL const float *post, HMN_LOCAL const float *c,
     HMN_LOCAL const float *g_j, HMN_LOCAL const float *attn_max,
-    HMN_LOCAL const float *attn_factor, const hmnk_fpga_layer *L, const hmnk_fpga_now *now,
-    hmnk_u32 first, hmnk_u32 words, hmnk_u32 *applied, hmnk_u32 *candidates) {
+    HMN_LOCAL const float *attn_factor, HMN_LOCAL const hmnk_fpga_chip *fam,
+    const hmnk_fpga_layer *L, const hmnk_fpga_now *now, hmnk_u32 first, hmnk_u32 words,
+    hmnk_u32 *applied, hmnk_u32 *candidates) {
+  int timing = hmnk_rule_timing(L->rule);
   hmnk_u32 n_syn = L->n_in * L->n_out;
   hmnk_u32 e0 = first * HMN_WIDE_LANES;
   hmnk_u32 j = e0 / L->n_in, i = e0 - j * L->n_in;
@@ -417,10 +531,18 @@ HMN_INLINE void hmnk_fpga_update_block(
       hmnk_u32 idx = k * HMN_WIDE_LANES + l;
       float w_e = blk_w[idx], pf = blk_pf[idx], ps = blk_ps[idx];
       if ((first + k) * HMN_WIDE_LANES + l < n_syn) {
-        /* Step 4, Hebbian eligibility kappa_ji = xhat_ji z_j. */
+        /* Step 4, the family's eligibility kappa_ji (hmnk_family_kappa;
+         * Hebbian xhat_ji post_j), from the traces, rate and threshold
+         * the family keeps (zeros where it keeps none). */
         hmnk_u32 row = hmnk_delay_row(now->slot, blk_tau[idx], L->delay);
         float xhat = x_hist[row * (hmnk_u32)HMN_FPGA_MAX_IN + i];
-        hmnk_composite_trace(&pf, &ps, L->lam_f, L->lam_s, xhat * z[j]);
+        float x_now = x_hist[now->slot * (hmnk_u32)HMN_FPGA_MAX_IN + i];
+        float kappa = hmnk_family_kappa(
+            L->rule, L->a_plus, L->a_minus, L->a2_plus, L->a3_plus, L->a2_minus, L->a3_minus,
+            L->hetero_ratio, xhat, x_now, timing ? fam->r1[i] : 0.0f, timing ? fam->r2[i] : 0.0f,
+            timing ? fam->o1[j] : 0.0f, timing ? fam->o2[j] : 0.0f, post[j],
+            L->rule == HMN_RULE_BCM ? fam->theta[j] : 0.0f);
+        hmnk_composite_trace(&pf, &ps, L->lam_f, L->lam_s, kappa);
         float elig = hmnk_eligibility(L->rho_f, pf, L->rho_s, ps);
         /* Step 5. */
         float alpha = 1.0f;
@@ -440,7 +562,8 @@ HMN_INLINE void hmnk_fpga_update_block(
           dw = hmnk_stochastic_apply(1, dw, hmnk_uniform01(r[l / 4u].v[l % 4u]),
                                      hmnk_apply_probability_inv(L->beta_p, L->theta_p, dw));
         if (dw != 0.0f) n_applied++;
-        /* Step 10. */
+        /* Step 10, after synaptic scaling's factor. */
+        if (L->scaling != 0) w_e = hmnk_scaled_weight(w_e, fam->row_factor[j]);
         w_e = hmnk_clamp_weight(w_e, dw, L->w_min, L->w_max);
       }
       out_w[idx] = w_e;
@@ -493,10 +616,46 @@ HMN_INLINE void hmnk_fpga_synapse_block(HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOB
   hmnk_fpga_read_block(w, psi_f, psi_s, phi, tau, first, words, chip->blk_w, chip->blk_pf,
                        chip->blk_ps, chip->blk_phi, chip->blk_tau);
   hmnk_fpga_update_block(chip->blk_w, chip->blk_pf, chip->blk_ps, chip->blk_phi, chip->blk_tau,
-                         chip->out_w, chip->out_pf, chip->out_ps, chip->x_hist, chip->h, chip->z,
-                         chip->c, chip->g_j, chip->attn_max, chip->attn_factor, L, now, first,
-                         words, applied, candidates);
+                         chip->out_w, chip->out_pf, chip->out_ps, chip->x_hist, chip->h, chip->post,
+                         chip->c, chip->g_j, chip->attn_max, chip->attn_factor, chip, L, now,
+                         first, words, applied, candidates);
   hmnk_fpga_write_block(w, psi_f, psi_s, first, words, chip->out_w, chip->out_pf, chip->out_ps);
+}
+
+/* ---- the two launches' ends ---- */
+
+/* A forward launch's end: z into the statistics, after G_j. */
+HMN_INLINE void hmnk_fpga_forward_out(HMN_LOCAL const hmnk_fpga_chip *chip,
+                                      const hmnk_fpga_layer *L, HMN_GLOBAL hmnk_u32 *stats) {
+  HMN_XCL_PIPELINE
+  for (hmnk_u32 j = 0; j < L->n_out; j++) {
+    HMN_PIPELINE
+    stats[HMN_FPGA_S_G_J + L->n_out + j] = hmnk_as_uint(chip->z[j]);
+  }
+}
+
+/* A step's end: steps 4-10 over the synapse blocks, and the store. */
+HMN_INLINE void hmnk_fpga_learn(HMN_LOCAL hmnk_fpga_chip *chip, HMN_GLOBAL hmnk_wide *w,
+                                HMN_GLOBAL hmnk_wide *psi_f, HMN_GLOBAL hmnk_wide *psi_s,
+                                HMN_GLOBAL const hmnk_wide *phi,
+                                HMN_GLOBAL const hmnk_wide_u8 *tau, HMN_GLOBAL float *b,
+                                HMN_GLOBAL float *c, HMN_GLOBAL float *z, HMN_GLOBAL float *astro,
+                                HMN_GLOBAL float *tr_pre, HMN_GLOBAL float *tr_post,
+                                HMN_GLOBAL float *rate, HMN_GLOBAL float *theta,
+                                HMN_GLOBAL float *scale, const hmnk_fpga_layer *L,
+                                const hmnk_fpga_now *now, HMN_GLOBAL hmnk_u32 *stats) {
+  hmnk_u64 applied = 0, candidates = 0;
+  hmnk_u32 n_words = (L->n_in * L->n_out + (HMN_WIDE_LANES - 1u)) / HMN_WIDE_LANES;
+  for (hmnk_u32 first = 0; first < n_words; first += HMN_FPGA_BLOCK) {
+    hmnk_u32 words = n_words - first < HMN_FPGA_BLOCK ? n_words - first : HMN_FPGA_BLOCK;
+    hmnk_u32 block_applied = 0, block_candidates = 0;
+    hmnk_fpga_synapse_block(chip, w, psi_f, psi_s, phi, tau, L, now, first, words,
+                            &block_applied, &block_candidates);
+    applied += block_applied;
+    candidates += block_candidates;
+  }
+  hmnk_fpga_store(chip, L, b, c, z, astro, stats, applied, candidates);
+  hmnk_fpga_store_family(chip, L, now->slot, tr_pre, tr_post, rate, theta, scale);
 }
 
 /* ---- the step ---- */
@@ -512,8 +671,9 @@ HMN_INLINE void hmnk_fpga_step(
     HMN_GLOBAL const hmnk_wide_u8 *tau, HMN_GLOBAL float *x_hist, HMN_GLOBAL float *h,
     HMN_GLOBAL float *b, HMN_GLOBAL float *c, HMN_GLOBAL float *z, HMN_GLOBAL float *astro,
     HMN_GLOBAL const float *sign, HMN_GLOBAL const float *kappa, HMN_GLOBAL const float *w_k,
-    HMN_GLOBAL const hmnk_u32 *params, HMN_GLOBAL const hmnk_u32 *inputs,
-    HMN_GLOBAL hmnk_u32 *stats) {
+    HMN_GLOBAL float *tr_pre, HMN_GLOBAL float *tr_post, HMN_GLOBAL float *rate,
+    HMN_GLOBAL float *theta, HMN_GLOBAL float *scale, HMN_GLOBAL const hmnk_u32 *params,
+    HMN_GLOBAL const hmnk_u32 *inputs, HMN_GLOBAL hmnk_u32 *stats) {
   hmnk_fpga_layer L;
   hmnk_read_layer(params, &L);
   hmnk_step S;
@@ -535,27 +695,25 @@ HMN_INLINE void hmnk_fpga_step(
   now.eta_global = S.eta_global;
   now.cos_phase = S.cos_phase;
   now.sin_phase = S.sin_phase;
+  now.action1 = S.action1;
 
-  /* After the record, the step's values are floats (x, E, C_global). */
+  /* After the record, the step's values are floats (x, E, C_global, pi). */
   HMN_GLOBAL const float *x_in = (HMN_GLOBAL const float *)(inputs + HMN_FPGA_IN_X);
   hmnk_fpga_load(chip, &L, x_hist, h, b, c, astro, sign);
-  hmnk_fpga_inputs(chip, &L, slot, x_in, x_hist, h);
+  hmnk_fpga_load_family(chip, &L, tr_pre, tr_post, rate, theta, scale);
+  hmnk_fpga_inputs(chip, &L, slot, x_in, x_hist, h, S.forward == 0u);
+  /* The rows run on chip in both launches (in a forward launch E and
+   * C_global are zeros, and what the rows compute beyond z stays on chip):
+   * z is the step's own, from the one eq-1 code path. */
   HMN_GLOBAL const float *mod = x_in + L.n_in;
   float g = hmnk_global_modulation(L.global_attention, L.similarity, L.beta_global, kappa, w_k,
                                    mod, mod + L.n_mod, (int)L.n_mod, (int)L.d_ctx);
-  hmnk_fpga_rows(chip, w, tau, &L, &now, g, mod[L.astro_source]);
-
-  hmnk_u64 applied = 0, candidates = 0;
-  hmnk_u32 n_words = (L.n_in * L.n_out + (HMN_WIDE_LANES - 1u)) / HMN_WIDE_LANES;
-  for (hmnk_u32 first = 0; first < n_words; first += HMN_FPGA_BLOCK) {
-    hmnk_u32 words = n_words - first < HMN_FPGA_BLOCK ? n_words - first : HMN_FPGA_BLOCK;
-    hmnk_u32 block_applied = 0, block_candidates = 0;
-    hmnk_fpga_synapse_block(chip, w, psi_f, psi_s, phi, tau, &L, &now, first, words,
-                            &block_applied, &block_candidates);
-    applied += block_applied;
-    candidates += block_candidates;
-  }
-  hmnk_fpga_store(chip, &L, b, c, z, astro, stats, applied, candidates);
+  hmnk_fpga_rows(chip, w, tau, &L, &now, g, mod[L.astro_source], mod + L.n_mod + L.d_ctx);
+  if (S.forward != 0u)
+    hmnk_fpga_forward_out(chip, &L, stats);
+  else
+    hmnk_fpga_learn(chip, w, psi_f, psi_s, phi, tau, b, c, z, astro, tr_pre, tr_post, rate, theta,
+                    scale, &L, &now, stats);
 }
 
 #endif /* HMN_FPGA_H */

@@ -30,7 +30,14 @@
   X(HMN_SIM_COSINE, 0)     \
   X(HMN_SIM_DOT, 1)        \
   X(HMN_STREAM_NOISE, 0)   \
-  X(HMN_STREAM_STOCHASTIC, 1)
+  X(HMN_STREAM_STOCHASTIC, 1) \
+  X(HMN_RULE_HEBBIAN, 0)   \
+  X(HMN_RULE_POLICY, 1)    \
+  X(HMN_RULE_STDP, 2)      \
+  X(HMN_RULE_TRIPLET, 3)   \
+  X(HMN_RULE_BCM, 4)       \
+  X(HMN_PAIRING_ALL, 0)    \
+  X(HMN_PAIRING_NEAREST, 1)
 
 #ifndef HMN_H
 #define HMN__IFACE_ENUMERATOR(name, value) name = value,
@@ -84,7 +91,29 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
   X(BETA_P, beta_p, F32, cfg->beta_p)                                                 \
   X(THETA_P, theta_p, F32, cfg->theta_p)                                              \
   X(W_MIN, w_min, F32, cfg->w_min)                                                    \
-  X(W_MAX, w_max, F32, cfg->w_max)
+  X(W_MAX, w_max, F32, cfg->w_max)                                                    \
+  X(RULE, rule, I32, cfg->rule)                                                       \
+  X(PAIRING, pairing, I32, cfg->pairing)                                              \
+  X(SCALING, scaling, I32, cfg->scaling != 0)                                         \
+  X(A_PLUS, a_plus, F32, cfg->a_plus)                                                 \
+  X(A_MINUS, a_minus, F32, cfg->a_minus)                                              \
+  X(A2_PLUS, a2_plus, F32, cfg->a2_plus)                                              \
+  X(A3_PLUS, a3_plus, F32, cfg->a3_plus)                                              \
+  X(A2_MINUS, a2_minus, F32, cfg->a2_minus)                                           \
+  X(A3_MINUS, a3_minus, F32, cfg->a3_minus)                                           \
+  X(LAM_PLUS, lam_plus, F32, hmn__pre_decay(cfg->dt, cfg->tau_plus))                  \
+  X(LAM_MINUS, lam_minus, F32, hmn__pre_decay(cfg->dt, cfg->tau_minus))               \
+  X(LAM_X, lam_x, F32, hmn__pre_decay(cfg->dt, cfg->tau_x))                           \
+  X(LAM_Y, lam_y, F32, hmn__pre_decay(cfg->dt, cfg->tau_y))                           \
+  X(LAM_RATE, lam_rate, F32, hmn__pre_decay(cfg->dt, cfg->tau_rate))                  \
+  X(LAM_THETA, lam_theta, F32, hmn__pre_decay(cfg->dt, cfg->tau_theta))               \
+  X(LAM_SCALE, lam_scale, F32, hmn__pre_decay(cfg->dt, cfg->tau_scale))               \
+  X(BCM_POWER, bcm_power, F32, cfg->bcm_power)                                        \
+  X(THETA_MIN, theta_min, F32, cfg->theta_min)                                        \
+  X(THETA_MAX, theta_max, F32, cfg->theta_max)                                        \
+  X(HETERO_RATIO, hetero_ratio, F32, cfg->hetero_ratio)                               \
+  X(SCALE_TARGET, scale_target, F32, cfg->scale_target)                               \
+  X(SCALE_MAX, scale_max, F32, cfg->scale_max)
 
 /* ---- the per-step record ----
  *
@@ -110,11 +139,18 @@ enum { HMN_IFACE_MODES(HMN__IFACE_ENUMERATOR) HMN__IFACE_MODES_END };
   X(STEPS, steps, U32, "steps of the launch (its first step only)")                  \
   X(PREV_STEPS, prev_steps, U32, "steps of the launch before (first step only)")     \
   X(HIST_HALF, hist_half, U32, "the half of x_hist holding the history (first only)") \
-  X(ACTION, action1, U32, "1 + the action taken (rule policy); 0: none, Hebbian kappa")
+  X(ACTION, action1, U32, "1 + the action taken (rule policy); 0: none; or HMN_STEP_CLAMP") \
+  X(FORWARD, forward, U32, "FPGA kernel: 1 for eq 1 alone, z to stats, no state written")
 
-/* Words the step record occupies: 16, so that x(t) starts 64 bytes in, as
- * aligned as the buffer. */
-#define HMN_STEP_SCALARS 16
+/* The ACTION word of a step whose z_j are imposed (hmn_layer_step_clamped):
+ * the kernels take z_j from the step's inputs (where each kernel path's
+ * layout puts them) instead of eq 1, and every later use of z (c_j,
+ * kappa, the traces and rates) is of the imposed value. */
+#define HMN_STEP_CLAMP 0xffffffffu
+
+/* Words the step record occupies: 32, so that x(t) starts 128 bytes in, as
+ * aligned as the buffer, with room for the record to grow. */
+#define HMN_STEP_SCALARS 32
 
 /* The indices, and the layer as the kernels hold it. */
 #define HMN__IFACE_P_INDEX(NAME, field, KIND, source) HMN_P_##NAME,

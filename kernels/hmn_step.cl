@@ -47,6 +47,12 @@
  * the continuous parameters: each is one branch that is the same for
  * every work-item, and one build then serves every ablation of a shape
  * (global attention and its similarity act through the host's G).
+ *
+ * The rule family (SPEC section 8, docs/rules/) is the exception: its
+ * terms cost per-synapse loads and arithmetic, so the host names it in the
+ * defines block (HMN_FAMILY_STDP, HMN_FAMILY_TRIPLET, HMN_FAMILY_BCM,
+ * HMN_WITH_HETERO, HMN_WITH_SCALING) and a Hebbian layer's program has
+ * none of that code. Its parameters still come in the record.
  */
 #ifndef HMN_SOURCES_INLINED
 #include "hmn_port.h"
@@ -79,6 +85,19 @@
  * HMN_SUM_LANES / HMN_VEC; it changes scheduling only, never the bits. */
 
 /* ---- the layer, from the host ---- */
+
+/* The family's state: spike-timing traces, or the rate estimate (BCM's
+ * threshold, synaptic scaling). */
+#if defined(HMN_FAMILY_STDP) || defined(HMN_FAMILY_TRIPLET)
+#define HMN_TIMING 1
+#else
+#define HMN_TIMING 0
+#endif
+#if defined(HMN_FAMILY_BCM) || defined(HMN_WITH_SCALING)
+#define HMN_RATED 1
+#else
+#define HMN_RATED 0
+#endif
 
 #if !defined(HMN_N_IN) || !defined(HMN_N_OUT) || !defined(HMN_N_MOD) || !defined(HMN_D_CTX) || \
     !defined(HMN_DELAY)
@@ -117,14 +136,22 @@
 
 /* The step's inputs, as the host writes them in one upload: the step's
  * record (HMN_STEP_SCALARS words, hmn_iface.h's HMN_IFACE_STEP, indices
- * HMN_SC_*), x(t), h(t). The record travels with the inputs rather than
- * as kernel arguments, so that a step costs the host no argument calls. */
+ * HMN_SC_*), x(t), h(t), for the spike-timing families the presynaptic
+ * traces r1 and r2 after this step's decay (before its spikes), and room
+ * for N_out imposed z_j (read only where the record's ACTION is
+ * HMN_STEP_CLAMP). The record travels with the inputs rather than as kernel
+ * arguments, so that a step costs the host no argument calls. The traces
+ * are the host's for the reason h(t) is: they follow from x alone, and
+ * every row reads them. */
 #define HMN_IN_X ((hmnk_u32)HMN_STEP_SCALARS)
 #define HMN_IN_H ((hmnk_u32)HMN_STEP_SCALARS + (hmnk_u32)HMN_N_IN)
+#define HMN_IN_R1 (HMN_IN_H + (hmnk_u32)HMN_N_IN)
+#define HMN_IN_R2 (HMN_IN_R1 + (hmnk_u32)HMN_N_IN)
+#define HMN_IN_VECTORS (HMN_TIMING ? 4u : 2u)
+#define HMN_IN_Z ((hmnk_u32)HMN_STEP_SCALARS + HMN_IN_VECTORS * (hmnk_u32)HMN_N_IN)
 /* One step's inputs take a whole number of 128-byte lines; a launch's
  * steps follow each other (the host's layout, backend_opencl.c). */
-#define HMN_SLOT_FLOATS \
-  (((((hmnk_u32)HMN_STEP_SCALARS + 2u * (hmnk_u32)HMN_N_IN) * 4u + 127u) / 128u) * 32u)
+#define HMN_SLOT_FLOATS ((((HMN_IN_Z + (hmnk_u32)HMN_N_OUT) * 4u + 127u) / 128u) * 32u)
 
 /* ---- helpers ---- */
 
@@ -286,7 +313,11 @@ HMN_INLINE void hmnk_row_drive(HMN_GLOBAL const float *inputs, HMN_GLOBAL const 
 #define HMN_ROW_MAX 3
 #define HMN_ROW_FACTOR 4 /* eq 11's factor, hmnk_attention_factor */
 #define HMN_ROW_POST 5   /* step 4's postsynaptic factor, hmnk_post */
-#define HMN_ROW_SCALARS 6
+#define HMN_ROW_O1 6     /* the spike-timing families' o1_j, decayed */
+#define HMN_ROW_O2 7     /* the triplet rule's o2_j, decayed */
+#define HMN_ROW_THETA 8  /* BCM's theta_j before this step's update */
+#define HMN_ROW_SCALE 9  /* synaptic scaling's new S_j / old S_j */
+#define HMN_ROW_SCALARS 10
 
 /* The whole step (SPEC section 3, steps 1-11) for neuron j = the
  * work-group's id, for each of the launch's steps in turn (1 to 16 of
@@ -304,7 +335,13 @@ HMN_INLINE void hmnk_row_drive(HMN_GLOBAL const float *inputs, HMN_GLOBAL const 
  * launches ago, so the rows of the steps of the launch before this one
  * (HMN_SC_PREV_STEPS; 0 after the host writes both halves) and of this
  * one are written into it. No group reads what another writes. Group 0
- * also stores each step's h(t) into h, which only the host's copy reads.
+ * also stores each step's h(t) into h, and the presynaptic traces after
+ * the step's spikes into pre_trace, which only the host's copies read.
+ *
+ * The families' per-neuron state (post_trace, rate, theta, scale) is the
+ * row's own, kept by item 0. With a z clamp (the step record's ACTION is
+ * HMN_STEP_CLAMP) z_j is the imposed value from the step's inputs instead
+ * of eq 1's.
  *
  * Step 5's logits need the row maximum. Where every h_i is 0 or has a
  * normal beta h_i (the plain case), the logit s_ji = beta h_i c_j of
@@ -324,7 +361,10 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     HMN_GLOBAL float *HMN_RESTRICT c, HMN_GLOBAL float *HMN_RESTRICT astro,
     HMN_GLOBAL const float *HMN_RESTRICT sign, HMN_GLOBAL const float *HMN_RESTRICT inputs,
     HMN_GLOBAL float *HMN_RESTRICT g_j, HMN_GLOBAL hmnk_u32 *HMN_RESTRICT counts,
-    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const float *HMN_RESTRICT pi) {
+    HMN_GLOBAL const hmnk_u32 *HMN_RESTRICT params, HMN_GLOBAL const float *HMN_RESTRICT pi,
+    HMN_GLOBAL float *HMN_RESTRICT pre_trace, HMN_GLOBAL float *HMN_RESTRICT post_trace,
+    HMN_GLOBAL float *HMN_RESTRICT rate_nu, HMN_GLOBAL float *HMN_RESTRICT theta,
+    HMN_GLOBAL float *HMN_RESTRICT scale) {
   /* Per chunk of the row: its delayed inputs; its attention logits, then
    * numerators, then candidate updates (zeros past the row's end). Then
    * the row's uniforms, and the lanes of the reductions. */
@@ -411,13 +451,28 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
      * sum with the weights of before this step's update. */
     hmnk_row_drive(inputs, hist, s, slot, w_row, tau_row, item, j == 0u ? h : 0, xhat_row,
                    lane_f);
+#if HMN_TIMING
+    if (j == 0u) {
+      for (hmnk_u32 ch = item; ch < HMN_ROW_CHUNKS; ch += HMN_ROW_ITEMS) {
+        hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
+        hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
+        hmnk_vf x = hmnk_load_f(step_in + HMN_IN_X + i, valid);
+        hmnk_store_f(hmnk_trace_spike_v(L.pairing, hmnk_load_f(step_in + HMN_IN_R1 + i, valid), x),
+                     pre_trace + i, valid);
+        hmnk_store_f(hmnk_trace_spike_v(L.pairing, hmnk_load_f(step_in + HMN_IN_R2 + i, valid), x),
+                     pre_trace + (hmnk_u32)HMN_N_IN + i, valid);
+      }
+    }
+#endif
     HMN_BARRIER();
 
     /* Eq 1's drive and z_j, step 3's c_j, step 6's astrocyte and G_j, step
      * 11's bias (from this step's c_j; the drive used the old bias). */
     if (item == 0u) {
       float b_j = b[j];
+      hmnk_u32 action1 = step_u[HMN_SC_ACTION];
       float z_j = hmnk_output(L.activation, L.noise_sigma, at, j, hmnk_lanes_total(lane_f), b_j);
+      if (action1 == HMN_STEP_CLAMP) z_j = step_in[HMN_IN_Z + j];
       float c_j = hmnk_ema(c[j], L.ctx_rate, z_j);
       z[j] = z_j;
       c[j] = c_j;
@@ -430,8 +485,37 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       b[j] = hmnk_bias_homeostasis(b_j, L.bias_rate, L.target_rate, c_j);
       row_s[HMN_ROW_Z] = z_j;
       /* (pi is read only with an action: a Hebbian step leaves it unset) */
-      hmnk_u32 action1 = step_u[HMN_SC_ACTION];
-      row_s[HMN_ROW_POST] = hmnk_post(action1, j, z_j, action1 != 0u ? pi[j] : 0.0f);
+      row_s[HMN_ROW_POST] = action1 == HMN_STEP_CLAMP
+                                ? z_j
+                                : hmnk_post(action1, j, z_j, action1 != 0u ? pi[j] : 0.0f);
+#if HMN_TIMING
+      /* The row's postsynaptic traces: decayed for this step's kappa, then
+       * meeting this step's spike. */
+      float o1 = hmnk_trace_decay(post_trace[j], L.lam_minus);
+      float o2 = hmnk_trace_decay(post_trace[(hmnk_u32)HMN_N_OUT + j], L.lam_y);
+      row_s[HMN_ROW_O1] = o1;
+      row_s[HMN_ROW_O2] = o2;
+      post_trace[j] = hmnk_trace_spike(L.pairing, o1, z_j);
+      post_trace[(hmnk_u32)HMN_N_OUT + j] = hmnk_trace_spike(L.pairing, o2, z_j);
+#endif
+#if HMN_RATED
+      /* Scaling from the rate of before this step; then the rate, and
+       * BCM's threshold from the new rate (kappa takes the old theta). */
+      float nu = rate_nu[j];
+#ifdef HMN_WITH_SCALING
+      float s_old = scale[j];
+      float s_new = hmnk_synaptic_scale(s_old, L.lam_scale, nu, L.scale_target, L.scale_max);
+      row_s[HMN_ROW_SCALE] = s_new / s_old;
+      scale[j] = s_new;
+#endif
+      nu = hmnk_rate(nu, L.lam_rate, z_j);
+      rate_nu[j] = nu;
+#ifdef HMN_FAMILY_BCM
+      float theta_j = theta[j];
+      row_s[HMN_ROW_THETA] = theta_j;
+      theta[j] = hmnk_bcm_theta(theta_j, L.lam_theta, nu, L.bcm_power, L.theta_min, L.theta_max);
+#endif
+#endif
       row_s[HMN_ROW_C] = c_j;
       row_s[HMN_ROW_RATE] =
           hmnk_update_rate(step_in[HMN_SC_ETA_LOCAL], step_in[HMN_SC_ETA_GLOBAL], g);
@@ -520,6 +604,18 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     float post_j = row_s[HMN_ROW_POST], rate = row_s[HMN_ROW_RATE];
     float cos_phase = step_in[HMN_SC_COS_PHASE], sin_phase = step_in[HMN_SC_SIN_PHASE];
     float factor = row_s[HMN_ROW_FACTOR];
+#if HMN_TIMING
+    float o1_j = row_s[HMN_ROW_O1];
+#endif
+#ifdef HMN_FAMILY_TRIPLET
+    float o2_j = row_s[HMN_ROW_O2];
+#endif
+#ifdef HMN_FAMILY_BCM
+    float theta_j = row_s[HMN_ROW_THETA];
+#endif
+#ifdef HMN_WITH_SCALING
+    float row_factor = row_s[HMN_ROW_SCALE];
+#endif
     hmnk_u32 u_first = row0 - 4u * q0;
     hmnk_vi applied = (hmnk_vi)(0), candidates = (hmnk_vi)(0);
     hmnk_u32 ch_per = (HMN_ROW_CHUNKS + HMN_ROW_ITEMS - 1u) / HMN_ROW_ITEMS;
@@ -527,9 +623,30 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
     for (hmnk_u32 ch = item * ch_per; ch < ch_end; ch++) {
       hmnk_u32 i = ch * (hmnk_u32)HMN_VEC;
       hmnk_u32 valid = ch < HMN_ROW_FULL ? (hmnk_u32)HMN_VEC : HMN_ROW_TAIL;
-      /* Step 4, eligibility kappa_ji = xhat_ji post_j (hmnk_post). */
+      /* Step 4, eligibility kappa_ji of the family: Hebbian xhat_ji post_j
+       * (hmnk_post), or the build's family, plus heterosynaptic depression
+       * (zero past the row's end, where xhat is 0). */
       hmnk_vf pf = hmnk_load_f(pf_row + i, valid), ps = hmnk_load_f(ps_row + i, valid);
-      hmnk_composite_trace_v(&pf, &ps, L.lam_f, L.lam_s, xhat_row[ch] * post_j);
+#if HMN_TIMING
+      hmnk_vf x_now = hmnk_load_f(step_in + HMN_IN_X + i, valid);
+      hmnk_vf r1 = hmnk_load_f(step_in + HMN_IN_R1 + i, valid);
+#ifdef HMN_FAMILY_STDP
+      hmnk_vf kappa = hmnk_kappa_stdp_v(L.a_plus, L.a_minus, r1, o1_j, x_now, post_j);
+#else
+      hmnk_vf r2 = hmnk_load_f(step_in + HMN_IN_R2 + i, valid);
+      hmnk_vf kappa = hmnk_kappa_triplet_v(L.a2_plus, L.a3_plus, L.a2_minus, L.a3_minus, r1, r2,
+                                           o1_j, o2_j, x_now, post_j);
+#endif
+#elif defined(HMN_FAMILY_BCM)
+      hmnk_vf kappa = hmnk_kappa_bcm_v(xhat_row[ch], post_j, theta_j);
+#else
+      hmnk_vf kappa = hmnk_kappa_v(xhat_row[ch], post_j);
+#endif
+#ifdef HMN_WITH_HETERO
+      kappa = kappa + (lane < valid ? hmnk_hetero_v(L.hetero_ratio, xhat_row[ch], post_j)
+                                    : (hmnk_vf)(0.0f));
+#endif
+      hmnk_composite_trace_v(&pf, &ps, L.lam_f, L.lam_s, kappa);
       hmnk_store_f(pf, pf_row + i, valid);
       hmnk_store_f(ps, ps_row + i, valid);
       hmnk_vf elig = hmnk_eligibility_v(L.rho_f, pf, L.rho_s, ps);
@@ -552,9 +669,12 @@ HMN_KERNEL HMN_WORK_GROUP(HMN_SUM_LANES / HMN_VEC) void hmn_step_row(
       dw = hmnk_stochastic_apply_v(L.stochastic, dw, u,
                                    hmnk_apply_probability_inv_v(L.beta_p, L.theta_p, dw));
       applied -= dw != 0.0f;
-      /* Step 10. */
-      hmnk_store_f(hmnk_clamp_weight_v(hmnk_load_f(w_row + i, valid), dw, L.w_min, L.w_max),
-                   w_row + i, valid);
+      /* Step 10, from the scaled weight under synaptic scaling. */
+      hmnk_vf w_old = hmnk_load_f(w_row + i, valid);
+#ifdef HMN_WITH_SCALING
+      w_old = hmnk_scaled_weight_v(w_old, row_factor);
+#endif
+      hmnk_store_f(hmnk_clamp_weight_v(w_old, dw, L.w_min, L.w_max), w_row + i, valid);
     }
     hmnk_vstore(hmnk_vas_uint(applied), 0, lane_n + item * (hmnk_u32)HMN_VEC);
     hmnk_vstore(hmnk_vas_uint(candidates), 0, lane_n + HMN_LANES + item * (hmnk_u32)HMN_VEC);

@@ -231,8 +231,80 @@ HMN_INLINE hmnk_u32 hmnk_delay_row(hmnk_u32 slot, hmnk_u32 tau, hmnk_u32 delay) 
     return v > w_max ? (T)(w_max) : v;                                              \
   }
 
+/* ---- the rule families (SPEC section 8, docs/rules/) ----
+ *
+ * Step 4's kappa_ji of each family. The spike-timing families read
+ * presynaptic traces r1, r2 (per input i) and postsynaptic traces o1, o2
+ * (per neuron j) after this step's decay and before this step's spikes,
+ * and the spikes x_i(t), z_j(t) themselves; the products are formed in
+ * the reference's order, so a lane gives ref's bits. */
+
+/* Hebbian: kappa_ji = xhat_ji post_j (hmnk_post). */
+#define HMN__EQ_KAPPA(V, T) \
+  HMN_INLINE T hmnk_kappa##V(T xhat, float post) { return xhat * post; }
+
+/* Pair STDP: kappa_ji = A+ r1_i z_j - A- o1_j x_i. r1 (tau+) and o1
+ * (tau-) hold the earlier spikes only, so a pre spike k steps before a
+ * post spike gives A+ exp(-k dt / tau+), the reverse order -A- exp(-k dt
+ * / tau-). */
+#define HMN__EQ_KAPPA_STDP(V, T)                                                    \
+  HMN_INLINE T hmnk_kappa_stdp##V(float a_plus, float a_minus, T r1, float o1, T x, \
+                                  float z) {                                        \
+    return a_plus * r1 * z - a_minus * o1 * x;                                      \
+  }
+
+/* Triplet STDP (Pfister & Gerstner 2006): LTP at a post spike r1 (A2+ +
+ * A3+ o2), LTD at a pre spike o1 (A2- + A3- r2). */
+#define HMN__EQ_KAPPA_TRIPLET(V, T)                                                  \
+  HMN_INLINE T hmnk_kappa_triplet##V(float a2_plus, float a3_plus, float a2_minus,   \
+                                     float a3_minus, T r1, T r2, float o1, float o2, \
+                                     T x, float z) {                                 \
+    return z * r1 * (a2_plus + a3_plus * o2) - x * o1 * (a2_minus + a3_minus * r2);  \
+  }
+
+/* BCM: kappa_ji = xhat_ji z_j (z_j - theta_j), theta_j of before this
+ * step's update. */
+#define HMN__EQ_KAPPA_BCM(V, T)                                  \
+  HMN_INLINE T hmnk_kappa_bcm##V(T xhat, float z, float theta) { \
+    return xhat * z * (z - theta);                               \
+  }
+
+/* Heterosynaptic depression, added to any family's kappa: a synapse
+ * whose input is silent (xhat = 0) while its neuron is active loses
+ * ratio z_j. */
+#define HMN__EQ_HETERO(V, T)                                  \
+  HMN_INLINE T hmnk_hetero##V(float ratio, T xhat, float z) { \
+    return xhat == 0.0f ? (T)(-ratio * z) : (T)(0.0f);        \
+  }
+
+/* A spike-timing trace's exact exponential decay over one step,
+ * lambda = exp(-dt / tau) from the host. */
+#define HMN__EQ_TRACE_DECAY(V, T) \
+  HMN_INLINE T hmnk_trace_decay##V(T trace, float lam) { return trace * lam; }
+
+/* A decayed trace meeting this step's spike s: all-to-all pairing adds
+ * it, nearest-neighbour replaces the trace by it. */
+#define HMN__EQ_TRACE_SPIKE(V, T)                                     \
+  HMN_INLINE T hmnk_trace_spike##V(int pairing, T trace, T s) {       \
+    if (pairing == HMN_PAIRING_NEAREST) return s != 0.0f ? s : trace; \
+    return trace + s;                                                 \
+  }
+
+/* Synaptic scaling, before step 10's clamp: the weight times the row's
+ * factor new S_j / old S_j (hmnk_synaptic_scale). */
+#define HMN__EQ_SCALED_WEIGHT(V, T) \
+  HMN_INLINE T hmnk_scaled_weight##V(T w, float factor) { return w * factor; }
+
 /* Every per-synapse equation, on the type T with helpers of suffix V. */
 #define HMN__EQ_ALL(V, T)              \
+  HMN__EQ_KAPPA(V, T)                  \
+  HMN__EQ_KAPPA_STDP(V, T)             \
+  HMN__EQ_KAPPA_TRIPLET(V, T)          \
+  HMN__EQ_KAPPA_BCM(V, T)              \
+  HMN__EQ_HETERO(V, T)                 \
+  HMN__EQ_TRACE_DECAY(V, T)            \
+  HMN__EQ_TRACE_SPIKE(V, T)            \
+  HMN__EQ_SCALED_WEIGHT(V, T)          \
   HMN__EQ_EMA(V, T)                    \
   HMN__EQ_COMPOSITE_TRACE(V, T)        \
   HMN__EQ_ELIGIBILITY(V, T)            \
@@ -339,6 +411,81 @@ HMN_INLINE float hmnk_neuron_modulation(float sign_j, float g, float astro_lambd
 /* Step 11: b_j <- b_j + eta_b (z* - c_j). */
 HMN_INLINE float hmnk_bias_homeostasis(float b, float eta_b, float target, float c_j) {
   return b + eta_b * (target - c_j);
+}
+
+/* ---- the rule families' per-neuron terms ---- */
+
+/* The rate estimate nu_j <- lambda nu_j + (1 - lambda) z_j, lambda =
+ * exp(-dt / tau_rate) (BCM, scaling). */
+HMN_INLINE float hmnk_rate(float nu, float lam, float z) { return lam * nu + (1.0f - lam) * z; }
+
+/* |nu|^p for BCM's threshold: exact products for p = 1 and 2 (then the
+ * correctly rounded power, as the reference's), exp(p ln |nu|) otherwise. */
+HMN_INLINE float hmnk_bcm_power(float nu, float p) {
+  float a = hmnk_fabs(nu);
+  if (p == 2.0f) return a * a;
+  if (p == 1.0f) return a;
+  if (a == 0.0f) return 0.0f;
+  return hmnk_exp(p * hmnk_log(a));
+}
+
+/* BCM's sliding threshold: theta_j <- lambda theta_j + (1 - lambda)
+ * nu_j^p, lambda = exp(-dt / tau_theta), clamped to [theta_min,
+ * theta_max]; nu_j is this step's rate. */
+HMN_INLINE float hmnk_bcm_theta(float theta, float lam, float nu, float p, float theta_min,
+                                float theta_max) {
+  float v = lam * theta + (1.0f - lam) * hmnk_bcm_power(nu, p);
+  if (v < theta_min) return theta_min;
+  if (v > theta_max) return theta_max;
+  return v;
+}
+
+/* Synaptic scaling (ref's hmn__ref_scale; hmnk_scale is hmn_math.h's
+ * power-of-two scaling): the neuron's total factor S_j moves by 1 + (1 -
+ * lambda) (nu* - nu_j) / nu*, lambda = exp(-dt / tau_scale), nu_j of
+ * before this step, and stays in [1 / scale_max, scale_max]. Returns the
+ * new S_j; the row's weights are multiplied by new S_j / old S_j. */
+HMN_INLINE float hmnk_synaptic_scale(float s, float lam, float nu, float target,
+                                     float scale_max) {
+  float v = s * (1.0f + (1.0f - lam) * (target - nu) / target);
+  float lo = 1.0f / scale_max;
+  if (v < lo) return lo;
+  if (v > scale_max) return scale_max;
+  return v;
+}
+
+/* Whether the layer's rule keeps spike-timing traces, and whether it
+ * keeps the rate estimate nu_j (and so theta_j or S_j). */
+HMN_INLINE int hmnk_rule_timing(int rule) {
+  return rule == HMN_RULE_STDP || rule == HMN_RULE_TRIPLET;
+}
+HMN_INLINE int hmnk_rule_rated(int rule, int scaling) {
+  return rule == HMN_RULE_BCM || scaling != 0;
+}
+
+/* Step 4's kappa_ji of the layer's family for one synapse, plus
+ * heterosynaptic depression where its ratio is not 0: the scalar
+ * dispatch for kernels that select the family at run time (the NDRange
+ * kernel selects it at build time and calls the bodies above). xhat =
+ * xhat_ji, x = x_i(t); r1, r2 the synapse's presynaptic traces and o1,
+ * o2 the neuron's postsynaptic ones (decayed, before this step's
+ * spikes); post = hmnk_post's factor (z_j outside rule policy); theta =
+ * theta_j before this step's update. */
+HMN_INLINE float hmnk_family_kappa(int rule, float a_plus, float a_minus, float a2_plus,
+                                   float a3_plus, float a2_minus, float a3_minus,
+                                   float hetero_ratio, float xhat, float x, float r1, float r2,
+                                   float o1, float o2, float post, float theta) {
+  float kappa;
+  if (rule == HMN_RULE_STDP)
+    kappa = hmnk_kappa_stdp(a_plus, a_minus, r1, o1, x, post);
+  else if (rule == HMN_RULE_TRIPLET)
+    kappa = hmnk_kappa_triplet(a2_plus, a3_plus, a2_minus, a3_minus, r1, r2, o1, o2, x, post);
+  else if (rule == HMN_RULE_BCM)
+    kappa = hmnk_kappa_bcm(xhat, post, theta);
+  else
+    kappa = hmnk_kappa(xhat, post);
+  if (hetero_ratio != 0.0f) kappa = kappa + hmnk_hetero(hetero_ratio, xhat, post);
+  return kappa;
 }
 
 /* Eq 5's probability itself, p_ji = 1 / (1 / p_ji), for checks and

@@ -23,7 +23,9 @@ extern "C" void hmn_fpga_step(ap_uint<512> *w, ap_uint<512> *psi_f, ap_uint<512>
                               const ap_uint<512> *phi, const ap_uint<128> *tau, float *x_hist,
                               float *h, float *b, float *c, float *z, float *astro,
                               const float *sign, const float *kappa, const float *w_k,
-                              const hmnk_u32 *params, const hmnk_u32 *inputs, hmnk_u32 *stats);
+                              float *tr_pre, float *tr_post, float *rate, float *theta,
+                              float *scale, const hmnk_u32 *params, const hmnk_u32 *inputs,
+                              hmnk_u32 *stats);
 
 namespace {
 
@@ -70,8 +72,9 @@ extern "C" void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi
                                   const hmnk_wide *phi, const hmnk_wide_u8 *tau, size_t n_words,
                                   float *x_hist, float *h, float *b, float *c, float *z,
                                   float *astro, const float *sign, const float *kappa,
-                                  const float *w_k, const hmnk_u32 *params, const hmnk_u32 *inputs,
-                                  hmnk_u32 *stats) {
+                                  const float *w_k, float *tr_pre, float *tr_post, float *rate,
+                                  float *theta, float *scale, const hmnk_u32 *params,
+                                  const hmnk_u32 *inputs, hmnk_u32 *stats) {
   std::vector<ap_uint<512> > w_d = to_words(w, n_words), pf_d = to_words(psi_f, n_words),
                              ps_d = to_words(psi_s, n_words), phi_d = to_words(phi, n_words);
   std::vector<ap_uint<128> > tau_d(n_words > 0 ? n_words : 1, 0);
@@ -80,7 +83,8 @@ extern "C" void hmn_hls_csim_step(hmnk_wide *w, hmnk_wide *psi_f, hmnk_wide *psi
   {
     flush_scope mode;
     hmn_fpga_step(w_d.data(), pf_d.data(), ps_d.data(), phi_d.data(), tau_d.data(), x_hist, h, b,
-                  c, z, astro, sign, kappa, w_k, params, inputs, stats);
+                  c, z, astro, sign, kappa, w_k, tr_pre, tr_post, rate, theta, scale, params,
+                  inputs, stats);
   }
   from_words(w_d, w, n_words);
   from_words(pf_d, psi_f, n_words);

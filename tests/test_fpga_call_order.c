@@ -22,6 +22,8 @@
 
 #include "opencl_support.h"
 #include "support.h"
+/* (after hmn.h, as the interface tables ask) */
+#include "hmn_fpga_params.h"
 
 TestSuite(fpga_call_order);
 
@@ -154,4 +156,52 @@ Test(fpga_call_order, arguments_are_bound_before_the_first_enqueue, .timeout = 6
                  rec_log[k].arg, k, first_enqueue);
   }
   cr_assert_geq(bound, 12, "only %zu buffers were bound as kernel arguments", bound);
+}
+
+/* The split's launches: forward is one launch of the bound kernel (its
+ * inputs written before, z read from the stats buffer after), learn one
+ * more; neither creates nor binds a buffer, so the bank placement above
+ * holds for them too. */
+Test(fpga_call_order, forward_and_learn_are_one_launch_each, .timeout = 600) {
+  HMN_TEST_REQUIRE_OPENCL();
+  hmn_config cfg;
+  hmn_test_busy_config(&cfg, 21, 6);
+  cfg.rule = HMN_RULE_POLICY;
+  cfg.action = HMN_ACTION_SOFTMAX;
+  rec_count = 0;
+  rec_on = true;
+  hmn_layer *layer = hmn_test_layer(&cfg, "opencl-fpga");
+  size_t created = rec_count;
+  /* The buffers bound as inputs (argument 15) and stats (16). */
+  cl_mem inputs = NULL, stats = NULL;
+  for (size_t k = 0; k < created; k++)
+    if (rec_log[k].what == REC_SET_ARG && rec_log[k].arg == HMN_FPGA_ARG_INPUTS)
+      inputs = rec_log[k].mem;
+    else if (rec_log[k].what == REC_SET_ARG && rec_log[k].arg == HMN_FPGA_ARG_STATS)
+      stats = rec_log[k].mem;
+  cr_assert(inputs != NULL && stats != NULL);
+  hmn_test_inputs in;
+  hmn_test_inputs_make(&cfg, 7, false, &in);
+  hmn_error err;
+  float z[6];
+  cr_assert_eq(hmn_layer_forward(layer, in.in.x, z, &err), HMN_OK, "%s", err.message);
+  size_t forwarded = rec_count;
+  hmn_learn_input learn = {in.in.mod, in.in.ctx, NULL, 2};
+  cr_assert_eq(hmn_layer_learn(layer, &learn, &err), HMN_OK, "%s", err.message);
+  rec_on = false;
+  size_t learned = rec_count;
+  hmn_test_inputs_free(&in);
+  hmn_layer_destroy(layer);
+
+  for (size_t k = created; k < learned; k++)
+    cr_assert_eq(rec_log[k].what, REC_ENQUEUE, "call %zu creates or binds a buffer", k);
+  /* forward: the inputs, the launch, the stats (z) */
+  cr_assert_eq(forwarded - created, 3, "forward made %zu calls", forwarded - created);
+  cr_assert_eq(rec_log[created].mem, inputs);
+  cr_assert_null(rec_log[created + 1].mem);
+  cr_assert_eq(rec_log[created + 2].mem, stats);
+  /* learn: the inputs (record, values and pi), the launch */
+  cr_assert_eq(learned - forwarded, 2, "learn made %zu calls", learned - forwarded);
+  cr_assert_eq(rec_log[forwarded].mem, inputs);
+  cr_assert_null(rec_log[forwarded + 1].mem);
 }

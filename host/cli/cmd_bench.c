@@ -42,6 +42,10 @@ static const char hmn_bench_help[] =
     "                      with astro_lambda=0.1, inhibitory_fraction=0.2)\n"
     "  --set KEY=VALUE     override one config key; may be repeated (the sizes\n"
     "                      set n_in and n_out)\n"
+    "  --rule NAME         the step with a rule family (docs/rules/): hebbian (the\n"
+    "                      default), stdp, triplet, bcm, or hebbian with hetero\n"
+    "                      (hetero_ratio = 0.1) or scaling (scaling = on); applied\n"
+    "                      before --set\n"
     "  --steps N           steps per timed repeat (default: as many as take\n"
     "                      --seconds, from a calibration run)\n"
     "  --seconds S         target length of one repeat for automatic steps (0.5)\n"
@@ -94,6 +98,7 @@ typedef struct {
   const char *config_path;
   const char *sets[HMN_BENCH_MAX_SETS];
   int n_sets;
+  const char *rule; /* --rule NAME, or NULL */
   uint64_t steps; /* 0: automatic */
   double seconds;
   uint64_t repeats, warmup;
@@ -159,6 +164,26 @@ static bool hmn_bench_parse_double(hmn_cli_args *args, const char *name, double 
   return true;
 }
 
+/* The config setting that --rule NAME stands for, or NULL for an unknown
+ * name. */
+static const char *hmn_bench_rule_setting(const char *name) {
+  static const char *const rules[][2] = {
+      {"hebbian", "rule=hebbian"}, {"stdp", "rule=stdp"},         {"triplet", "rule=triplet"},
+      {"bcm", "rule=bcm"},         {"hetero", "hetero_ratio=0.1"}, {"scaling", "scaling=on"}};
+  for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++)
+    if (strcmp(name, rules[k][0]) == 0) return rules[k][1];
+  return NULL;
+}
+
+/* The layer's rule family as the table and the JSON name it: the rule,
+ * then +hetero and +scaling where those options are on. */
+static void hmn_bench_rule_label(const hmn_config *cfg, char *out, size_t size) {
+  static const char *const names[] = {"hebbian", "policy", "stdp", "triplet", "bcm"};
+  const char *rule = cfg->rule >= 0 && cfg->rule < 5 ? names[cfg->rule] : "?";
+  snprintf(out, size, "%s%s%s", rule, cfg->hetero_ratio != 0.0f ? "+hetero" : "",
+           cfg->scaling ? "+scaling" : "");
+}
+
 static int hmn_bench_parse(hmn_bench_options *opt, int argc, char **argv, bool *help) {
   hmn_cli_args args;
   hmn_cli_args_init(&args, "hmn bench", argc, argv);
@@ -211,6 +236,14 @@ static int hmn_bench_parse(hmn_bench_options *opt, int argc, char **argv, bool *
         return HMN_EXIT_USAGE;
       }
       opt->sets[opt->n_sets++] = args.value;
+    } else if (hmn_cli_option(&args, "--rule")) {
+      if (hmn_bench_rule_setting(args.value) == NULL) {
+        hmn_cli_error(args.command,
+                      "--rule must be hebbian, stdp, triplet, bcm, hetero or scaling, got '%s'",
+                      args.value);
+        return HMN_EXIT_USAGE;
+      }
+      opt->rule = args.value;
     } else if (hmn_cli_option(&args, "--steps")) {
       hmn_cli_u64_in(&args, "--steps", 1, HMN_BENCH_MAX_STEPS, &opt->steps);
     } else if (hmn_cli_option(&args, "--seconds")) {
@@ -264,6 +297,11 @@ static int hmn_bench_config(const hmn_bench_options *opt, hmn_config *cfg) {
   if (opt->config_path != NULL && hmn_config_load_file(cfg, opt->config_path, &err) != HMN_OK) {
     hmn_cli_error("hmn bench", "%s", err.message);
     return HMN_EXIT_RUNTIME;
+  }
+  if (opt->rule != NULL &&
+      hmn_config_set_pair(cfg, hmn_bench_rule_setting(opt->rule), &err) != HMN_OK) {
+    hmn_cli_error("hmn bench", "--rule %s: %s", opt->rule, err.message);
+    return HMN_EXIT_USAGE;
   }
   for (int k = 0; k < opt->n_sets; k++) {
     if (hmn_config_set_pair(cfg, opt->sets[k], &err) != HMN_OK) {
@@ -384,6 +422,9 @@ static json_t *hmn_bench_record(const hmn_bench_options *opt, const hmn_bench_ba
   hmn_bench_provenance(o, layer);
   json_object_set_new(o, "backend", json_string(hmn_layer_backend(layer)));
   json_object_set_new(o, "device", json_string(hmn_layer_device(layer)));
+  char rule[64];
+  hmn_bench_rule_label(cfg, rule, sizeof rule);
+  json_object_set_new(o, "rule", json_string(rule));
   json_object_set_new(o, "n_in", json_integer(cfg->n_in));
   json_object_set_new(o, "n_out", json_integer(cfg->n_out));
   json_object_set_new(o, "synapses", json_integer((json_int_t)cfg->n_in * cfg->n_out));
@@ -629,8 +670,9 @@ static void hmn_bench_print_table(const hmn_bench_options *opt, const json_t *re
                  be->name) != 0)
         continue;
       if (!header) {
-        printf("%s on %s\n", json_string_value(json_object_get(o, "backend")),
-               json_string_value(json_object_get(o, "device")));
+        printf("%s on %s, rule %s\n", json_string_value(json_object_get(o, "backend")),
+               json_string_value(json_object_get(o, "device")),
+               json_string_value(json_object_get(o, "rule")));
         printf("  bandwidth roof: %s\n", be->probe_note);
         printf("  energy: %s\n", be->energy_note);
         if (isfinite(opt->watts))

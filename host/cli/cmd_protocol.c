@@ -14,7 +14,7 @@
 
 static void hmn_proto_usage(FILE *out) {
   fprintf(out,
-          "usage: hmn protocol NAME [--config FILE] [--set KEY=VALUE]... [--backend ref]\n"
+          "usage: hmn protocol NAME [--config FILE] [--set KEY=VALUE]... [--backend NAME]\n"
           "                         [--csv FILE] [--plot FILE.png]\n"
           "  NAME  stdp-window        dw after 60 pairings vs dt in -100..100 ms; fits A+-, tau+-\n"
           "        triplet-frequency  dw after 60 pairings at dt = +-10 ms vs 0.1..50 Hz\n"
@@ -23,6 +23,7 @@ static void hmn_proto_usage(FILE *out) {
           "        bcm-theta          theta following the recent rate (z = 0.8, then 0.3)\n"
           "        scaling            neurons above and below the target rate, scaled back\n"
           "  The rule parameters come from the config ([rules] keys); one step is dt ms.\n"
+          "  --backend ref (default) or opencl: the backends with the postsynaptic clamp.\n"
           "  --csv defaults to NAME.csv; --plot draws a PNG with gnuplot.\n");
 }
 

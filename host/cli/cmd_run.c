@@ -158,11 +158,13 @@ static int hmn_run_parse(hmn_run_options *opt, int argc, char **argv, bool *help
   return HMN_EXIT_OK;
 }
 
-/* Whether the backend asked for lacks the forward/learn split (the FPGA
- * backends; --device selects an OpenCL device, which has it). */
+/* Whether the backend asked for lacks the forward/learn split (ref,
+ * opencl and the FPGA backends have it; --device selects an OpenCL
+ * device, which has it). */
 static bool hmn_run_no_split(const hmn_run_options *opt) {
   return opt->backend != NULL && strcmp(opt->backend, "ref") != 0 &&
-         strcmp(opt->backend, "opencl") != 0;
+         strcmp(opt->backend, "opencl") != 0 && strcmp(opt->backend, "opencl-fpga") != 0 &&
+         strcmp(opt->backend, "xrt") != 0;
 }
 
 /* Config errors in --set or --task are usage errors (exit 2); in a file

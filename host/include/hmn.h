@@ -322,8 +322,8 @@ int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count
                         hmn_error *err);
 /* One step with z(t) imposed: the N_out values `z_clamp` replace eq 1's
  * activation in everything that follows it (a postsynaptic clamp, so
- * that pairing protocols impose the post spikes). Backend ref only;
- * others answer HMN_EUNSUPPORTED. */
+ * that pairing protocols impose the post spikes). Backends ref and
+ * opencl; others answer HMN_EUNSUPPORTED. */
 int hmn_layer_step_clamped(hmn_layer *layer, const hmn_step_input *in, const float *z_clamp,
                            hmn_error *err);
 /* The step in two halves (SPEC section 3, "Forward, then learn").
@@ -961,7 +961,7 @@ typedef struct {
 size_t hmn_protocol_count(void);
 const char *hmn_protocol_name_at(size_t index);
 /* Run protocol `name` with the rule parameters of `base` on `backend`
- * (one that has the postsynaptic clamp: ref). Free with
+ * (one that has the postsynaptic clamp: ref or opencl). Free with
  * hmn_protocol_result_free. */
 int hmn_protocol_run(const char *name, const hmn_config *base, const char *backend,
                      hmn_protocol_result *res, hmn_error *err);

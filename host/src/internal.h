@@ -88,6 +88,11 @@ typedef struct hmn__backend_ops {
    * st.t advanced by exactly the steps whose effect is on the device;
    * NULL steps one at a time. */
   int (*step_many)(hmn_layer *layer, const hmn_step_input *in, size_t count, hmn_error *err);
+  /* Optional: `count` checked steps with z(t) imposed, z_clamp holding
+   * count rows of n_out finite values (hmn_layer_step_clamped), st.t
+   * advanced as step_many does; NULL: the backend has no clamp. */
+  int (*step_clamped)(hmn_layer *layer, const hmn_step_input *in, const float *z_clamp,
+                      size_t count, hmn_error *err);
   /* Optional, both or neither: the step in two halves (hmn_layer_forward,
    * hmn_layer_learn). forward computes z for x(t) and changes no state;
    * learn is the whole step t (x as given to forward) with the action
@@ -192,6 +197,10 @@ float hmn__pre_global_modulation(const hmn_config *cfg, const float *kappa, cons
 void hmn__pre_policy(const float *z, int n_out, float temperature, float *pi);
 /* cos and sin of an angle, in double and rounded: eq 4's terms. */
 void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out);
+/* The spike-timing families' presynaptic traces (2 n_in: r1, r2) for a
+ * step with inputs x: decayed gets them after the decay, pre after the
+ * spikes. */
+void hmn__pre_spike_traces(const hmn_config *cfg, float *pre, const float *x, float *decayed);
 
 /* The layer's parameter record (kernels/hmn_iface.h, HMN_IFACE_LAYER),
  * which every device kernel reads its parameters from. */
@@ -204,7 +213,7 @@ typedef struct {
   HMN_IFACE_STEP(HMN__STEP_FIELD)
 } hmn__step_record;
 #undef HMN__STEP_FIELD
-_Static_assert(HMN_SC_COUNT <= HMN_STEP_SCALARS, "the step record outgrew its 16 words");
+_Static_assert(HMN_SC_COUNT <= HMN_STEP_SCALARS, "the step record outgrew its HMN_STEP_SCALARS words");
 _Static_assert(sizeof(hmn__step_record) == HMN_SC_COUNT * 4, "every step word is 32 bits");
 /* Store a step record at the head of a step's inputs. */
 void hmn__step_record_store(const hmn__step_record *rec, float *slot);
@@ -247,6 +256,11 @@ float hmn__ref_kappa(float xhat, float post);
  * an error message names it ("rule 'stdp'"), or NULL for none. */
 const char *hmn__rule_family_name(const hmn_config *cfg);
 /* A ref step with z(t) imposed (z_clamp, N_out values; NULL: eq 1's). */
+/* Steps t .. t + count - 1 with z imposed (count rows of n_out in
+ * z_clamp): hmn_layer_step_clamped's checks for each, then the
+ * backend's clamp. The protocols step through this. */
+int hmn__layer_step_clamped_many(hmn_layer *layer, const hmn_step_input *in,
+                                 const float *z_clamp, size_t count, hmn_error *err);
 int hmn__ref_step_clamped(hmn__state *st, const hmn_step_input *in, const float *z_clamp,
                           hmn_error *err);
 

@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "fpga/fpga.h"
@@ -43,10 +44,14 @@ int hmn_layer_create(const hmn_config *cfg, const char *backend, hmn_layer **out
                      "backend '%s' has no rule 'policy' (it needs the forward/learn split, which "
                      "backend ref has)",
                      name);
-  /* The spike-timing, BCM and homeostatic families run in ref so far. */
+  /* The spike-timing, BCM and homeostatic families run in ref, opencl and
+   * on the FPGA kernel (opencl-fpga, xrt). */
   const char *family = hmn__rule_family_name(cfg);
-  if (family != NULL && strcmp(name, "ref") != 0)
-    return hmn__fail(err, HMN_EUNSUPPORTED, "backend '%s' has no %s yet (backend ref has it)",
+  if (family != NULL && strcmp(name, "ref") != 0 && strcmp(name, "opencl") != 0 &&
+      strcmp(name, "opencl-fpga") != 0 && strcmp(name, "xrt") != 0)
+    return hmn__fail(err, HMN_EUNSUPPORTED,
+                     "backend '%s' has no %s yet (backends ref, opencl, opencl-fpga and xrt have "
+                     "it)",
                      name, family);
   if (colon != NULL && ops->device == NULL)
     return hmn__fail(err, HMN_EINVAL, "backend '%s' runs on the host and takes no device ('%s')",
@@ -129,14 +134,34 @@ int hmn_layer_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
   return rc;
 }
 
+int hmn__layer_step_clamped_many(hmn_layer *layer, const hmn_step_input *in,
+                                 const float *z_clamp, size_t count, hmn_error *err) {
+  uint64_t t = layer->st.t;
+  if (layer->ops->step_clamped == NULL)
+    return hmn__fail(err, HMN_EUNSUPPORTED,
+                     "step %llu: backend '%s' has no postsynaptic clamp; backends ref and opencl "
+                     "have it",
+                     (unsigned long long)t, layer->ops->name);
+  /* All inputs first, so that a bad one steps nothing. */
+  int n_out = layer->st.cfg.n_out, rc = HMN_OK;
+  for (size_t k = 0; k < count; k++) {
+    if ((rc = hmn__step_check_input(&layer->st.cfg, &in[k], t + k, err)) != HMN_OK) return rc;
+    if (z_clamp == NULL)
+      return hmn__fail(err, HMN_EINVAL, "step %llu: input 'z_clamp' is NULL",
+                       (unsigned long long)(t + k));
+    for (int j = 0; j < n_out; j++)
+      if (!isfinite(z_clamp[k * (size_t)n_out + (size_t)j]))
+        return hmn__fail(err, HMN_ENUMERIC, "step %llu: z_clamp[%d] is not finite (%g)",
+                         (unsigned long long)(t + k), j, (double)z_clamp[k * (size_t)n_out + j]);
+  }
+  if ((rc = hmn__check_state(layer, err)) != HMN_OK || count == 0) return rc;
+  return layer->ops->step_clamped(layer, in, z_clamp, count, err);
+}
+
 int hmn_layer_step_clamped(hmn_layer *layer, const hmn_step_input *in, const float *z_clamp,
                            hmn_error *err) {
   if (layer == NULL) return hmn__fail(err, HMN_EINVAL, "hmn_layer_step_clamped: NULL layer");
-  if (strcmp(layer->ops->name, "ref") != 0)
-    return hmn__fail(err, HMN_EUNSUPPORTED,
-                     "step %llu: backend '%s' has no postsynaptic clamp; backend ref has it",
-                     (unsigned long long)layer->st.t, layer->ops->name);
-  return hmn__ref_step_clamped(&layer->st, in, z_clamp, err);
+  return hmn__layer_step_clamped_many(layer, in, z_clamp, 1, err);
 }
 
 int hmn_layer_step_many(hmn_layer *layer, const hmn_step_input *in, size_t count,

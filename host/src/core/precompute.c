@@ -2,7 +2,8 @@
  * precompute.c - the terms of a step that the device backends form on the
  * host rather than in their kernels (kernels/hmn_step.cl explains why):
  * the trace decays lambda, step 3's h(t) and the extremes of beta h_i,
- * step 6's shared G (eqs 6-7), and the phase gate's cos and sin terms.
+ * step 6's shared G (eqs 6-7), the phase gate's cos and sin terms, and
+ * the spike-timing families' presynaptic traces.
  *
  * This is not the golden model: ref.c stays the independent witness that
  * the backends are checked against, and nothing here calls it. Where ref
@@ -94,6 +95,28 @@ void hmn__pre_policy(const float *z, int n_out, float temperature, float *pi) {
   for (int j = 0; j < n_out; j++) denom += exp(((double)z[j] - z_max) / (double)temperature);
   for (int j = 0; j < n_out; j++)
     pi[j] = (float)(exp(((double)z[j] - z_max) / (double)temperature) / denom);
+}
+
+/* The spike-timing families' presynaptic traces for one step, in place:
+ * `decayed` gets r1 (tau+) and r2 (tau_x) after the step's decay, which
+ * kappa reads, and `pre` becomes the traces after the step's spikes x(t)
+ * (all-to-all adds the spike, nearest-neighbour replaces the trace by
+ * it). The same float expressions as the kernels' hmnk_trace_decay and
+ * hmnk_trace_spike, so the host's copy and the device's agree. */
+void hmn__pre_spike_traces(const hmn_config *cfg, float *pre, const float *x, float *decayed) {
+  int n_in = cfg->n_in;
+  float lam[2] = {hmn__pre_decay(cfg->dt, cfg->tau_plus), hmn__pre_decay(cfg->dt, cfg->tau_x)};
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < n_in; i++) {
+      float r = pre[k * n_in + i] * lam[k];
+      float spike = x[i];
+      decayed[k * n_in + i] = r;
+      if (cfg->pairing == HMN_PAIRING_NEAREST)
+        pre[k * n_in + i] = spike != 0.0f ? spike : r;
+      else
+        pre[k * n_in + i] = r + spike;
+    }
+  }
 }
 
 void hmn__pre_cos_sin(double angle, float *cos_out, float *sin_out) {

@@ -9,6 +9,13 @@
  *
  * Per step: the inputs buffer (step record and values) is written and the
  * one work-item launched; nothing is read back until a caller asks.
+ *
+ * The split (hmn_layer_forward, hmn_layer_learn): forward is a launch of
+ * the same kernel with the step record's FORWARD word set, which runs eq 1
+ * alone, writes z into the statistics buffer and no state; z is read back.
+ * learn is the step's launch with the action in the record and, for rule
+ * policy, pi = softmax(z / temperature) formed on the host from forward's
+ * z (hmn__pre_policy), after C_global in the inputs.
  */
 #include "fpga/fpga.h"
 #include "fpga/layout.h"
@@ -30,6 +37,8 @@ typedef struct {
   cl_mem snap[HMN__FPGA_BUFFERS];
   float *inputs;     /* host staging of the inputs buffer */
   unsigned char *padded; /* host staging of a synapse array with its padding */
+  float *fwd_z;      /* z as the last forward read it (n_out) */
+  float *pi;         /* the policy rule's pi of the learning step (n_out) */
   bool padded_rows;  /* the HLS kernel's layout (layout.h): a loaded xclbin */
   bool params_stale; /* the config may have changed since params were written */
 } hmn__clf_layer;
@@ -46,6 +55,8 @@ static void hmn__clf_release(hmn__clf_layer *f) {
   if (f->ctx != NULL) clReleaseContext(f->ctx);
   hmn__free(f->inputs);
   hmn__free(f->padded);
+  hmn__free(f->fwd_z);
+  hmn__free(f->pi);
   hmn__free(f);
 }
 
@@ -205,8 +216,11 @@ static int hmn__clf_init(hmn_layer *layer, hmn_error *err) {
     if (hmn__clf_bytes(f, cfg, arg) > most) most = hmn__clf_bytes(f, cfg, arg);
   f->inputs = hmn__calloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), 1);
   f->padded = hmn__calloc(hmn__clf_bytes(f, cfg, 0), 1); /* the largest synapse array */
+  f->fwd_z = hmn__calloc((size_t)cfg->n_out, sizeof(float));
+  f->pi = hmn__calloc((size_t)cfg->n_out, sizeof(float));
   zeros = hmn__calloc(most, 1);
-  if (f->inputs == NULL || f->padded == NULL || zeros == NULL) {
+  if (f->inputs == NULL || f->padded == NULL || f->fwd_z == NULL || f->pi == NULL ||
+      zeros == NULL) {
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an opencl-fpga layer");
     goto cleanup;
   }
@@ -250,14 +264,12 @@ static void hmn__clf_fini(hmn_layer *layer) {
   layer->backend_data = NULL;
 }
 
-static int hmn__clf_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+/* One launch of the kernel on the inputs staged in f->inputs: a step, or
+ * (forward) eq 1 alone. */
+static int hmn__clf_launch(hmn_layer *layer, bool forward, hmn_error *err) {
   hmn__clf_layer *f = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
-  int rc = HMN_OK;
-  if (f->params_stale && (rc = hmn__clf_write_params(layer, err)) != HMN_OK) return rc;
-
-  hmn__fpga_pack_inputs(st, in, f->inputs);
   /* Blocking: the staging buffer is rewritten by the next step, and the
    * write also waits for the previous step's kernel. */
   const char *what = "writing the inputs";
@@ -271,18 +283,66 @@ static int hmn__clf_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *
     launching = true;
     e = clEnqueueNDRangeKernel(f->queue, f->kernel, 1, NULL, &one, &one, 0, NULL, NULL);
   }
+  if (e == CL_SUCCESS && forward) {
+    what = "reading forward's z";
+    launching = false; /* a forward launch writes no state */
+    e = clEnqueueReadBuffer(f->queue, f->buf[HMN__FPGA_STATS], CL_TRUE,
+                            hmn__fpga_forward_z_offset(cfg), hmn__fpga_forward_z_bytes(cfg),
+                            f->fwd_z, 0, NULL, NULL);
+  }
   if (e != CL_SUCCESS) {
     /* Nothing has changed before the launch; a failed launch may have
      * started, so the state is no longer known. */
     if (launching) hmn__layer_lose_state(layer);
-    return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': %s failed: %s",
-                     (unsigned long long)st->t, f->dev.info.name, what, hmn__cl_error_name(e));
+    return hmn__fail(err, HMN_EDEVICE, "step %llu%s on OpenCL device '%s': %s failed: %s",
+                     (unsigned long long)st->t, forward ? " (forward)" : "", f->dev.info.name,
+                     what, hmn__cl_error_name(e));
   }
+  if (forward) return HMN_OK;
   clFlush(f->queue);
   st->t++;
   st->stats.t = st->t;
   st->stats.applied = HMN__STATS_ON_DEVICE;
   return HMN_OK;
+}
+
+static int hmn__clf_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+  hmn__clf_layer *f = layer->backend_data;
+  int rc = HMN_OK;
+  if (f->params_stale && (rc = hmn__clf_write_params(layer, err)) != HMN_OK) return rc;
+  hmn__fpga_pack_inputs(&layer->st, in, -1, NULL, f->inputs);
+  return hmn__clf_launch(layer, false, err);
+}
+
+/* Eq 1 for x(t) (hmn_layer_forward): a forward launch, z read back. */
+static int hmn__clf_forward(hmn_layer *layer, const float *x, float *z, hmn_error *err) {
+  hmn__clf_layer *f = layer->backend_data;
+  int rc = hmn__fpga_check_state(layer, "forward", err);
+  if (rc == HMN_OK && f->params_stale) rc = hmn__clf_write_params(layer, err);
+  if (rc != HMN_OK) return rc;
+  hmn__fpga_pack_forward(&layer->st, x, f->inputs);
+  if ((rc = hmn__clf_launch(layer, true, err)) != HMN_OK) return rc;
+  memcpy(z, f->fwd_z, hmn__fpga_forward_z_bytes(&layer->st.cfg));
+  return HMN_OK;
+}
+
+/* The whole step t with x as forward had it (split.c keeps it), the
+ * action in the record and, for rule policy, pi from forward's z: the z
+ * that the step computes again. */
+static int hmn__clf_learn(hmn_layer *layer, const hmn_step_input *in, int32_t action,
+                          hmn_error *err) {
+  hmn__clf_layer *f = layer->backend_data;
+  hmn__state *st = &layer->st;
+  const hmn_config *cfg = &st->cfg;
+  int32_t act = -1;
+  int rc = hmn__step_check_input(cfg, in, st->t, err);
+  if (rc == HMN_OK) rc = hmn__fpga_check_state(layer, "learn", err);
+  if (rc == HMN_OK) rc = hmn__fpga_learn_action(st, action, &act, err);
+  if (rc == HMN_OK && f->params_stale) rc = hmn__clf_write_params(layer, err);
+  if (rc != HMN_OK) return rc;
+  if (act >= 0) hmn__pre_policy(f->fwd_z, cfg->n_out, cfg->temperature, f->pi);
+  hmn__fpga_pack_inputs(st, in, act, act >= 0 ? f->pi : NULL, f->inputs);
+  return hmn__clf_launch(layer, false, err);
 }
 
 static int hmn__clf_stats(hmn_layer *layer, hmn_error *err) {
@@ -348,6 +408,8 @@ const hmn__backend_ops hmn__backend_opencl_fpga = {
     .init = hmn__clf_init,
     .fini = hmn__clf_fini,
     .step = hmn__clf_step,
+    .forward = hmn__clf_forward,
+    .learn = hmn__clf_learn,
     .pull = hmn__clf_pull,
     .push = hmn__clf_push,
     .stats = hmn__clf_stats,

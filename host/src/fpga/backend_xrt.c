@@ -12,6 +12,11 @@
  * A step writes the inputs buffer (its step record and values) and starts
  * the run; it does not wait for it. Whatever reads or writes the device next
  * (the next step, a pull, the statistics, a snapshot) waits first.
+ *
+ * The split: forward starts the same kernel with the step record's
+ * FORWARD word set (eq 1 alone, z into the statistics buffer, no state
+ * written), waits and reads z; learn is the step's run with the action in
+ * the record and, for rule policy, pi formed on the host from that z.
  */
 #include "fpga/bitstreams.h"
 #include "fpga/layout.h"
@@ -38,6 +43,8 @@ typedef struct {
   xrtBufferHandle snap[HMN__FPGA_BUFFERS];
   float *inputs;     /* host staging of the inputs buffer */
   void *padded;      /* host staging of a synapse array in padded rows */
+  float *fwd_z;      /* z as the last forward read it (n_out) */
+  float *pi;         /* the policy rule's pi of the learning step (n_out) */
   bool running;      /* a run was started and not yet waited for */
   bool params_stale; /* the config may have changed since params were written */
 } hmn__xrt_layer;
@@ -56,6 +63,8 @@ static void hmn__xrt_release(hmn__xrt_layer *x) {
   hmn__bitstream_free(&x->bits);
   hmn__free(x->inputs);
   hmn__free(x->padded);
+  hmn__free(x->fwd_z);
+  hmn__free(x->pi);
   hmn__free(x);
 }
 
@@ -86,13 +95,19 @@ static int hmn__xrt_write(hmn__xrt_layer *x, int arg, const void *src, size_t by
   return HMN_OK;
 }
 
-static int hmn__xrt_read(hmn__xrt_layer *x, int arg, void *dst, size_t bytes, hmn_error *err) {
+/* `bytes` of buffer `arg` from byte `offset` on. */
+static int hmn__xrt_read_at(hmn__xrt_layer *x, int arg, void *dst, size_t bytes, size_t offset,
+                            hmn_error *err) {
   errno = 0;
-  if (xrtBOSync(x->bo[arg], XCL_BO_SYNC_BO_FROM_DEVICE, bytes, 0) != 0 ||
-      xrtBORead(x->bo[arg], dst, bytes, 0) != 0)
-    return hmn__fail(err, HMN_EDEVICE, "%s: reading '%s' (%zu bytes): %s", x->where,
-                     hmn__fpga_arg_name(arg), bytes, hmn__errno_text());
+  if (xrtBOSync(x->bo[arg], XCL_BO_SYNC_BO_FROM_DEVICE, bytes, offset) != 0 ||
+      xrtBORead(x->bo[arg], dst, bytes, offset) != 0)
+    return hmn__fail(err, HMN_EDEVICE, "%s: reading '%s' (%zu bytes at %zu): %s", x->where,
+                     hmn__fpga_arg_name(arg), bytes, offset, hmn__errno_text());
   return HMN_OK;
+}
+
+static int hmn__xrt_read(hmn__xrt_layer *x, int arg, void *dst, size_t bytes, hmn_error *err) {
+  return hmn__xrt_read_at(x, arg, dst, bytes, 0, err);
 }
 
 static int hmn__xrt_write_params(hmn_layer *layer, hmn_error *err) {
@@ -205,8 +220,11 @@ static int hmn__xrt_init(hmn_layer *layer, hmn_error *err) {
     if (hmn__fpga_padded_bytes(cfg, arg) > most) most = hmn__fpga_padded_bytes(cfg, arg);
   x->inputs = hmn__calloc(hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), 1);
   x->padded = hmn__calloc(most, 1);
+  x->fwd_z = hmn__calloc((size_t)cfg->n_out, sizeof(float));
+  x->pi = hmn__calloc((size_t)cfg->n_out, sizeof(float));
   zeros = hmn__calloc(most, 1);
-  if (x->inputs == NULL || x->padded == NULL || zeros == NULL) {
+  if (x->inputs == NULL || x->padded == NULL || x->fwd_z == NULL || x->pi == NULL ||
+      zeros == NULL) {
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an xrt layer");
     goto cleanup;
   }
@@ -253,30 +271,79 @@ static void hmn__xrt_fini(hmn_layer *layer) {
   layer->backend_data = NULL;
 }
 
-static int hmn__xrt_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+/* Start a run on the inputs staged in x->inputs (the previous run has
+ * been waited for): a step, or (forward) eq 1 alone, which is waited for
+ * and its z read. */
+static int hmn__xrt_launch(hmn_layer *layer, bool forward, hmn_error *err) {
   hmn__xrt_layer *x = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
-  int rc = hmn__xrt_wait(layer, err);
+  int rc = hmn__xrt_write(x, HMN__FPGA_INPUTS, x->inputs,
+                          hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), err);
   if (rc != HMN_OK) return rc;
-  if (x->params_stale && (rc = hmn__xrt_write_params(layer, err)) != HMN_OK) return rc;
-  hmn__fpga_pack_inputs(st, in, x->inputs);
-  if ((rc = hmn__xrt_write(x, HMN__FPGA_INPUTS, x->inputs,
-                           hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS), err)) != HMN_OK)
-    return rc;
   errno = 0;
   if (xrtRunStart(x->run) != 0) {
     /* Whether the kernel started is unknown. */
     hmn__layer_lose_state(layer);
-    return hmn__fail(err, HMN_EDEVICE, "step %llu on %s: starting %s: %s",
-                     (unsigned long long)st->t, x->where, HMN_FPGA_KERNEL_NAME,
-                     hmn__errno_text());
+    return hmn__fail(err, HMN_EDEVICE, "step %llu%s on %s: starting %s: %s",
+                     (unsigned long long)st->t, forward ? " (forward)" : "", x->where,
+                     HMN_FPGA_KERNEL_NAME, hmn__errno_text());
   }
   x->running = true;
+  if (forward) {
+    /* (a forward run that did not complete loses the state like a step's:
+     * what it wrote is unknown) */
+    rc = hmn__xrt_wait(layer, err);
+    if (rc == HMN_OK)
+      rc = hmn__xrt_read_at(x, HMN__FPGA_STATS, x->fwd_z, hmn__fpga_forward_z_bytes(cfg),
+                            hmn__fpga_forward_z_offset(cfg), err);
+    return rc;
+  }
   st->t++;
   st->stats.t = st->t;
   st->stats.applied = HMN__STATS_ON_DEVICE;
   return HMN_OK;
+}
+
+static int hmn__xrt_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
+  hmn__xrt_layer *x = layer->backend_data;
+  int rc = hmn__xrt_wait(layer, err);
+  if (rc != HMN_OK) return rc;
+  if (x->params_stale && (rc = hmn__xrt_write_params(layer, err)) != HMN_OK) return rc;
+  hmn__fpga_pack_inputs(&layer->st, in, -1, NULL, x->inputs);
+  return hmn__xrt_launch(layer, false, err);
+}
+
+/* Eq 1 for x(t) (hmn_layer_forward): a forward run, z read back. */
+static int hmn__xrt_forward(hmn_layer *layer, const float *xs, float *z, hmn_error *err) {
+  hmn__xrt_layer *x = layer->backend_data;
+  int rc = hmn__fpga_check_state(layer, "forward", err);
+  if (rc == HMN_OK) rc = hmn__xrt_wait(layer, err);
+  if (rc == HMN_OK && x->params_stale) rc = hmn__xrt_write_params(layer, err);
+  if (rc != HMN_OK) return rc;
+  hmn__fpga_pack_forward(&layer->st, xs, x->inputs);
+  if ((rc = hmn__xrt_launch(layer, true, err)) != HMN_OK) return rc;
+  memcpy(z, x->fwd_z, hmn__fpga_forward_z_bytes(&layer->st.cfg));
+  return HMN_OK;
+}
+
+/* The whole step t with x as forward had it, the action in the record
+ * and, for rule policy, pi from forward's z. */
+static int hmn__xrt_learn(hmn_layer *layer, const hmn_step_input *in, int32_t action,
+                          hmn_error *err) {
+  hmn__xrt_layer *x = layer->backend_data;
+  hmn__state *st = &layer->st;
+  const hmn_config *cfg = &st->cfg;
+  int32_t act = -1;
+  int rc = hmn__step_check_input(cfg, in, st->t, err);
+  if (rc == HMN_OK) rc = hmn__fpga_check_state(layer, "learn", err);
+  if (rc == HMN_OK) rc = hmn__fpga_learn_action(st, action, &act, err);
+  if (rc == HMN_OK) rc = hmn__xrt_wait(layer, err);
+  if (rc == HMN_OK && x->params_stale) rc = hmn__xrt_write_params(layer, err);
+  if (rc != HMN_OK) return rc;
+  if (act >= 0) hmn__pre_policy(x->fwd_z, cfg->n_out, cfg->temperature, x->pi);
+  hmn__fpga_pack_inputs(st, in, act, act >= 0 ? x->pi : NULL, x->inputs);
+  return hmn__xrt_launch(layer, false, err);
 }
 
 static int hmn__xrt_stats(hmn_layer *layer, hmn_error *err) {
@@ -336,6 +403,8 @@ const hmn__backend_ops hmn__backend_xrt = {
     .init = hmn__xrt_init,
     .fini = hmn__xrt_fini,
     .step = hmn__xrt_step,
+    .forward = hmn__xrt_forward,
+    .learn = hmn__xrt_learn,
     .pull = hmn__xrt_pull,
     .push = hmn__xrt_push,
     .stats = hmn__xrt_stats,

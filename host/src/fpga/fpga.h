@@ -34,16 +34,14 @@ typedef struct {
 
 /* The buffer arguments 0 .. HMN__FPGA_BUFFERS-1, after the state arrays
  * they hold: params, inputs, stats. */
-enum { HMN__FPGA_PARAMS = 14, HMN__FPGA_INPUTS = 15, HMN__FPGA_STATS = 16, HMN__FPGA_BUFFERS = 17 };
+enum { HMN__FPGA_PARAMS = 19, HMN__FPGA_INPUTS = 20, HMN__FPGA_STATS = 21, HMN__FPGA_BUFFERS = 22 };
 
 /* The state array kernel argument `arg` holds, or -1 (params, inputs,
  * stats). Arguments 0-4 are the synapse arrays, read as whole 16-element
  * words. */
 int hmn__fpga_arg_array(int arg);
-/* The argument that holds state array `which`, or -1 for the arrays the
- * FPGA kernel has no buffer for (the rule families' traces, rates,
- * thresholds and scales: its rule is Hebbian, so the host copy, at its
- * initial values, is the truth). */
+/* The argument that holds state array `which` (every state array has
+ * one). */
 int hmn__fpga_array_arg(hmn_array which);
 /* Device bytes of buffer argument `arg`: synapse arrays padded to whole
  * words, the others exact. */
@@ -62,9 +60,27 @@ size_t hmn__fpga_chip_bytes(const hmn__fpga_limits *lim);
 void hmn__fpga_params(const hmn_config *cfg, uint32_t out[HMN_FPGA_PARAM_WORDS]);
 
 /* The inputs buffer of step st->t: the step record (kernels/hmn_iface.h,
- * HMN_IFACE_STEP), then x(t), E(t), C_global(t) back to back from
- * HMN_FPGA_IN_X; hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS) bytes. */
-void hmn__fpga_pack_inputs(const hmn__state *st, const hmn_step_input *in, float *out);
+ * HMN_IFACE_STEP), then x(t), E(t), C_global(t) and pi back to back from
+ * HMN_FPGA_IN_X; hmn__fpga_arg_bytes(cfg, HMN__FPGA_INPUTS) bytes. With
+ * an action (0 .. N_out - 1; -1: none, the Hebbian kappa) the record
+ * carries it and pi (N_out floats) follows C_global; without, pi is
+ * zeros and not read. */
+void hmn__fpga_pack_inputs(const hmn__state *st, const hmn_step_input *in, int32_t action,
+                           const float *pi, float *out);
+/* The inputs buffer of a forward launch for x(t) at step st->t: the
+ * record with FORWARD = 1, its slot and t, then x(t); the rest zeros. */
+void hmn__fpga_pack_forward(const hmn__state *st, const float *x, float *out);
+/* Bytes from the start of the stats buffer to a forward launch's z, and
+ * its length. */
+size_t hmn__fpga_forward_z_offset(const hmn_config *cfg);
+size_t hmn__fpga_forward_z_bytes(const hmn_config *cfg);
+/* The action a learning step passes to the kernel: the rule policy's
+ * (checked against 0 .. N_out - 1), -1 for every other rule, which has no
+ * action. */
+int hmn__fpga_learn_action(const hmn__state *st, int32_t action, int32_t *out, hmn_error *err);
+/* Refuse forward and learn on a layer whose device state was lost (the
+ * fused step's check, hmn_layer_step). */
+int hmn__fpga_check_state(hmn_layer *layer, const char *half, hmn_error *err);
 /* Step statistics from the stats buffer, G_j summed in double as ref
  * does. */
 void hmn__fpga_decode_stats(const hmn_config *cfg, const uint32_t *stats, uint64_t t,

@@ -80,6 +80,44 @@ static int hmn__protocol_layer(const hmn_config *cfg, const char *backend, hmn_l
 /* Steps of a time in ms. */
 static long hmn__steps(const hmn_config *cfg, double ms) { return lround(ms / (double)cfg->dt); }
 
+/* Clamped steps, queued and handed to the layer HMN__BATCH at a time, so
+ * that a device backend runs several in one launch. The protocols' layers
+ * have at most HMN__BATCH_WIDTH inputs and neurons. */
+#define HMN__BATCH 64
+#define HMN__BATCH_WIDTH 2
+typedef struct {
+  hmn_layer *layer;
+  int n_in, n_out;
+  size_t queued;
+  float x[HMN__BATCH][HMN__BATCH_WIDTH], z[HMN__BATCH * HMN__BATCH_WIDTH];
+  float mod, ctx;
+  hmn_step_input in[HMN__BATCH];
+} hmn__batch;
+
+static void hmn__batch_init(hmn__batch *b, hmn_layer *layer, const hmn_config *cfg) {
+  memset(b, 0, sizeof *b);
+  b->layer = layer;
+  b->n_in = cfg->n_in;
+  b->n_out = cfg->n_out;
+}
+
+/* Run the queued steps. */
+static int hmn__batch_flush(hmn__batch *b, hmn_error *err) {
+  for (size_t k = 0; k < b->queued; k++)
+    b->in[k] = (hmn_step_input){b->x[k], &b->mod, &b->ctx, NULL};
+  size_t n = b->queued;
+  b->queued = 0;
+  return n > 0 ? hmn__layer_step_clamped_many(b->layer, b->in, b->z, n, err) : HMN_OK;
+}
+
+/* Queue one step with inputs x and imposed z. */
+static int hmn__batch_step(hmn__batch *b, const float *x, const float *z, hmn_error *err) {
+  memcpy(b->x[b->queued], x, (size_t)b->n_in * sizeof(float));
+  memcpy(b->z + b->queued * (size_t)b->n_out, z, (size_t)b->n_out * sizeof(float));
+  b->queued++;
+  return b->queued == HMN__BATCH ? hmn__batch_flush(b, err) : HMN_OK;
+}
+
 /* 60 pairings of one pre spike (input 0) and one post spike (neuron 0,
  * clamped) `delta_ms` after it (before it when negative), one pairing
  * every `period_ms`; returns the change of w_00. */
@@ -91,8 +129,9 @@ static int hmn__pairing_run(const hmn_config *cfg, const char *backend, double d
   long delta = hmn__steps(cfg, delta_ms), period = hmn__steps(cfg, period_ms);
   long lead = hmn__steps(cfg, 200.0), start = lead + (delta < 0 ? -delta : 0);
   long total = start + HMN__PAIRINGS * period + lead;
-  float x = 0.0f, z = 0.0f, mod = 0.0f, ctx = 0.0f, w0 = 0.0f, w1 = 0.0f;
-  hmn_step_input in = {&x, &mod, &ctx, NULL};
+  float x = 0.0f, z = 0.0f, w0 = 0.0f, w1 = 0.0f;
+  hmn__batch batch;
+  hmn__batch_init(&batch, layer, cfg);
   for (long s = 0; s < total && rc == HMN_OK; s++) {
     long k = s - start;
     bool pre = k >= 0 && k % period == 0 && k / period < HMN__PAIRINGS;
@@ -100,8 +139,9 @@ static int hmn__pairing_run(const hmn_config *cfg, const char *backend, double d
     bool post = kp >= 0 && kp % period == 0 && kp / period < HMN__PAIRINGS;
     x = pre ? 1.0f : 0.0f;
     z = post ? 1.0f : 0.0f;
-    rc = hmn_layer_step_clamped(layer, &in, &z, err);
+    rc = hmn__batch_step(&batch, &x, &z, err);
   }
+  if (rc == HMN_OK) rc = hmn__batch_flush(&batch, err);
   if (rc == HMN_OK) rc = hmn_layer_read(layer, HMN_ARRAY_W, &w1, sizeof w1, err);
   hmn_layer_destroy(layer);
   *dw = (double)w1 - (double)w0;
@@ -249,9 +289,11 @@ static int hmn__bcm_run(const hmn_config *cfg, const char *backend, double rate,
   hmn_layer *layer = NULL;
   int rc = hmn__protocol_layer(cfg, backend, &layer, "bcm", err);
   if (rc != HMN_OK) return rc;
-  float x = 1.0f, z = (float)rate, mod = 0.0f, ctx = 0.0f, w = 0.0f;
-  hmn_step_input in = {&x, &mod, &ctx, NULL};
-  for (long s = 0; s < steps && rc == HMN_OK; s++) rc = hmn_layer_step_clamped(layer, &in, &z, err);
+  float x = 1.0f, z = (float)rate, w = 0.0f;
+  hmn__batch batch;
+  hmn__batch_init(&batch, layer, cfg);
+  for (long s = 0; s < steps && rc == HMN_OK; s++) rc = hmn__batch_step(&batch, &x, &z, err);
+  if (rc == HMN_OK) rc = hmn__batch_flush(&batch, err);
   if (rc == HMN_OK) rc = hmn_layer_read(layer, HMN_ARRAY_W, &w, sizeof w, err);
   hmn_layer_destroy(layer);
   *dw = w;
@@ -314,15 +356,17 @@ static int hmn__protocol_bcm_theta(const hmn_config *base, const char *backend,
   if (rc != HMN_OK) return rc;
   hmn_layer *layer = NULL;
   rc = hmn__protocol_layer(&cfg, backend, &layer, "bcm-theta", err);
-  float x = 1.0f, z = 0.0f, mod = 0.0f, ctx = 0.0f;
-  hmn_step_input in = {&x, &mod, &ctx, NULL};
+  float x = 1.0f, z = 0.0f;
+  hmn__batch batch;
+  hmn__batch_init(&batch, layer, &cfg);
   size_t row = 0;
   for (long s = 0; s < 2 * phase && rc == HMN_OK; s++) {
     z = s < phase ? 0.8f : 0.3f;
-    rc = hmn_layer_step_clamped(layer, &in, &z, err);
+    rc = hmn__batch_step(&batch, &x, &z, err);
     if (rc == HMN_OK && (s + 1) % every == 0 && row < rows) {
       float nu = 0.0f, th = 0.0f;
-      rc = hmn_layer_read(layer, HMN_ARRAY_RATE, &nu, sizeof nu, err);
+      rc = hmn__batch_flush(&batch, err);
+      if (rc == HMN_OK) rc = hmn_layer_read(layer, HMN_ARRAY_RATE, &nu, sizeof nu, err);
       if (rc == HMN_OK) rc = hmn_layer_read(layer, HMN_ARRAY_THETA, &th, sizeof th, err);
       double *v = &res->values[row * 5];
       v[0] = (double)(s + 1) * (double)cfg.dt;
@@ -360,7 +404,8 @@ static int hmn__protocol_scaling(const hmn_config *base, const char *backend,
   cfg.eta_local = 0.0f;
   cfg.scaling = 1;
   cfg.scale_target = 0.1f;
-  long steps = 50000, every = 500;
+  enum { every = 500 };
+  long steps = 50000;
   size_t rows = (size_t)(steps / every) + 1;
   int rc = hmn__result_alloc(res, "scaling", rows, 5, cols, err);
   if (rc != HMN_OK) return rc;
@@ -368,9 +413,11 @@ static int hmn__protocol_scaling(const hmn_config *base, const char *backend,
   rc = hmn__protocol_layer(&cfg, backend, &layer, "scaling", err);
   float w[4] = {0.5f, 0.0f, 0.0f, 0.5f}, x[2] = {0.3f, 0.12f}, mod = 0.0f, ctx = 0.0f;
   if (rc == HMN_OK) rc = hmn_layer_write(layer, HMN_ARRAY_W, w, sizeof w, err);
-  hmn_step_input in = {x, &mod, &ctx, NULL};
+  /* The input is the same every step: `every` steps at once. */
+  hmn_step_input in[every];
+  for (long k = 0; k < every; k++) in[k] = (hmn_step_input){x, &mod, &ctx, NULL};
   size_t row = 0;
-  for (long s = 0; s <= steps && rc == HMN_OK; s++) {
+  for (long s = 0; s <= steps && rc == HMN_OK; s += every) {
     if (s % every == 0) {
       float nu[2] = {0, 0};
       rc = hmn_layer_read(layer, HMN_ARRAY_W, w, sizeof w, err);
@@ -383,7 +430,7 @@ static int hmn__protocol_scaling(const hmn_config *base, const char *backend,
       v[4] = nu[1];
       row++;
     }
-    if (rc == HMN_OK && s < steps) rc = hmn_layer_step(layer, &in, err);
+    if (rc == HMN_OK && s < steps) rc = hmn_layer_step_many(layer, in, (size_t)every, err);
   }
   hmn_layer_destroy(layer);
   if (rc != HMN_OK) {

@@ -13,10 +13,16 @@
  * x_hist is two halves on the device (see hmn_step.cl): the state is the
  * half that the next launch reads, hist_half.
  *
- * The program is built once per layer for its shape (the defines block);
- * modes and parameters are the parameter record (kernels/hmn_iface.h), so
- * a checkpoint or snapshot restore with another config only writes the
- * record again.
+ * The program is built once per layer for its shape and rule family (the
+ * defines block); modes and parameters are the parameter record
+ * (kernels/hmn_iface.h), so a checkpoint or snapshot restore with another
+ * config only writes the record again, and builds the program again only
+ * where the family changed.
+ *
+ * The rule families' state arrays (tr_pre, tr_post, rate, theta, scale)
+ * live on the device like the others. The presynaptic traces follow from
+ * x alone, so the host keeps a copy, as of h, and sends each step's
+ * decayed traces with its inputs (hmn_step.cl).
  */
 /* Shared virtual memory (OpenCL 2.0) carries the step's inputs where the
  * device has it; the build targets 1.2 otherwise, so this file asks for
@@ -120,10 +126,16 @@ typedef struct {
    * written, h carried along each step; a snapshot keeps its own. */
   float *h_copy, *keys, *key_weights;
   float *snap_h_copy, *snap_keys, *snap_key_weights;
+  /* The spike-timing families' presynaptic traces as on the device, a
+   * launch's working copy of them, and the snapshot's. */
+  float *pre_copy, *pre_work, *snap_pre_copy;
+  /* The family the program was built for (hmn__cl_family); -1: none. */
+  int family_built;
   bool svm;                         /* the ring is fine-grained shared memory */
   cl_mem inputs;                    /* without SVM: the step's inputs on the device */
   float *ring;                      /* HMN__RING slots of a step's inputs */
   size_t slot_floats;               /* floats per slot (a multiple of 128 bytes) */
+  size_t slot_capacity;             /* the most floats a slot may take, any family */
   uint64_t slots_used;              /* ring slots taken so far */
   uint32_t hist_half;               /* the half of x_hist that holds the state */
   uint32_t prev_steps;              /* steps of the last launch; 0: both halves equal */
@@ -136,9 +148,39 @@ typedef struct {
   hmn_kernel_profile prof[HMN__PROF_COUNT];
 } hmn__cl_layer;
 
-/* One step's inputs: its scalars, x(t), h(t). */
-static size_t hmn__inputs_bytes(const hmn_config *cfg) {
-  return (size_t)(HMN_STEP_SCALARS + 2 * cfg->n_in) * sizeof(float);
+/* Whether the layer's rule keeps spike-timing traces. */
+static bool hmn__cl_timing(const hmn_config *cfg) {
+  return cfg->rule == HMN_RULE_STDP || cfg->rule == HMN_RULE_TRIPLET;
+}
+
+/* Where a step's imposed z (a clamped step's) begin in its slot. */
+static size_t hmn__slot_z(const hmn_config *cfg, bool timing) {
+  return (size_t)(HMN_STEP_SCALARS + (timing ? 4 : 2) * cfg->n_in);
+}
+
+/* One step's inputs: its scalars, x(t), h(t), the decayed presynaptic
+ * traces r1 and r2 of the spike-timing families, and room for z. */
+static size_t hmn__inputs_bytes(const hmn_config *cfg, bool timing) {
+  return (hmn__slot_z(cfg, timing) + (size_t)cfg->n_out) * sizeof(float);
+}
+
+/* Floats per slot: a whole number of 128-byte lines (hmn_step.cl's
+ * HMN_SLOT_FLOATS). */
+static size_t hmn__slot_floats(const hmn_config *cfg, bool timing) {
+  return (hmn__inputs_bytes(cfg, timing) + 127) / 128 * (128 / sizeof(float));
+}
+
+/* What the program is built for beyond the shape: the family's kappa,
+ * and the options that add per-synapse work. */
+enum { HMN__FAM_HETERO = 8, HMN__FAM_SCALING = 16 };
+static int hmn__cl_family(const hmn_config *cfg) {
+  int family = cfg->rule == HMN_RULE_STDP || cfg->rule == HMN_RULE_TRIPLET ||
+                       cfg->rule == HMN_RULE_BCM
+                   ? cfg->rule
+                   : 0;
+  if (cfg->hetero_ratio != 0.0f) family |= HMN__FAM_HETERO;
+  if (cfg->scaling) family |= HMN__FAM_SCALING;
+  return family;
 }
 
 /* An array's device buffer: x_hist holds two halves (hmn_step.cl). The
@@ -157,8 +199,9 @@ static size_t hmn__extra_bytes(const hmn_config *cfg, int which) {
 /* ---- the program ---- */
 
 /* The defines block: the shape, HMN_CPU_PREFETCH on CPU devices (see
- * HMN_PREFETCH in hmn_port.h), then any HMN_KERNEL_DEFINES ("NAME=VALUE
- * NAME2=VALUE2") for tuning without rebuilding libhmn. */
+ * HMN_PREFETCH in hmn_port.h), the rule family (hmn_step.cl), then any
+ * HMN_KERNEL_DEFINES ("NAME=VALUE NAME2=VALUE2") for tuning without
+ * rebuilding libhmn. */
 static int hmn__cl_defines(const hmn_config *cfg, const hmn__cl_device *dev, char **out,
                            hmn_error *err) {
   const char *extra = getenv("HMN_KERNEL_DEFINES");
@@ -171,11 +214,19 @@ static int hmn__cl_defines(const hmn_config *cfg, const hmn__cl_device *dev, cha
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory for kernel defines");
     goto cleanup;
   }
+  int family = hmn__cl_family(cfg), kappa = family & 7;
   int used = snprintf(text, size,
                       "#define HMN_N_IN %d\n#define HMN_N_OUT %d\n#define HMN_N_MOD %d\n"
-                      "#define HMN_D_CTX %d\n#define HMN_DELAY %d\n%s",
+                      "#define HMN_D_CTX %d\n#define HMN_DELAY %d\n%s%s%s",
                       cfg->n_in, cfg->n_out, cfg->n_mod, cfg->d_ctx, cfg->delay_len,
-                      dev->info.type == HMN_DEVICE_CPU ? "#define HMN_CPU_PREFETCH 1\n" : "");
+                      dev->info.type == HMN_DEVICE_CPU ? "#define HMN_CPU_PREFETCH 1\n" : "",
+                      kappa == HMN_RULE_STDP      ? "#define HMN_FAMILY_STDP 1\n"
+                      : kappa == HMN_RULE_TRIPLET ? "#define HMN_FAMILY_TRIPLET 1\n"
+                      : kappa == HMN_RULE_BCM     ? "#define HMN_FAMILY_BCM 1\n"
+                                                  : "",
+                      (family & HMN__FAM_HETERO) != 0 ? "#define HMN_WITH_HETERO 1\n" : "");
+  if ((family & HMN__FAM_SCALING) != 0)
+    used += snprintf(text + used, size - (size_t)used, "#define HMN_WITH_SCALING 1\n");
   for (const char *p = extra; p != NULL && *p != '\0' && rc == HMN_OK; p += strcspn(p, " \t")) {
     p += strspn(p, " \t");
     size_t len = strcspn(p, " \t"), name_len = strcspn(p, "= \t");
@@ -324,6 +375,11 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   HMN__ARG_MEM(row, x[HMN__X_COUNTS]);
   HMN__ARG_MEM(row, cl->params);
   HMN__ARG_MEM(row, cl->pi);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_PRE_TRACE]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_POST_TRACE]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_RATE]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_THETA]);
+  HMN__ARG_MEM(row, m[HMN_ARRAY_SCALE]);
 
   hmn__args fwd = {cl->forward, 0, CL_SUCCESS};
   HMN__ARG_MEM(&fwd, m[HMN_ARRAY_W]);
@@ -344,11 +400,28 @@ static int hmn__cl_bind(hmn_layer *layer, hmn_error *err) {
   return HMN_OK;
 }
 
+static int hmn__cl_load_program(hmn__cl_layer *cl, const hmn_config *cfg, hmn_error *err);
+
 /* After the config may have changed (init, checkpoint restore, snapshot
- * restore): set every argument again. The shape never changes. */
+ * restore): set every argument again, with the program built again first
+ * where the rule family changed. The shape never changes. */
 static int hmn__cl_refresh(hmn_layer *layer, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
-  int rc = hmn__cl_bind(layer, err);
+  const hmn_config *cfg = &layer->st.cfg;
+  int rc = HMN_OK;
+  if (cl->family_built != hmn__cl_family(cfg)) {
+    /* The slots change their size: no launch may still read them. */
+    cl_int e = clFinish(cl->queue);
+    if (e != CL_SUCCESS)
+      return hmn__fail(err, HMN_EDEVICE, "OpenCL device '%s': waiting for the steps: %s",
+                       cl->dev.info.name, hmn__cl_error_name(e));
+    hmn__cl_release_program(cl);
+    cl->family_built = -1;
+    if ((rc = hmn__cl_load_program(cl, cfg, err)) != HMN_OK) return rc;
+    cl->family_built = hmn__cl_family(cfg);
+    cl->slot_floats = hmn__slot_floats(cfg, hmn__cl_timing(cfg));
+  }
+  rc = hmn__cl_bind(layer, err);
   if (rc == HMN_OK) cl->args_stale = false;
   return rc;
 }
@@ -459,6 +532,9 @@ static void hmn__cl_release(hmn__cl_layer *cl) {
   hmn__free(cl->key_weights);
   hmn__free(cl->snap_keys);
   hmn__free(cl->snap_key_weights);
+  hmn__free(cl->pre_copy);
+  hmn__free(cl->pre_work);
+  hmn__free(cl->snap_pre_copy);
   if (cl->inputs != NULL) clReleaseMemObject(cl->inputs);
   if (cl->queue != NULL) clReleaseCommandQueue(cl->queue);
   if (cl->ctx != NULL) clReleaseContext(cl->ctx);
@@ -535,18 +611,22 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   if (rc == HMN_OK)
     rc = hmn__cl_create_buffer(cl, HMN_P_COUNT * sizeof(cl_uint), "the parameter record",
                                &cl->params, err);
-  cl->slot_floats = (hmn__inputs_bytes(cfg) + 127) / 128 * (128 / sizeof(float));
+  /* Slots have room for any family's inputs, so that a restore that
+   * changes the family keeps the ring. */
+  cl->family_built = -1;
+  cl->slot_floats = hmn__slot_floats(cfg, hmn__cl_timing(cfg));
+  cl->slot_capacity = hmn__slot_floats(cfg, true);
   size_t out_bytes = (size_t)cfg->n_out * sizeof(float);
   if (rc == HMN_OK)
-    rc = hmn__cl_create_buffer(cl, cl->slot_floats * sizeof(float), "forward's input",
+    rc = hmn__cl_create_buffer(cl, cl->slot_capacity * sizeof(float), "forward's input",
                                &cl->fwd_inputs, err);
   if (rc == HMN_OK) rc = hmn__cl_create_buffer(cl, out_bytes, "forward's z", &cl->fwd_z, err);
   if (rc == HMN_OK) rc = hmn__cl_create_buffer(cl, out_bytes, "the policy's pi", &cl->pi, err);
-  if (rc == HMN_OK && ((cl->fwd_slot = hmn__calloc(cl->slot_floats, sizeof(float))) == NULL ||
+  if (rc == HMN_OK && ((cl->fwd_slot = hmn__calloc(cl->slot_capacity, sizeof(float))) == NULL ||
                        (cl->fwd_z_host = hmn__calloc((size_t)cfg->n_out, sizeof(float))) == NULL ||
                        (cl->pi_host = hmn__calloc((size_t)cfg->n_out, sizeof(float))) == NULL))
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
-  size_t ring_bytes = HMN__RING * cl->slot_floats * sizeof(float);
+  size_t ring_bytes = HMN__RING * cl->slot_capacity * sizeof(float);
   if (rc == HMN_OK && cl->svm &&
       (cl->ring = clSVMAlloc(cl->ctx, CL_MEM_READ_ONLY | CL_MEM_SVM_FINE_GRAIN_BUFFER, ring_bytes,
                              128)) == NULL)
@@ -554,7 +634,7 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
   if (rc == HMN_OK && !cl->svm && (cl->ring = hmn__calloc(ring_bytes, 1)) == NULL)
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
   if (rc == HMN_OK && !cl->svm)
-    rc = hmn__cl_create_buffer(cl, HMN__GROUP * cl->slot_floats * sizeof(float), "step inputs",
+    rc = hmn__cl_create_buffer(cl, HMN__GROUP * cl->slot_capacity * sizeof(float), "step inputs",
                                &cl->inputs, err);
   if (rc == HMN_OK &&
       ((cl->h_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_H), 1)) == NULL ||
@@ -562,12 +642,14 @@ static int hmn__cl_init(hmn_layer *layer, hmn_error *err) {
        (cl->keys = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_KAPPA), 1)) == NULL ||
        (cl->key_weights = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_W_K), 1)) == NULL ||
        (cl->snap_keys = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_KAPPA), 1)) == NULL ||
-       (cl->snap_key_weights = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_W_K), 1)) == NULL))
+       (cl->snap_key_weights = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_W_K), 1)) == NULL ||
+       (cl->pre_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_PRE_TRACE), 1)) == NULL ||
+       (cl->pre_work = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_PRE_TRACE), 1)) == NULL ||
+       (cl->snap_pre_copy = hmn__calloc(hmn__array_bytes(cfg, HMN_ARRAY_PRE_TRACE), 1)) == NULL))
     rc = hmn__fail(err, HMN_ENOMEM, "out of memory creating an OpenCL layer");
   for (int a = 0; a < HMN_ARRAY_COUNT && rc == HMN_OK; a++)
     rc = hmn__cl_push(layer, (hmn_array)a, err);
   if (rc != HMN_OK) goto cleanup;
-  if ((rc = hmn__cl_load_program(cl, cfg, err)) != HMN_OK) goto cleanup;
   if ((rc = hmn__cl_refresh(layer, err)) != HMN_OK) goto cleanup;
   /* The intermediates are rewritten every step before they are read, but
    * the statistics may read them before the first step. Zeros are written
@@ -600,9 +682,11 @@ static void hmn__cl_fini(hmn_layer *layer) {
 }
 
 /* Steps t .. t + count - 1 (inputs checked, count <= HMN__GROUP) as one
- * launch, in consecutive slots of one group of the ring. */
+ * launch, in consecutive slots of one group of the ring. action1 is the
+ * step record's ACTION word: an action (a launch of one step), or
+ * HMN_STEP_CLAMP with count rows of imposed z in z_clamp. */
 static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t count,
-                          int32_t action, hmn_error *err) {
+                          uint32_t action1, const float *z_clamp, hmn_error *err) {
   hmn__cl_layer *cl = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
@@ -630,6 +714,8 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
                      (unsigned long long)t, cl->dev.info.name, what, hmn__cl_error_name(e));
   float *first = cl->ring + (size_t)(u % HMN__RING) * cl->slot_floats;
   const float *h_prev = cl->h_copy;
+  bool timing = hmn__cl_timing(cfg);
+  if (timing) memcpy(cl->pre_work, cl->pre_copy, hmn__array_bytes(cfg, HMN_ARRAY_PRE_TRACE));
   for (uint32_t s = 0; s < count; s++) {
     float *staged = first + (size_t)s * cl->slot_floats;
     float *x_part = staged + HMN_STEP_SCALARS, *h_part = x_part + cfg->n_in;
@@ -640,6 +726,11 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
     hmn__pre_extremes bh;
     hmn__pre_embedding(cfg, h_prev, in[s].x, h_part, &bh);
     h_prev = h_part;
+    /* The spike-timing traces r1, r2 after the decay, for kappa. */
+    if (timing) hmn__pre_spike_traces(cfg, cl->pre_work, in[s].x, h_part + cfg->n_in);
+    if (z_clamp != NULL)
+      memcpy(staged + hmn__slot_z(cfg, timing), z_clamp + (size_t)s * (size_t)cfg->n_out,
+             (size_t)cfg->n_out * sizeof(float));
     /* The gate's cos Phi and sin Phi (eq 4, hmnk_phase_gate). */
     uint64_t ts = t + s;
     double phase =
@@ -663,8 +754,8 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
         .steps = count,
         .prev_steps = cl->prev_steps,
         .hist_half = cl->hist_half,
-        /* (a learning step's, which is a launch of one step) */
-        .action1 = action >= 0 ? (uint32_t)action + 1u : 0u};
+        /* (a learning or clamped step's, which is a launch of one step) */
+        .action1 = action1};
     hmn__step_record_store(&rec, staged);
   }
   if (cl->svm) {
@@ -704,8 +795,10 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
   cl->slots_used = u + count;
   cl->hist_half ^= 1u;
   cl->prev_steps = count;
-  /* The device's h is the last step's h(t) now (group 0 stores it). */
+  /* The device's h is the last step's h(t) now (group 0 stores it), and
+   * likewise its presynaptic traces. */
   memcpy(cl->h_copy, h_prev, (size_t)cfg->n_in * sizeof(float));
+  if (timing) memcpy(cl->pre_copy, cl->pre_work, hmn__array_bytes(cfg, HMN_ARRAY_PRE_TRACE));
   /* Commands start without waiting for the next blocking call. */
   clFlush(cl->queue);
   st->t = t + count;
@@ -715,7 +808,24 @@ static int hmn__cl_launch(hmn_layer *layer, const hmn_step_input *in, uint32_t c
 }
 
 static int hmn__cl_step(hmn_layer *layer, const hmn_step_input *in, hmn_error *err) {
-  return hmn__cl_launch(layer, in, 1, -1, err);
+  return hmn__cl_launch(layer, in, 1, 0u, NULL, err);
+}
+
+/* Checked inputs with z(t) imposed (hmn__layer_step_clamped_many): each
+ * step's z travels in its slot, and its record says so (HMN_STEP_CLAMP);
+ * launches of as many steps as fit in the ring's current group. */
+static int hmn__cl_step_clamped(hmn_layer *layer, const hmn_step_input *in, const float *z_clamp,
+                                size_t count, hmn_error *err) {
+  hmn__cl_layer *cl = layer->backend_data;
+  size_t n_out = (size_t)layer->st.cfg.n_out;
+  for (size_t done = 0; done < count;) {
+    uint32_t room = HMN__GROUP - (uint32_t)(cl->slots_used % HMN__GROUP);
+    uint32_t n = count - done < room ? (uint32_t)(count - done) : room;
+    int rc = hmn__cl_launch(layer, in + done, n, HMN_STEP_CLAMP, z_clamp + done * n_out, err);
+    if (rc != HMN_OK) return rc;
+    done += n;
+  }
+  return HMN_OK;
 }
 
 /* Checked inputs (hmn_layer_step_many): launches of as many steps as fit
@@ -726,7 +836,7 @@ static int hmn__cl_step_many(hmn_layer *layer, const hmn_step_input *in, size_t 
   for (size_t done = 0; done < count;) {
     uint32_t room = HMN__GROUP - (uint32_t)(cl->slots_used % HMN__GROUP);
     uint32_t n = count - done < room ? (uint32_t)(count - done) : room;
-    int rc = hmn__cl_launch(layer, in + done, n, -1, err);
+    int rc = hmn__cl_launch(layer, in + done, n, 0u, NULL, err);
     if (rc != HMN_OK) return rc;
     done += n;
   }
@@ -793,7 +903,7 @@ static int hmn__cl_learn(hmn_layer *layer, const hmn_step_input *in, int32_t act
                      "step %llu: the state on opencl device '%s' was lost to an earlier device "
                      "error; restore a checkpoint or snapshot",
                      (unsigned long long)st->t, cl->dev.info.name);
-  if (cfg->rule != HMN_RULE_POLICY) return hmn__cl_launch(layer, in, 1, -1, err);
+  if (cfg->rule != HMN_RULE_POLICY) return hmn__cl_launch(layer, in, 1, 0u, NULL, err);
   if (action < 0 || action >= cfg->n_out)
     return hmn__fail(err, HMN_EINVAL,
                      "step %llu: rule policy needs the action taken (0 .. %d), got %d; step "
@@ -806,7 +916,7 @@ static int hmn__cl_learn(hmn_layer *layer, const hmn_step_input *in, int32_t act
   if (e != CL_SUCCESS)
     return hmn__fail(err, HMN_EDEVICE, "step %llu on OpenCL device '%s': writing pi failed: %s",
                      (unsigned long long)st->t, cl->dev.info.name, hmn__cl_error_name(e));
-  return hmn__cl_launch(layer, in, 1, action, err);
+  return hmn__cl_launch(layer, in, 1, (uint32_t)action + 1u, NULL, err);
 }
 
 /* One array between host and device. x_hist is read from the half that
@@ -869,10 +979,11 @@ static int hmn__cl_push(hmn_layer *layer, hmn_array which, hmn_error *err) {
   /* A checkpoint restore changes the config before it pushes. */
   cl->args_stale = true;
   int rc = hmn__cl_transfer(layer, which, true, err);
-  float *copy = which == HMN_ARRAY_H       ? cl->h_copy
-                : which == HMN_ARRAY_KAPPA ? cl->keys
-                : which == HMN_ARRAY_W_K   ? cl->key_weights
-                                           : NULL;
+  float *copy = which == HMN_ARRAY_H           ? cl->h_copy
+                : which == HMN_ARRAY_KAPPA     ? cl->keys
+                : which == HMN_ARRAY_W_K       ? cl->key_weights
+                : which == HMN_ARRAY_PRE_TRACE ? cl->pre_copy
+                                               : NULL;
   if (rc == HMN_OK && copy != NULL)
     memcpy(copy, layer->st.arr[which], hmn__array_bytes(&layer->st.cfg, which));
   if (rc == HMN_OK && which == HMN_ARRAY_PHI)
@@ -961,6 +1072,9 @@ static int hmn__cl_snapshot(hmn_layer *layer, bool restore, hmn_error *err) {
   memcpy(restore ? cl->keys : cl->snap_keys, restore ? cl->snap_keys : cl->keys, key_bytes);
   memcpy(restore ? cl->key_weights : cl->snap_key_weights,
          restore ? cl->snap_key_weights : cl->key_weights, weight_bytes);
+  size_t pre_bytes = hmn__array_bytes(cfg, HMN_ARRAY_PRE_TRACE);
+  memcpy(restore ? cl->pre_copy : cl->snap_pre_copy, restore ? cl->snap_pre_copy : cl->pre_copy,
+         pre_bytes);
   if (!restore) {
     cl->snap_phi_version = cl->phi_version;
     /* Both halves of x_hist were saved: which one holds the state, and
@@ -1008,6 +1122,7 @@ const hmn__backend_ops hmn__backend_opencl = {
     .fini = hmn__cl_fini,
     .step = hmn__cl_step,
     .step_many = hmn__cl_step_many,
+    .step_clamped = hmn__cl_step_clamped,
     .forward = hmn__cl_forward,
     .learn = hmn__cl_learn,
     .pull = hmn__cl_pull,

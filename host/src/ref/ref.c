@@ -552,6 +552,15 @@ static int hmn__ref_backend_learn(hmn_layer *layer, const hmn_step_input *in, in
   return hmn__ref_step_action(&layer->st, in, action, err);
 }
 
+static int hmn__ref_backend_step_clamped(hmn_layer *layer, const hmn_step_input *in,
+                                         const float *z_clamp, size_t count, hmn_error *err) {
+  int rc = HMN_OK;
+  size_t n_out = (size_t)layer->st.cfg.n_out;
+  for (size_t k = 0; k < count && rc == HMN_OK; k++)
+    rc = hmn__ref_step_clamped(&layer->st, &in[k], z_clamp + k * n_out, err);
+  return rc;
+}
+
 static int hmn__ref_sync(hmn_layer *layer, hmn_array which, hmn_error *err) {
   (void)layer;
   (void)which;
@@ -564,6 +573,7 @@ const hmn__backend_ops hmn__backend_ref = {
     .init = hmn__ref_init,
     .fini = hmn__ref_fini,
     .step = hmn__ref_backend_step,
+    .step_clamped = hmn__ref_backend_step_clamped,
     .forward = hmn__ref_backend_forward,
     .learn = hmn__ref_backend_learn,
     .pull = hmn__ref_sync,
