@@ -181,7 +181,8 @@ static int hmn_run_build_config_from(const hmn_run_options *opt, bool preset, hm
    * --set can still ask for the policy rule there, which the library
    * refuses. */
   if (preset && hmn_run_no_split(opt)) {
-    static const char *const fallback[] = {"rule=hebbian", "action=argmax", "credit=late"};
+    static const char *const fallback[] = {"rule=hebbian", "action=argmax", "credit=late",
+                                           "meta_mode=online"};
     for (size_t k = 0; k < sizeof fallback / sizeof fallback[0]; k++)
       if (hmn_config_set_pair(cfg, fallback[k], &err) != HMN_OK) {
         hmn_cli_error("hmn run", "%s", err.message);
@@ -218,7 +219,8 @@ static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
   if (rc == HMN_EXIT_OK && cfg->task == HMN_TASK_BANDIT && cfg->rule == HMN_RULE_HEBBIAN &&
       hmn_run_no_split(opt))
     fprintf(stderr, "hmn run: backend %s has no forward/learn split: the Phase-0 preset runs with "
-                    "rule=hebbian, action=argmax, credit=late (its policy rule needs --backend ref "
+                    "rule=hebbian, action=argmax, credit=late, meta_mode=online (its policy rule needs "
+                    "--backend ref "
                     "or opencl)\n",
             opt->backend);
   if (rc != HMN_EXIT_OK || cfg->task == HMN_TASK_BANDIT) return rc;

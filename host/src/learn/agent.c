@@ -329,7 +329,7 @@ int hmn_agent_saved_backend(const char *path, char *out, size_t size, hmn_error 
                    "hmn_layer_save)",
                    path);
   char name[HMN__AGENT_BACKEND_BYTES + 1] = {0};
-  if (rc == HMN_OK && meta->length == HMN__AGENT_META_BYTES + HMN__AGENT_BACKEND_BYTES) {
+  if (rc == HMN_OK && meta->length >= HMN__AGENT_META_BYTES + HMN__AGENT_BACKEND_BYTES) {
     FILE *f = fopen(path, "rb");
     bool ok = f != NULL &&
               fseek(f, (long)(meta->offset + HMN__AGENT_META_BYTES), SEEK_SET) == 0 &&
