@@ -415,9 +415,17 @@ static int hmn_bl_eta(const hmn_bl_options *opt, const hmn_config *base) {
       c.estimator = HMN_EST_SPSA;
       c.meta_mode = HMN_META_ONLINE;
     }
-    printf("\nSPSA (%s, tunes %s) from x1/4, x1, x4 the optimum: final eta_global over "
-           "seeds\n",
-           hmn_bl_mode(&c), c.meta_params == HMN_META_PARAMS_GLOBAL ? "eta_global" : "both rates");
+    char mode[96];
+    snprintf(mode, sizeof mode, "%s%s%s", hmn_bl_mode(&c),
+             c.meta_mode != HMN_META_PAIRED ? ""
+             : c.paired_copies == HMN_PAIRED_RESYNC ? ", copies resynced"
+                                                    : ", persistent copies",
+             c.meta_mode != HMN_META_PAIRED ? ""
+             : c.paired_learn == HMN_PAIRED_WEIGHTED ? ", weighted learning"
+                                                     : ", shared learning");
+    printf("\nSPSA (%s, meta_a %g, meta_c %g, tunes %s) from x1/4, x1, x4 the optimum: final "
+           "eta_global over seeds\n",
+           mode, (double)c.meta_a, (double)c.meta_c, c.meta_params == HMN_META_PARAMS_GLOBAL ? "eta_global" : "both rates");
   }
   for (int k = 0; k < 3 && rc == HMN_EXIT_OK; k++) {
     hmn_config c = *base;
