@@ -76,10 +76,13 @@ void hmn_agent_eta(const hmn_agent *agent, float *eta_local, float *eta_global) 
 /* ------------------------------------------------------------------ */
 /* meta_mode = paired.
  *
- * Both probes of an SPSA iteration run live in the same window: the
- * layer at probe 0 (theta + c_k Delta), a twin copy of it at probe 1
- * (theta - c_k Delta), the twin set to the layer's state when the window
- * starts. Both see the same x(t) and the same neuron noise, and both
+ * Both probes of an SPSA iteration run live in the same window, the
+ * layer at one (theta +- c_k Delta) and a twin copy of it at the other.
+ * With paired_copies = resync the layer runs probe 0 and the twin takes
+ * the layer's state when each window starts; with persistent the twin
+ * keeps its own state and the layer always runs the probe with the
+ * larger eta_global, so each copy keeps to one side of theta and their
+ * difference measures the rates' long-run effect. Both see the same x(t) and the same neuron noise, and both
  * learn from the one action taken and its one reward. The action comes
  * from the mixture of their policies (a fair coin from the meta stream at
  * counter (t, 1) picks whose z the task samples), so the task is asked
@@ -94,6 +97,10 @@ void hmn_agent_eta(const hmn_agent *agent, float *eta_local, float *eta_global) 
  * cuts the variance and cancels from R_0 - R_1 in expectation. The
  * probes share every random draw, so R_0 - R_1 carries little noise
  * where the two policies agree (common random numbers without a replay).
+ * Each copy learns from an action drawn from the mixture, not from its
+ * own policy; paired_learn = weighted scales each copy's E by
+ * pi_p(a) / mu(a) to make its update on-policy in expectation (and
+ * noisier). docs/phase0.md measures both.
  */
 
 static bool hmn__agent_paired(const hmn_agent *agent) { return agent->twin != NULL; }
@@ -151,8 +158,8 @@ static int hmn__twin_parts(hmn_agent *agent, const hmn_config *cfg, hmn_error *e
   return HMN_OK;
 }
 
-/* Which probe the layer runs: the one with the larger eta_global, so that
- * each copy keeps to one side of theta. */
+/* Which probe the layer runs: with persistent copies the one with the
+ * larger eta_global, so that each copy keeps to one side of theta. */
 static int hmn__paired_upper(const hmn_agent *agent, const hmn_config *cfg) {
   if (cfg->paired_copies == HMN_PAIRED_RESYNC) return 0;
   double d[HMN__META_DIM];
