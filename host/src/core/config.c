@@ -33,7 +33,8 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
 #define HMN__CHOICES_credit(X) X(now, HMN_CREDIT_NOW) X(late, HMN_CREDIT_LATE)
 #define HMN__CHOICES_rpe_baseline(X) X(global, HMN_RPE_GLOBAL) X(context, HMN_RPE_CONTEXT)
 #define HMN__CHOICES_meta_params(X) X(both, HMN_META_PARAMS_BOTH) X(global, HMN_META_PARAMS_GLOBAL)
-#define HMN__CHOICES_paired_copies(X) X(persistent, HMN_PAIRED_PERSISTENT) X(resync, HMN_PAIRED_RESYNC)
+#define HMN__CHOICES_paired_copies(X) \
+  X(persistent, HMN_PAIRED_PERSISTENT) X(resync, HMN_PAIRED_RESYNC)
 #define HMN__CHOICES_paired_learn(X) X(shared, HMN_PAIRED_SHARED) X(weighted, HMN_PAIRED_WEIGHTED)
 #define HMN__CHOICES_attention(X) \
   X(softmax, HMN_ATTN_SOFTMAX) X(softmax_n, HMN_ATTN_SOFTMAX_N) X(off, HMN_ATTN_OFF)
@@ -64,7 +65,8 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
 static const char *const hmn__names_credit[] = {HMN__CHOICES_credit(HMN__CHOICE_AT)};
 static const char *const hmn__names_rpe_baseline[] = {HMN__CHOICES_rpe_baseline(HMN__CHOICE_AT)};
 static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HMN__CHOICE_AT)};
-static const char *const hmn__names_paired_copies[] = {HMN__CHOICES_paired_copies(HMN__CHOICE_AT)};
+static const char *const hmn__names_paired_copies[] = {
+    HMN__CHOICES_paired_copies(HMN__CHOICE_AT)};
 static const char *const hmn__names_paired_learn[] = {HMN__CHOICES_paired_learn(HMN__CHOICE_AT)};
 
 /* ------------------------------------------------------------------ */
@@ -160,7 +162,7 @@ static const char *const hmn__names_paired_learn[] = {HMN__CHOICES_paired_learn(
   X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
     "meta-learning gradient estimator; off keeps eta fixed")                              \
   X(meta, meta_mode, ENUM, "lookahead", ONE_OF(meta_mode),                                \
-    "lookahead: probe on snapshots; online: probe on the live layer; paired: both "         \
+    "lookahead: probe on snapshots; online: probe on the live layer; paired: both "       \
     "probes live, as two copies of the layer on one stream (spsa, action softmax)")        \
   X(meta, meta_window, INT32, "200", IN(1, 1000000000), "steps per evaluation window")    \
   X(meta, meta_a, FLOAT, "0.5", GE(0), "step gain a of a_k = a/(k+1+A)^alpha")            \
@@ -174,7 +176,7 @@ static const char *const hmn__names_paired_learn[] = {HMN__CHOICES_paired_learn(
   X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps") \
   X(meta, meta_params, ENUM, "both", ONE_OF(meta_params),                                 \
     "rates the meta-learner tunes: both, or global (eta_local stays fixed)")              \
-  X(meta, paired_copies, ENUM, "persistent", ONE_OF(paired_copies),                      \
+  X(meta, paired_copies, ENUM, "persistent", ONE_OF(paired_copies),                       \
     "paired: the twin keeps its own state (layer at the higher eta_global), or resync "   \
     "(takes the layer's at each window)")                                                 \
   X(meta, paired_learn, ENUM, "shared", ONE_OF(paired_learn),                             \
