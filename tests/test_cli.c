@@ -305,10 +305,10 @@ Test(cli, ablate_prints_a_table_and_csv) {
     cr_assert(strstr(out, rows[k]) != NULL, "no row '%s' in:\n%s", rows[k], out);
   cr_assert(strstr(out, "+-") != NULL && strstr(out, "backend ref") != NULL, "%s", out);
   cr_assert(strstr(out, "p (Holm)") != NULL && strstr(out, "95% CI") != NULL, "%s", out);
-  /* Two seeds cannot show a difference after correcting for 16 tests. */
+  /* Two seeds cannot show a difference after correcting for 17 tests. */
   cr_assert(strstr(out, "no significant difference") != NULL, "%s", out);
   char *text;
-  cr_assert_eq(count_lines(csv, &text), 1 + 17 * 2);
+  cr_assert_eq(count_lines(csv, &text), 1 + 18 * 2);
   cr_assert_eq(strncmp(text, "variant,settings,seed,steps,reward,eta_global\n", 46), 0, "%s", text);
   const char *rnd = strstr(text, "random policy,rule=hebbian;action=random;estimator=off,2,300,");
   cr_assert_not_null(rnd, "%s", text);
@@ -324,7 +324,7 @@ Test(cli, ablate_prints_a_table_and_csv) {
   cr_assert_str_eq(text2, text);
   free(text);
   free(text2);
-  /* --json: the same table as one object, the full rule first, 17 rows. */
+  /* --json: the same table as one object, the full rule first, 18 rows. */
   snprintf(args, sizeof args, "ablate %s --json", small);
   cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
   cr_assert(out[0] == '{' && strstr(out, "\"variants\": [") != NULL, "%s", out);

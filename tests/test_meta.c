@@ -2,7 +2,8 @@
  * test_meta.c - the meta-learner (SPEC section 6): the estimators on a
  * known noisy quadratic, Spall's gains, bounds, the lookahead's promise to
  * leave the live layer as it was, and resume of a run in the middle of
- * meta-learning.
+ * meta-learning; the paired mode's twin (a copy of the layer until the
+ * probes start, one task interaction per step, saved and resumed).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -210,8 +211,7 @@ static void loop_config(hmn_config *cfg) {
 
 /* Every state array, t, the statistics and the sources of two agents are
  * bit-identical. */
-static void assert_same_state(hmn_agent *a, hmn_agent *b, const char *when) {
-  hmn_layer *la = hmn_agent_layer(a), *lb = hmn_agent_layer(b);
+static void assert_same_arrays(hmn_layer *la, hmn_layer *lb, const char *when) {
   const hmn_config *cfg = hmn_layer_config(la);
   hmn_error err;
   cr_assert_eq(hmn_layer_step_count(la), hmn_layer_step_count(lb), "%s: t", when);
@@ -226,6 +226,13 @@ static void assert_same_state(hmn_agent *a, hmn_agent *b, const char *when) {
     free(da);
     free(db);
   }
+}
+
+static void assert_same_state(hmn_agent *a, hmn_agent *b, const char *when) {
+  hmn_layer *la = hmn_agent_layer(a), *lb = hmn_agent_layer(b);
+  const hmn_config *cfg = hmn_layer_config(la);
+  hmn_error err;
+  assert_same_arrays(la, lb, when);
   hmn_step_stats sa, sb;
   cr_assert_eq(hmn_layer_stats(la, &sa, &err), HMN_OK);
   cr_assert_eq(hmn_layer_stats(lb, &sb, &err), HMN_OK);
@@ -310,16 +317,20 @@ static void run_to(hmn_agent *ag, uint64_t to, float (*etas)[2], double *rewards
 
 Test(meta, resume_mid_meta_learning_gives_the_same_eta_trajectory) {
   static const struct {
-    int estimator, mode;
-  } cases[] = {{HMN_EST_SPSA, HMN_META_LOOKAHEAD},
-               {HMN_EST_SPSA, HMN_META_ONLINE},
-               {HMN_EST_FD, HMN_META_ONLINE},
-               {HMN_EST_REINFORCE, HMN_META_LOOKAHEAD}};
+    int estimator, mode, copies, learn;
+  } cases[] = {{HMN_EST_SPSA, HMN_META_LOOKAHEAD, 0, 0},
+               {HMN_EST_SPSA, HMN_META_ONLINE, 0, 0},
+               {HMN_EST_FD, HMN_META_ONLINE, 0, 0},
+               {HMN_EST_REINFORCE, HMN_META_LOOKAHEAD, 0, 0},
+               {HMN_EST_SPSA, HMN_META_PAIRED, HMN_PAIRED_PERSISTENT, HMN_PAIRED_SHARED},
+               {HMN_EST_SPSA, HMN_META_PAIRED, HMN_PAIRED_RESYNC, HMN_PAIRED_WEIGHTED}};
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     hmn_config cfg;
     loop_config(&cfg);
     cfg.estimator = cases[c].estimator;
     cfg.meta_mode = cases[c].mode;
+    cfg.paired_copies = cases[c].copies;
+    cfg.paired_learn = cases[c].learn;
     const uint64_t total = 12 * (uint64_t)cfg.meta_window;
     /* Cut in the middle of a window, and (online) in the middle of an
      * iteration: window 5 is the second probe of SPSA's iteration 1. */
@@ -356,6 +367,8 @@ Test(meta, resume_mid_meta_learning_gives_the_same_eta_trajectory) {
     cr_assert_eq(a->meta.k, c2->meta.k);
     cr_assert(memcmp(a->meta.theta, c2->meta.theta, sizeof a->meta.theta) == 0);
     assert_same_state(a, c2, "end");
+    cr_assert_eq(a->twin != NULL, cases[c].mode == HMN_META_PAIRED);
+    if (a->twin != NULL) assert_same_arrays(a->twin, c2->twin, "end, the twins");
     hmn_agent_destroy(a);
     hmn_agent_destroy(c2);
   }
@@ -397,4 +410,64 @@ Test(meta, max_steps_zero_changes_nothing_at_a_window_boundary) {
   hmn__meta_encode(&a->meta, after);
   cr_assert_eq(memcmp(before, after, sizeof before), 0, "an empty call recorded a probe");
   hmn_agent_destroy(a);
+}
+
+/* Paired mode: until the probes start (the first window runs at the
+ * config's rates) the twin learns exactly what the layer learns, from the
+ * same x, noise, action and reward, so the two stay bit-identical; from
+ * the second window they run different rates and part. No step is a
+ * probe on top of the live ones: one task interaction per step. */
+Test(meta, paired_twin_is_the_layer_until_the_probes_start) {
+  hmn_config cfg;
+  loop_config(&cfg);
+  cfg.meta_mode = HMN_META_PAIRED;
+  hmn_agent *a;
+  hmn_error err;
+  hmn_window w;
+  cr_assert_eq(hmn_agent_create(&cfg, "ref", &a, &err), HMN_OK, "%s", err.message);
+  cr_assert_not_null(a->twin);
+  cr_assert_eq(hmn_agent_run(a, 1000, &w, &err), HMN_OK, "%s", err.message);
+  cr_assert(w.complete && w.t == (uint64_t)cfg.meta_window);
+  assert_same_arrays(hmn_agent_layer(a), a->twin, "after the first window");
+  cr_assert_eq(hmn_agent_run(a, 1000, &w, &err), HMN_OK, "%s", err.message);
+  float l0, g0, l1, g1;
+  hmn_layer_get_eta(hmn_agent_layer(a), &l0, &g0, NULL);
+  hmn_layer_get_eta(a->twin, &l1, &g1, NULL);
+  /* persistent copies: the layer runs the higher eta_global */
+  cr_assert_gt(g0, g1);
+  size_t bytes = hmn__array_bytes(&cfg, HMN_ARRAY_W);
+  float *wa = malloc(bytes), *wb = malloc(bytes);
+  cr_assert(wa != NULL && wb != NULL);
+  cr_assert_eq(hmn_layer_read(hmn_agent_layer(a), HMN_ARRAY_W, wa, bytes, &err), HMN_OK);
+  cr_assert_eq(hmn_layer_read(a->twin, HMN_ARRAY_W, wb, bytes, &err), HMN_OK);
+  cr_assert_neq(memcmp(wa, wb, bytes), 0, "the twin learned nothing of its own");
+  free(wa);
+  free(wb);
+  cr_assert_eq(hmn_agent_probe_steps(a), 0);
+  /* The first iteration recorded both probes of one window at once. */
+  cr_assert_eq(a->meta.k, 1);
+  float el, eg;
+  hmn_agent_eta(a, &el, &eg);
+  cr_assert_float_eq(w.eta_global, eg, 0.0f);
+  hmn_agent_destroy(a);
+}
+
+/* Paired needs SPSA's two probes, a policy to weigh the action by, and
+ * the split; everything else is refused at creation with the key named. */
+Test(meta, paired_refuses_what_it_cannot_weigh) {
+  hmn_config cfg;
+  hmn_agent *a = NULL;
+  hmn_error err;
+  loop_config(&cfg);
+  cfg.meta_mode = HMN_META_PAIRED;
+  cfg.estimator = HMN_EST_FD;
+  cr_assert_eq(hmn_agent_create(&cfg, "ref", &a, &err), HMN_EINVAL);
+  cr_assert_null(a);
+  cr_assert(strstr(err.message, "estimator=spsa") != NULL, "%s", err.message);
+  loop_config(&cfg);
+  cfg.meta_mode = HMN_META_PAIRED;
+  cfg.action = HMN_ACTION_ARGMAX;
+  cr_assert_eq(hmn_agent_create(&cfg, "ref", &a, &err), HMN_EINVAL);
+  cr_assert_null(a);
+  cr_assert(strstr(err.message, "action=softmax") != NULL, "%s", err.message);
 }

@@ -5,7 +5,10 @@
  * oracle - random gap over several seeds, with margins set from the
  * 20-seed measurement in docs/phase0.md (a short horizon here, so the
  * bars sit well below the full result), and learns more with the reward
- * credited to its own step than one step late.
+ * credited to its own step than one step late; its paired SPSA earns
+ * more than alternating windows and moves eta_global towards the grid
+ * optimum from both sides, and with per-copy weighted learning lands
+ * near it from x1/4 and x4.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -65,8 +68,9 @@ Test(phase0, baselines_are_deterministic_and_windowed) {
   cr_assert(strstr(err.message, "task=bandit") != NULL, "%s", err.message);
 }
 
-/* The "% of the gap closed" of one `hmn run`. */
-static double run_gap(const char *args) {
+/* The "% of the gap closed" of one `hmn run`, and its final eta_global
+ * (theta's) into `eta` when not NULL. */
+static double run_gap_eta(const char *args, double *eta) {
   const char *bin = getenv("HMN_BIN");
   cr_assert_not_null(bin, "HMN_BIN is not set");
   char cmd[1024];
@@ -74,19 +78,23 @@ static double run_gap(const char *args) {
   FILE *p = popen(cmd, "r");
   cr_assert_not_null(p);
   char line[512];
-  double gap = NAN, oracle, random;
-  while (fgets(line, sizeof line, p) != NULL)
-    if (sscanf(line, " same draws oracle %lf, random %lf: %lf%%", &oracle, &random, &gap) == 3)
-      break;
+  double gap = NAN, oracle, random, local, global = NAN;
   while (fgets(line, sizeof line, p) != NULL) {
+    if (sscanf(line, " same draws oracle %lf, random %lf: %lf%%", &oracle, &random, &gap) == 3)
+      continue;
+    if (sscanf(line, " eta local %lf, global %lf", &local, &global) == 2) continue;
   }
   cr_assert_eq(pclose(p), 0, "%s failed", cmd);
   cr_assert(!isnan(gap), "no gap line from %s", cmd);
+  cr_assert(!isnan(global), "no eta line from %s", cmd);
+  if (eta != NULL) *eta = global;
   return gap;
 }
 
+static double run_gap(const char *args) { return run_gap_eta(args, NULL); }
+
 /* Measured (8000 steps, seeds 1..5): 79% of the gap on average, every
- * seed above 70%; with credit=late 53%. */
+ * seed above 70%; with credit=late 62%. */
 Test(phase0, preset_closes_most_of_the_gap, .timeout = 300) {
   double now = 0.0, late = 0.0;
   for (int s = 1; s <= SEEDS; s++) {
@@ -100,6 +108,70 @@ Test(phase0, preset_closes_most_of_the_gap, .timeout = 300) {
   }
   cr_assert(now > 65.0, "the preset closes %.1f%% of the gap on average", now);
   cr_assert(now > late + 10.0, "credit now %.1f%% vs late %.1f%%", now, late);
+}
+
+/* Paired SPSA (the preset) against alternating windows (online, at its
+ * old gains), both from the grid optimum 32, 20000 steps. Measured over
+ * seeds 1..5: 78.8% against 75.6% of the gap (20 seeds: 78.1 / 73.5). */
+Test(phase0, paired_spsa_earns_more_than_alternating_windows, .timeout = 300) {
+  double paired = 0.0, online = 0.0;
+  for (int s = 1; s <= SEEDS; s++) {
+    char args[160];
+    snprintf(args, sizeof args, "--seed %d", s);
+    paired += run_gap(args) / SEEDS;
+    snprintf(args, sizeof args, "--seed %d --set meta_mode=online --set meta_a=0.5 --set meta_c=0.1",
+             s);
+    online += run_gap(args) / SEEDS;
+  }
+  cr_assert(paired > online + 1.0, "paired %.1f%% vs online %.1f%% of the gap", paired, online);
+}
+
+/* Geometric mean of the final eta_global of `hmn run ARGS --seed s` over
+ * the seeds; every seed's into `each`. */
+static double geo_eta(const char *args, double *each) {
+  double lg = 0.0;
+  for (int s = 1; s <= SEEDS; s++) {
+    char full[320];
+    snprintf(full, sizeof full, "%s --seed %d", args, s);
+    run_gap_eta(full, &each[s - 1]);
+    lg += log(each[s - 1]) / SEEDS;
+  }
+  return exp(lg);
+}
+
+/* The preset's SPSA, started at x1/4 and x4 the grid optimum (32), moves
+ * eta_global towards it on every seed. Measured over seeds 1..5, 20000
+ * steps: from 8 to 10.1 .. 23.0 (geometric mean 15.5), from 128 to
+ * 51.7 .. 74.4 (65.5); over 20 seeds 10.1 .. 23.0 and 51.7 .. 99.8. It
+ * stops short of x1.5 (docs/phase0.md says why), so the bars are the
+ * direction, with a margin of x1.2 per seed. */
+Test(phase0, paired_spsa_moves_eta_towards_the_optimum_from_both_sides, .timeout = 300) {
+  double each[SEEDS];
+  double up = geo_eta("--set eta_global=8", each);
+  for (int s = 0; s < SEEDS; s++) cr_assert_gt(each[s], 8.0 * 1.2, "seed %d from 8: %g", s + 1, each[s]);
+  cr_assert_gt(up, 12.0);
+  double down = geo_eta("--set eta_global=128", each);
+  for (int s = 0; s < SEEDS; s++)
+    cr_assert_lt(each[s], 128.0 / 1.2, "seed %d from 128: %g", s + 1, each[s]);
+  cr_assert_lt(down, 90.0);
+}
+
+/* With each copy's E weighted by its policy's share of the action
+ * (paired_learn = weighted, resync, meta_c 0.5, meta_a 30), the starts
+ * at x1/4 and x4 land near 32. Measured over seeds 1..5: geometric means
+ * 33.5 and 32.3 (seeds 11.1 .. 76.3); over 20 seeds 36.1 and 41.8. Bars:
+ * within x2 of 32 (the docs' target is x1.5 over 20 seeds). */
+Test(phase0, weighted_paired_spsa_lands_near_the_optimum_from_both_sides, .timeout = 300) {
+  static const char w[] = "--set paired_learn=weighted --set paired_copies=resync --set meta_c=0.5 "
+                          "--set meta_a=30";
+  char args[256];
+  double each[SEEDS];
+  snprintf(args, sizeof args, "%s --set eta_global=8", w);
+  double up = geo_eta(args, each);
+  snprintf(args, sizeof args, "%s --set eta_global=128", w);
+  double down = geo_eta(args, each);
+  cr_assert(up > 16.0 && up < 64.0, "from 8: geometric mean %g", up);
+  cr_assert(down > 16.0 && down < 64.0, "from 128: geometric mean %g", down);
 }
 
 /* meta_params = global: SPSA moves eta_global and leaves eta_local at its

@@ -25,7 +25,8 @@ static const char hmn_ablate_help[] =
     "Runs the Phase-3 ablations: the closed loop of hmn run on the bandit with\n"
     "the paper's full rule (the Phase-0 preset with every mechanism on) as the\n"
     "base, every mechanism and neuromodulator source switched off in turn, all\n"
-    "of them off at once (the Phase-0 preset), fixed eta, SPSA lookahead, the\n"
+    "of them off at once (the Phase-0 preset), fixed eta, SPSA online and\n"
+    "lookahead (the preset's SPSA is paired), the\n"
     "old reward timing, the Hebbian rule and a random policy, each over the same\n"
     "seeds. Each variant is compared with the full rule seed by seed: paired\n"
     "t-test, p Holm-corrected over the variants, mean difference of the reward,\n"
@@ -76,9 +77,10 @@ static const hmn_variant hmn_variants[] = {
       "phase_gate=off", "novelty=off", "uncertainty=off", "eta_global=32", "temperature=0.2",
       NULL}},
     {"fixed eta", {"estimator=off", NULL}},
+    {"SPSA online (alternating windows)", {"meta_mode=online", NULL}},
     {"SPSA lookahead", {"meta_mode=lookahead", NULL}},
     {"credit late (old timing)", {"credit=late", NULL}},
-    {"hebbian rule, argmax", {"rule=hebbian", "action=argmax", NULL}},
+    {"hebbian rule, argmax", {"rule=hebbian", "action=argmax", "meta_mode=online", NULL}},
     {"random policy", {"rule=hebbian", "action=random", "estimator=off", NULL}},
 };
 #define HMN_VARIANT_COUNT (sizeof hmn_variants / sizeof hmn_variants[0])
@@ -498,7 +500,10 @@ int hmn_cmd_ablate(int argc, char **argv) {
     printf("base: %s; meta-learning %s%s\n",
            opt.config_path != NULL ? "the config file" : "the paper's full rule over the Phase-0 preset",
            base.estimator == HMN_EST_OFF ? "off" : "SPSA ",
-           base.estimator == HMN_EST_OFF ? "" : base.meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
+           base.estimator == HMN_EST_OFF       ? ""
+           : base.meta_mode == HMN_META_ONLINE ? "online"
+           : base.meta_mode == HMN_META_PAIRED ? "paired"
+                                               : "lookahead");
     printf("reward: mean per step of a run, mean +- sd over seeds; diff: variant - full rule, "
            "paired by seed; p: two-sided paired t-test, Holm over the %zu variants\n\n",
            (size_t)HMN_VARIANT_COUNT - 1);

@@ -330,12 +330,9 @@ static int hmn_bl_eta_run(const hmn_config *cfg, uint64_t steps, double *reward,
     }
     if (w.complete || hmn_layer_step_count(layer) == steps) total += w.reward * (double)w.steps;
   }
+  /* theta's rate: the layer itself may run at a probe point. */
   float el, eg;
-  if (hmn_layer_get_eta(layer, &el, &eg, &err) != HMN_OK) {
-    hmn_cli_error("hmn baselines", "seed %llu: %s", (unsigned long long)cfg->seed, err.message);
-    hmn_agent_destroy(agent);
-    return HMN_EXIT_RUNTIME;
-  }
+  hmn_agent_eta(agent, &el, &eg);
   *reward = total / (double)steps;
   *eta = eg;
   hmn_agent_destroy(agent);
@@ -360,6 +357,12 @@ static int hmn_bl_eta_seeds(const hmn_bl_options *opt, const hmn_config *cfg, bo
   }
   *mean = sum / (double)opt->seeds;
   return HMN_EXIT_OK;
+}
+
+static const char *hmn_bl_mode(const hmn_config *c) {
+  return c->meta_mode == HMN_META_ONLINE   ? "online"
+         : c->meta_mode == HMN_META_PAIRED ? "paired"
+                                           : "lookahead";
 }
 
 static int hmn_bl_eta(const hmn_bl_options *opt, const hmn_config *base) {
@@ -404,16 +407,25 @@ static int hmn_bl_eta(const hmn_bl_options *opt, const hmn_config *base) {
     printf("  eta_local %-10.3g reward %.4f\n", (double)locals[l], m);
   }
   static const double starts[] = {0.25, 1.0, 4.0};
+  int starts_inside = 0;
+  uint64_t seeds_inside = 0;
   if (rc == HMN_EXIT_OK) {
     hmn_config c = *base;
     if (c.estimator == HMN_EST_OFF) {
       c.estimator = HMN_EST_SPSA;
       c.meta_mode = HMN_META_ONLINE;
     }
-    printf("\nSPSA (%s, tunes %s) from x1/4, x1, x4 the optimum: final eta_global over "
-           "seeds\n",
-           c.meta_mode == HMN_META_ONLINE ? "online" : "lookahead",
-           c.meta_params == HMN_META_PARAMS_GLOBAL ? "eta_global" : "both rates");
+    char mode[96];
+    snprintf(mode, sizeof mode, "%s%s%s", hmn_bl_mode(&c),
+             c.meta_mode != HMN_META_PAIRED ? ""
+             : c.paired_copies == HMN_PAIRED_RESYNC ? ", copies resynced"
+                                                    : ", persistent copies",
+             c.meta_mode != HMN_META_PAIRED ? ""
+             : c.paired_learn == HMN_PAIRED_WEIGHTED ? ", weighted learning"
+                                                     : ", shared learning");
+    printf("\nSPSA (%s, meta_a %g, meta_c %g, tunes %s) from x1/4, x1, x4 the optimum: final "
+           "eta_global over seeds\n",
+           mode, (double)c.meta_a, (double)c.meta_c, c.meta_params == HMN_META_PARAMS_GLOBAL ? "eta_global" : "both rates");
   }
   for (int k = 0; k < 3 && rc == HMN_EXIT_OK; k++) {
     hmn_config c = *base;
@@ -437,7 +449,16 @@ static int hmn_bl_eta(const hmn_bl_options *opt, const hmn_config *base) {
            "%llu/%llu seeds within x1.5; reward %.4f\n",
            (double)c.eta_global, exp(lg), exp(lg) / best_eta, lo, hi, (unsigned long long)inside,
            (unsigned long long)opt->seeds, m);
+    starts_inside += exp(lg) <= 1.5 * best_eta && exp(lg) >= best_eta / 1.5;
+    seeds_inside += inside;
   }
+  /* The convergence measure of docs/phase0.md: every start's geometric mean
+   * within x1.5 of the grid optimum; the seeds' count shows the spread. */
+  if (rc == HMN_EXIT_OK)
+    printf("  converged: %s (%d of 3 starts within x1.5 of %.4g by the geometric mean; "
+           "%llu of %llu seed runs)\n",
+           starts_inside == 3 ? "yes" : "no", starts_inside, best_eta,
+           (unsigned long long)seeds_inside, (unsigned long long)(3 * opt->seeds));
   free(eta);
   return rc;
 }
@@ -534,9 +555,7 @@ int hmn_cmd_baselines(int argc, char **argv) {
       const hmn_config *c = &rows[r].cfg;
       snprintf(meta, sizeof meta, "%s%s, %llu task steps/seed",
                c->estimator == HMN_EST_OFF ? "fixed eta" : "SPSA ",
-               c->estimator == HMN_EST_OFF ? ""
-               : c->meta_mode == HMN_META_ONLINE ? "online"
-                                                 : "lookahead",
+               c->estimator == HMN_EST_OFF ? "" : hmn_bl_mode(c),
                (unsigned long long)(opt.steps + rows[r].probes / opt.seeds));
     }
     printf("%-30s  %.4f +- %.4f  %6.1f   %-16s  %s\n", rows[r].name, st.mean, st.sd,

@@ -183,7 +183,8 @@ static int hmn_run_build_config_from(const hmn_run_options *opt, bool preset, hm
    * --set can still ask for the policy rule there, which the library
    * refuses. */
   if (preset && hmn_run_no_split(opt)) {
-    static const char *const fallback[] = {"rule=hebbian", "action=argmax", "credit=late"};
+    static const char *const fallback[] = {"rule=hebbian", "action=argmax", "credit=late",
+                                           "meta_mode=online"};
     for (size_t k = 0; k < sizeof fallback / sizeof fallback[0]; k++)
       if (hmn_config_set_pair(cfg, fallback[k], &err) != HMN_OK) {
         hmn_cli_error("hmn run", "%s", err.message);
@@ -220,7 +221,8 @@ static int hmn_run_build_config(const hmn_run_options *opt, hmn_config *cfg) {
   if (rc == HMN_EXIT_OK && cfg->task == HMN_TASK_BANDIT && cfg->rule == HMN_RULE_HEBBIAN &&
       hmn_run_no_split(opt))
     fprintf(stderr, "hmn run: backend %s has no forward/learn split: the Phase-0 preset runs with "
-                    "rule=hebbian, action=argmax, credit=late (its policy rule needs --backend ref "
+                    "rule=hebbian, action=argmax, credit=late, meta_mode=online (its policy rule needs "
+                    "--backend ref "
                     "or opencl)\n",
             opt->backend);
   if (rc != HMN_EXIT_OK || cfg->task == HMN_TASK_BANDIT) return rc;
@@ -395,7 +397,7 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
   uint64_t probe = hmn_agent_probe_steps(agent);
   double synapses = (double)cfg->n_in * (double)cfg->n_out;
   float eta_l, eta_g;
-  hmn_layer_get_eta(layer, &eta_l, &eta_g, NULL);
+  hmn_agent_eta(agent, &eta_l, &eta_g);
   printf("hmn run: task %s, backend %s (%s), %d inputs x %d neurons, seed %llu\n",
          hmn_task_name(hmn_agent_task(agent)), hmn_layer_backend(layer), hmn_layer_device(layer),
          cfg->n_in, cfg->n_out, (unsigned long long)cfg->seed);
@@ -404,7 +406,9 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
            "eta_global by SPSA %s\n",
            opt->n_sets > 0 ? " with --set" : "", cfg->rule == HMN_RULE_POLICY ? "policy" : "hebbian",
            cfg->credit == HMN_CREDIT_NOW ? "now" : "late",
-           cfg->meta_mode == HMN_META_ONLINE ? "online" : "lookahead");
+           cfg->meta_mode == HMN_META_ONLINE   ? "online"
+           : cfg->meta_mode == HMN_META_PAIRED ? "paired (online, two copies)"
+                                               : "lookahead");
   /* Where the config came from: --config of `hmn config --phase0`
    * reproduces a preset run, of `hmn config --defaults` does not. */
   else if (opt->resume != NULL)
@@ -416,6 +420,8 @@ static void hmn_run_summary(hmn_agent *agent, const hmn_run_options *opt,
   printf("  steps       %llu (t %llu -> %llu)", (unsigned long long)steps,
          (unsigned long long)tot->t_start, (unsigned long long)tot->t_end);
   if (probe > 0) printf(", plus %llu lookahead probe steps", (unsigned long long)probe);
+  if (hmn_agent_meta_active(agent) && cfg->meta_mode == HMN_META_PAIRED)
+    printf(", each on two copies of the layer (one task interaction per step)");
   printf("\n");
   if (tot->rewarded_steps > 0) {
     printf("  reward      %.4f mean per step\n", tot->reward / (double)tot->rewarded_steps);
@@ -457,7 +463,7 @@ static int hmn_run_summary_json(hmn_agent *agent, const hmn_run_options *opt,
   uint64_t probe = hmn_agent_probe_steps(agent);
   double synapses = (double)cfg->n_in * (double)cfg->n_out;
   float eta_l, eta_g;
-  hmn_layer_get_eta(layer, &eta_l, &eta_g, NULL);
+  hmn_agent_eta(agent, &eta_l, &eta_g);
   const char *origin = opt->resume != NULL        ? "checkpoint"
                        : opt->config_path != NULL ? "file"
                        : cfg->task == HMN_TASK_BANDIT ? "defaults+phase0"

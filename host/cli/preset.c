@@ -42,10 +42,25 @@
  *                      (docs), where SPSA starts; eta_local does not
  *                      matter here (1e-6 .. 1e-2 alike), so
  *  meta_params global  SPSA tunes eta_global alone,
- *  meta_mode online,   on the live layer, with no replay of the task;
- *  meta_a 0.5,         small steps and probes: the reward is flat within
- *  meta_c 0.1          x2 of the optimum and a window's reward is noisy,
- *                      so larger gains make eta wander (docs);
+ *  meta_mode paired,   both probes live on two copies of the layer (the
+ *                      second at the lower rate), one task interaction
+ *                      per step, the action from the copies' mixed
+ *                      policy, each probe's reward estimated off-policy:
+ *                      the probes share every draw, so their difference
+ *                      is far less noisy than alternating windows
+ *                      (online), and the two-rate mixture itself earns
+ *                      more than one copy at either rate (docs);
+ *  paired_copies       each copy keeps its own state, so the difference
+ *   persistent,        measures the rates' long-run effect;
+ *  paired_learn shared both learn from the same E (weighting E per copy
+ *                      removes a bias towards low rates but costs 8
+ *                      points of the gap: docs);
+ *  meta_c 1,           probes at e^{+-1} x eta_global: the reward is flat
+ *                      within x2 of the optimum, so narrower probes see
+ *                      only noise;
+ *  meta_a 10           steps that move ln eta by about 0.1 per window
+ *                      early on; larger gains widen the seeds' spread
+ *                      without moving the far starts closer (docs);
  *  eta_max 10000       room above the start;
  *  context_steps 4     the task: a context stays for a trial of 4 steps.
  * `hmn ablate` compares it with the paper's full rule (every mechanism
@@ -81,9 +96,11 @@ static const char hmn_phase0_preset[] =
     "novelty = off\n"
     "uncertainty = off\n"
     "[meta]\n"
-    "meta_mode = online\n"
-    "meta_a = 0.5\n"
-    "meta_c = 0.1\n"
+    "meta_mode = paired\n"
+    "paired_copies = persistent\n"
+    "paired_learn = shared\n"
+    "meta_a = 10\n"
+    "meta_c = 1\n"
     "eta_max = 10000\n"
     "meta_params = global\n";
 

@@ -95,7 +95,7 @@ typedef enum { HMN_TASK_STREAM, HMN_TASK_BANDIT } hmn_task_kind;
 typedef enum { HMN_BANDIT_SWITCHING, HMN_BANDIT_STATIONARY } hmn_bandit_variant;
 typedef enum { HMN_ACTION_ARGMAX, HMN_ACTION_SOFTMAX, HMN_ACTION_RANDOM } hmn_action_rule;
 typedef enum { HMN_EST_OFF, HMN_EST_SPSA, HMN_EST_FD, HMN_EST_REINFORCE } hmn_estimator;
-typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE } hmn_meta_mode;
+typedef enum { HMN_META_LOOKAHEAD, HMN_META_ONLINE, HMN_META_PAIRED } hmn_meta_mode;
 /* When a closed loop's reward reaches the learning step: `now`, the
  * step that earned it (forward, action, reward, E, learn); `late`, as
  * E_DA of the next step (one fused step before the action). */
@@ -105,6 +105,13 @@ typedef enum { HMN_CREDIT_NOW, HMN_CREDIT_LATE } hmn_credit;
 typedef enum { HMN_RPE_GLOBAL, HMN_RPE_CONTEXT } hmn_rpe_baseline;
 /* Both rates, or eta_global alone (eta_local stays at its config value). */
 typedef enum { HMN_META_PARAMS_BOTH, HMN_META_PARAMS_GLOBAL } hmn_meta_params;
+/* meta_mode = paired: whether the twin keeps its own state (persistent;
+ * the layer then always runs the probe with the larger eta_global) or
+ * takes the layer's at each window (resync); whether both copies learn
+ * from the shared E (shared) or each from E weighted by its policy's
+ * probability of the action over the behaviour's (weighted). */
+typedef enum { HMN_PAIRED_PERSISTENT, HMN_PAIRED_RESYNC } hmn_paired_copies;
+typedef enum { HMN_PAIRED_SHARED, HMN_PAIRED_WEIGHTED } hmn_paired_learn;
 
 typedef struct {
   /* [shape] */
@@ -177,6 +184,8 @@ typedef struct {
   float eta_min, eta_max; /* bounds of both learning rates */
   int32_t log_eta;       /* 0 off, 1 on: search in ln(eta) */
   int32_t meta_params;   /* hmn_meta_params: which rates the meta-learner tunes */
+  int32_t paired_copies; /* hmn_paired_copies */
+  int32_t paired_learn;  /* hmn_paired_learn */
   /* [rules]: the spike-timing, BCM and homeostatic families (docs/rules/) */
   float tau_plus, tau_minus; /* decay of the pre (LTP) and post (LTD) traces */
   float a_plus, a_minus;     /* pair STDP amplitudes */
@@ -813,6 +822,10 @@ int hmn_agent_meta_active(const hmn_agent *agent);
  * created or loaded (they come on top of the live steps: throughput
  * counts both). */
 uint64_t hmn_agent_probe_steps(const hmn_agent *agent);
+/* The learning rates at the meta-learner's current theta (the centre of
+ * its probes; the layer itself runs at a probe point in the online and
+ * paired modes). The config's rates when nothing is tuned. */
+void hmn_agent_eta(const hmn_agent *agent, float *eta_local, float *eta_global);
 /* Run up to `max_steps` live steps, stopping early at the end of the
  * current window, and describe the window. A window that starts here at
  * t >= meta_window first takes its meta-learning iteration. The window

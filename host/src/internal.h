@@ -422,6 +422,16 @@ struct hmn_agent {
   hmn__sums win;         /* the live window so far; its step count is t mod meta_window */
   float *z, *mod;        /* scratch: N_out outputs, K modulators */
   uint64_t probe_steps;  /* layer steps the lookahead probes ran in this process */
+  /* meta_mode = paired: the copy that runs probe 1 (the layer runs probe
+   * 0) on the same stream, its z, and the window's importance-weighted
+   * reward sums of the two probes; a scratch buffer for the state copy. */
+  hmn_layer *twin;
+  float *z_twin, *mod_twin; /* the twin's z; E weighted per copy (paired_learn) */
+  double is_sum[2];
+  void *copy_buf;
+  /* Loading: the twin's part of section "meta" until the twin exists. */
+  unsigned char *twin_saved;
+  size_t twin_saved_len;
 };
 
 /* One lookahead iteration at the current step: every probe over the next

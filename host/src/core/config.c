@@ -33,6 +33,9 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
 #define HMN__CHOICES_credit(X) X(now, HMN_CREDIT_NOW) X(late, HMN_CREDIT_LATE)
 #define HMN__CHOICES_rpe_baseline(X) X(global, HMN_RPE_GLOBAL) X(context, HMN_RPE_CONTEXT)
 #define HMN__CHOICES_meta_params(X) X(both, HMN_META_PARAMS_BOTH) X(global, HMN_META_PARAMS_GLOBAL)
+#define HMN__CHOICES_paired_copies(X) \
+  X(persistent, HMN_PAIRED_PERSISTENT) X(resync, HMN_PAIRED_RESYNC)
+#define HMN__CHOICES_paired_learn(X) X(shared, HMN_PAIRED_SHARED) X(weighted, HMN_PAIRED_WEIGHTED)
 #define HMN__CHOICES_attention(X) \
   X(softmax, HMN_ATTN_SOFTMAX) X(softmax_n, HMN_ATTN_SOFTMAX_N) X(off, HMN_ATTN_OFF)
 #define HMN__CHOICES_similarity(X) X(cosine, HMN_SIM_COSINE) X(dot, HMN_SIM_DOT)
@@ -42,7 +45,8 @@ _Static_assert(HMN__CONFIG_MAX_SYNAPSES <= HMN__MAX_SYNAPSES,
   X(argmax, HMN_ACTION_ARGMAX) X(softmax, HMN_ACTION_SOFTMAX) X(random, HMN_ACTION_RANDOM)
 #define HMN__CHOICES_estimator(X) \
   X(off, HMN_EST_OFF) X(spsa, HMN_EST_SPSA) X(fd, HMN_EST_FD) X(reinforce, HMN_EST_REINFORCE)
-#define HMN__CHOICES_meta_mode(X) X(lookahead, HMN_META_LOOKAHEAD) X(online, HMN_META_ONLINE)
+#define HMN__CHOICES_meta_mode(X) \
+  X(lookahead, HMN_META_LOOKAHEAD) X(online, HMN_META_ONLINE) X(paired, HMN_META_PAIRED)
 
 #define HMN__CHOICE_AT(name, value) [value] = #name,
 #define HMN__CHOICE_BAR(name, value) "|" #name
@@ -61,6 +65,9 @@ static const char *const hmn__names_meta_mode[] = {HMN__CHOICES_meta_mode(HMN__C
 static const char *const hmn__names_credit[] = {HMN__CHOICES_credit(HMN__CHOICE_AT)};
 static const char *const hmn__names_rpe_baseline[] = {HMN__CHOICES_rpe_baseline(HMN__CHOICE_AT)};
 static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HMN__CHOICE_AT)};
+static const char *const hmn__names_paired_copies[] = {
+    HMN__CHOICES_paired_copies(HMN__CHOICE_AT)};
+static const char *const hmn__names_paired_learn[] = {HMN__CHOICES_paired_learn(HMN__CHOICE_AT)};
 
 /* ------------------------------------------------------------------ */
 /* The key table. Columns: section, key (also the hmn_config field),
@@ -155,7 +162,8 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
   X(meta, estimator, ENUM, "spsa", ONE_OF(estimator),                                     \
     "meta-learning gradient estimator; off keeps eta fixed")                              \
   X(meta, meta_mode, ENUM, "lookahead", ONE_OF(meta_mode),                                \
-    "lookahead: probe on snapshots; online: probe on the live layer")                     \
+    "lookahead: probe on snapshots; online: probe on the live layer; paired: both "       \
+    "probes live, as two copies of the layer on one stream (spsa, action softmax)")        \
   X(meta, meta_window, INT32, "200", IN(1, 1000000000), "steps per evaluation window")    \
   X(meta, meta_a, FLOAT, "0.5", GE(0), "step gain a of a_k = a/(k+1+A)^alpha")            \
   X(meta, meta_c, FLOAT, "0.3", GT(0), "perturbation gain c of c_k = c/(k+1)^gamma")      \
@@ -168,6 +176,11 @@ static const char *const hmn__names_meta_params[] = {HMN__CHOICES_meta_params(HM
   X(meta, log_eta, BOOL, "on", ONOFF(), "search in ln(eta): positive rates, scale-free steps") \
   X(meta, meta_params, ENUM, "both", ONE_OF(meta_params),                                 \
     "rates the meta-learner tunes: both, or global (eta_local stays fixed)")              \
+  X(meta, paired_copies, ENUM, "persistent", ONE_OF(paired_copies),                       \
+    "paired: the twin keeps its own state (layer at the higher eta_global), or resync "   \
+    "(takes the layer's at each window)")                                                 \
+  X(meta, paired_learn, ENUM, "shared", ONE_OF(paired_learn),                             \
+    "paired: both copies learn from the shared E, or weighted (E x pi_copy(a)/mu(a))")    \
   X(rules, tau_plus, FLOAT, "20", GT(0), "decay of the presynaptic trace r1 (LTP window)") \
   X(rules, tau_minus, FLOAT, "20", GT(0), "decay of the postsynaptic trace o1 (LTD window)") \
   X(rules, a_plus, FLOAT, "0.01", GE(0), "pair STDP: LTP amplitude A+")                   \
