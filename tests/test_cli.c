@@ -282,7 +282,7 @@ Test(cli, main_job_learns_the_switching_bandit_and_eta_adapts, .timeout = 300) {
 Test(cli, phase0_preset_applies_to_the_bandit_only) {
   const char *out;
   cr_assert_eq(run_hmn("config --phase0", &out), 0, "%s", out);
-  cr_assert(strstr(out, "eta_global = 32") != NULL && strstr(out, "context_steps = 4") != NULL &&
+  cr_assert(strstr(out, "eta_global = 128") != NULL && strstr(out, "context_steps = 4") != NULL &&
                 strstr(out, "rule = policy") != NULL,
             "%s", out);
   cr_assert_eq(run_hmn("run --backend ref --quiet --steps 10", &out), 0, "%s", out);
