@@ -258,11 +258,12 @@ Test(cli, main_job_learns_the_switching_bandit_and_eta_adapts, .timeout = 300) {
     cr_assert_eq(run_hmn(args, &out), 0, "%s", out);
     hmn_r += summary_value(out, "  reward") / 3.0;
     hmn_g += summary_value(out, "  regret") / 3.0;
-    /* The preset's SPSA takes small steps around the grid optimum 32
-     * (docs/phase0.md): eta moves, and stays within a factor 2. */
+    /* The preset's SPSA starts at 128 and brings eta_global to within
+     * a factor 2 of the grid optimum 32 (docs/phase0.md; seeds 1..3 end
+     * at 32.3, 25.8, 24.2). */
     double eta_global = summary_value(out, ", global ");
-    cr_assert(eta_global != 32.0 && eta_global > 16.0 && eta_global < 64.0,
-              "seed %d: eta_global %g from 32", seed, eta_global);
+    cr_assert(eta_global > 16.0 && eta_global < 64.0, "seed %d: eta_global %g from 128", seed,
+              eta_global);
     snprintf(args, sizeof args,
              "run --backend ref --quiet --steps 20000 --seed %d --set rule=hebbian "
              "--set action=random --set estimator=off",
@@ -281,7 +282,7 @@ Test(cli, main_job_learns_the_switching_bandit_and_eta_adapts, .timeout = 300) {
 Test(cli, phase0_preset_applies_to_the_bandit_only) {
   const char *out;
   cr_assert_eq(run_hmn("config --phase0", &out), 0, "%s", out);
-  cr_assert(strstr(out, "eta_global = 32") != NULL && strstr(out, "context_steps = 4") != NULL &&
+  cr_assert(strstr(out, "eta_global = 128") != NULL && strstr(out, "context_steps = 4") != NULL &&
                 strstr(out, "rule = policy") != NULL,
             "%s", out);
   cr_assert_eq(run_hmn("run --backend ref --quiet --steps 10", &out), 0, "%s", out);

@@ -93,8 +93,8 @@ static double run_gap_eta(const char *args, double *eta) {
 
 static double run_gap(const char *args) { return run_gap_eta(args, NULL); }
 
-/* Measured (8000 steps, seeds 1..5): 79% of the gap on average, every
- * seed above 70%; with credit=late 62%. */
+/* Measured (8000 steps, seeds 1..5): 78% of the gap on average, every
+ * seed above 73%; with credit=late 66%. */
 Test(phase0, preset_closes_most_of_the_gap, .timeout = 300) {
   double now = 0.0, late = 0.0;
   for (int s = 1; s <= SEEDS; s++) {
@@ -110,17 +110,18 @@ Test(phase0, preset_closes_most_of_the_gap, .timeout = 300) {
   cr_assert(now > late + 10.0, "credit now %.1f%% vs late %.1f%%", now, late);
 }
 
-/* Paired SPSA (the preset) against alternating windows (online, at its
- * old gains), both from the grid optimum 32, 20000 steps. Measured over
- * seeds 1..5: 78.8% against 75.6% of the gap (20 seeds: 78.1 / 73.5). */
+/* Paired SPSA (the preset, from 128) against alternating windows
+ * (online, at its old gains, from the grid optimum 32), 20000 steps.
+ * Measured over seeds 1..5: 77.0% against 75.6% of the gap (20 seeds:
+ * 77.3 / 73.5). */
 Test(phase0, paired_spsa_earns_more_than_alternating_windows, .timeout = 300) {
   double paired = 0.0, online = 0.0;
   for (int s = 1; s <= SEEDS; s++) {
     char args[160];
     snprintf(args, sizeof args, "--seed %d", s);
     paired += run_gap(args) / SEEDS;
-    snprintf(args, sizeof args, "--seed %d --set meta_mode=online --set meta_a=0.5 --set meta_c=0.1",
-             s);
+    snprintf(args, sizeof args,
+             "--seed %d --set meta_mode=online --set meta_a=0.5 --set meta_c=0.1 --set eta_global=32", s);
     online += run_gap(args) / SEEDS;
   }
   cr_assert(paired > online + 1.0, "paired %.1f%% vs online %.1f%% of the gap", paired, online);
@@ -140,20 +141,21 @@ static double geo_eta(const char *args, double *each) {
 }
 
 /* The preset's SPSA, started at x1/4 and x4 the grid optimum (32), moves
- * eta_global towards it on every seed. Measured over seeds 1..5, 20000
- * steps: from 8 to 10.1 .. 23.0 (geometric mean 15.5), from 128 to
- * 51.7 .. 74.4 (65.5); over 20 seeds 10.1 .. 23.0 and 51.7 .. 99.8. It
- * stops short of x1.5 (docs/phase0.md says why), so the bars are the
- * direction, with a margin of x1.2 per seed. */
+ * eta_global towards it on every seed and lands near it. Measured over
+ * seeds 1..5, 20000 steps: from 8 to 17.1 .. 34.6 (geometric mean 23.6);
+ * over 20 seeds 14.4 .. 34.6 (22.7, x0.71) from 8 and 16.1 .. 32.3
+ * (23.8, x0.74) from 128. The docs' target is x1.5 of 32 over 20 seeds;
+ * the bars here, on 5 seeds: every seed moved by x1.2 towards 32, the
+ * geometric mean within x2 of 32. */
 Test(phase0, paired_spsa_moves_eta_towards_the_optimum_from_both_sides, .timeout = 300) {
   double each[SEEDS];
   double up = geo_eta("--set eta_global=8", each);
   for (int s = 0; s < SEEDS; s++) cr_assert_gt(each[s], 8.0 * 1.2, "seed %d from 8: %g", s + 1, each[s]);
-  cr_assert_gt(up, 12.0);
+  cr_assert(up > 16.0 && up < 64.0, "from 8: geometric mean %g", up);
   double down = geo_eta("--set eta_global=128", each);
   for (int s = 0; s < SEEDS; s++)
     cr_assert_lt(each[s], 128.0 / 1.2, "seed %d from 128: %g", s + 1, each[s]);
-  cr_assert_lt(down, 90.0);
+  cr_assert(down > 16.0 && down < 64.0, "from 128: geometric mean %g", down);
 }
 
 /* With each copy's E weighted by its policy's share of the action

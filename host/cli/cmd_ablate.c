@@ -74,7 +74,7 @@ static const hmn_variant hmn_variants[] = {
     {"no uncertainty (ACh)", {"uncertainty=off", NULL}},
     {"all off (Phase-0 preset)",
      {"attention=off", "global_attention=off", "delay_len=1", "rho_slow=0", "stochastic=off",
-      "phase_gate=off", "novelty=off", "uncertainty=off", "eta_global=32", "temperature=0.2",
+      "phase_gate=off", "novelty=off", "uncertainty=off", "eta_global=128", "temperature=0.2",
       NULL}},
     {"fixed eta", {"estimator=off", NULL}},
     {"SPSA online (alternating windows)", {"meta_mode=online", NULL}},
