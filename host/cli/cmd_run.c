@@ -688,7 +688,9 @@ int hmn_cmd_run(int argc, char **argv) {
   if (strncmp(backend, "opencl", 6) == 0) hmn_cli_warn_cache("hmn run");
   hmn_cli_stop_on_signals();
   /* The OpenCL kernels are compiled for each layer size when it is first
-   * used (seconds on PoCL) and cached; say so rather than stall silently. */
+   * used (seconds on PoCL) and cached; say so rather than stall silently.
+   * Whether this size is in the cache is known only once the layer is
+   * built, so the line says both cases. */
   bool building = !opt.quiet && !opt.json && strncmp(opt.backend, "opencl", 6) == 0 &&
                   isatty(STDERR_FILENO);
   if (opt.resume != NULL) {
@@ -705,7 +707,9 @@ int hmn_cmd_run(int argc, char **argv) {
     }
   } else {
     if (building)
-      fprintf(stderr, "hmn run: building kernels for %dx%d (first use, cached afterwards)\n",
+      fprintf(stderr,
+              "hmn run: preparing the kernels for %dx%d (built on first use, then loaded from "
+              "the cache)\n",
               cfg.n_in, cfg.n_out);
     if (hmn_agent_create(&cfg, opt.backend, &agent, &err) != HMN_OK) {
       hmn_cli_error("hmn run", "%s", err.message);
