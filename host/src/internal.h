@@ -96,7 +96,7 @@ typedef struct hmn__backend_ops {
   /* Optional, both or neither: the step in two halves (hmn_layer_forward,
    * hmn_layer_learn). forward computes z for x(t) and changes no state;
    * learn is the whole step t (x as given to forward) with the action
-   * for rules that need it. NULL: the backend has no split, and rules
+   * for rules that need it; split.c has checked its input. NULL: the backend has no split, and rules
    * other than hebbian are refused at layer creation. */
   int (*forward)(hmn_layer *layer, const float *x, float *z, hmn_error *err);
   int (*learn)(hmn_layer *layer, const hmn_step_input *in, int32_t action, hmn_error *err);

@@ -64,6 +64,10 @@ int hmn_layer_learn(hmn_layer *layer, const hmn_learn_input *in, hmn_error *err)
                      "step %llu: hmn_layer_learn without hmn_layer_forward of this step",
                      (unsigned long long)layer->st.t);
   hmn_step_input step = {layer->fwd_x, in->mod, in->ctx, in->phase};
+  /* Checked here once, as hmn_layer_step checks its input, so that no
+   * backend's learn does it again. */
+  rc = hmn__step_check_input(&layer->st.cfg, &step, layer->st.t, err);
+  if (rc != HMN_OK) return rc;
   rc = layer->ops->learn(layer, &step, in->action, err);
   if (rc == HMN_OK) layer->fwd_pending = false;
   return rc;

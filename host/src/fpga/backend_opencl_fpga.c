@@ -335,8 +335,7 @@ static int hmn__clf_learn(hmn_layer *layer, const hmn_step_input *in, int32_t ac
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
   int32_t act = -1;
-  int rc = hmn__step_check_input(cfg, in, st->t, err);
-  if (rc == HMN_OK) rc = hmn__fpga_check_state(layer, "learn", err);
+  int rc = hmn__fpga_check_state(layer, "learn", err);
   if (rc == HMN_OK) rc = hmn__fpga_learn_action(st, action, &act, err);
   if (rc == HMN_OK && f->params_stale) rc = hmn__clf_write_params(layer, err);
   if (rc != HMN_OK) return rc;

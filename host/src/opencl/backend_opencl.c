@@ -896,8 +896,6 @@ static int hmn__cl_learn(hmn_layer *layer, const hmn_step_input *in, int32_t act
   hmn__cl_layer *cl = layer->backend_data;
   hmn__state *st = &layer->st;
   const hmn_config *cfg = &st->cfg;
-  int rc = hmn__step_check_input(cfg, in, st->t, err);
-  if (rc != HMN_OK) return rc;
   if (layer->state_lost)
     return hmn__fail(err, HMN_EDEVICE,
                      "step %llu: the state on opencl device '%s' was lost to an earlier device "
