@@ -258,6 +258,13 @@ Test(split, errors_are_clear_and_change_nothing) {
   learn.action = 5;
   cr_assert_eq(hmn_layer_learn(layer, &learn, &err), HMN_EINVAL);
   cr_assert_eq(hmn_layer_step_count(layer), 0);
+  /* a non-finite E: refused before any backend sees it */
+  learn.action = 1;
+  mod[1] = NAN;
+  cr_assert_eq(hmn_layer_learn(layer, &learn, &err), HMN_ENUMERIC);
+  cr_assert(strstr(err.message, "E[1]") != NULL, "%s", err.message);
+  cr_assert_eq(hmn_layer_step_count(layer), 0);
+  mod[1] = 0.0f;
   /* a non-finite x */
   x[3] = NAN;
   cr_assert_eq(hmn_layer_forward(layer, x, NULL, &err), HMN_ENUMERIC);
